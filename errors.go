@@ -1,0 +1,181 @@
+package sharpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Sentinel errors. An *APIError matches the status sentinels with errors.Is,
+// so callers can branch without string matching:
+//
+//	if errors.Is(err, sharpapi.ErrQuotaExceeded) { ... }
+var (
+	// ErrUnauthorized matches an *APIError for HTTP 401 (a missing or wrong API key).
+	ErrUnauthorized = errors.New("sharpapi: unauthorized")
+	// ErrQuotaExceeded matches an *APIError for HTTP 402 (the word quota is used up).
+	ErrQuotaExceeded = errors.New("sharpapi: quota exceeded")
+	// ErrNotFound matches an *APIError for HTTP 404.
+	ErrNotFound = errors.New("sharpapi: not found")
+	// ErrValidation matches an *APIError for HTTP 422 (the server rejected the parameters).
+	ErrValidation = errors.New("sharpapi: validation failed")
+	// ErrRateLimited matches an *APIError (and a *RateLimitError) for HTTP 429.
+	ErrRateLimited = errors.New("sharpapi: rate limited")
+
+	// ErrInvalidParams wraps every client-side check of a Params struct; the
+	// request was not sent.
+	ErrInvalidParams = errors.New("sharpapi: invalid parameters")
+	// ErrInvalidOption wraps every rejected option, client-wide or per dispatch.
+	ErrInvalidOption = errors.New("sharpapi: invalid option")
+	// ErrNoAPIKey is returned by NewClient for an empty API key.
+	ErrNoAPIKey = errors.New("sharpapi: API key is required")
+	// ErrMalformedResponse wraps a response body SharpAPI should not have sent
+	// (not JSON, or missing the fields a job needs).
+	ErrMalformedResponse = errors.New("sharpapi: malformed response")
+)
+
+// APIError is a non-2xx answer from SharpAPI, kept whole: the status, the
+// message and field errors of its JSON body, and the raw body itself.
+type APIError struct {
+	// StatusCode is the HTTP status of the response.
+	StatusCode int
+	// Code is the body's "code", when present (402 sends "GEN-PAYMENT-REQUIRED").
+	Code string
+	// Message is the body's "message" (or "error"), when present.
+	Message string
+	// Errors holds the per-field messages of a 422 (Laravel's "errors" object).
+	Errors map[string][]string
+	// JobID is the job the request concerned: the SharpAPI-Job-Id header, or
+	// the job being polled.
+	JobID string
+	// Method and URL identify the request; the URL never carries the API key.
+	Method, URL string
+	// Header is the response header.
+	Header http.Header
+	// Body is the raw response body (at most 64 KiB of it).
+	Body []byte
+}
+
+// Error reports the status and SharpAPI's message; never a credential.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sharpapi: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		fmt.Fprintf(&b, " [%s]", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.JobID != "" {
+		fmt.Fprintf(&b, " (job %s)", e.JobID)
+	}
+	return b.String()
+}
+
+// Is matches the status sentinels: ErrUnauthorized, ErrQuotaExceeded,
+// ErrNotFound, ErrValidation and ErrRateLimited.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrQuotaExceeded:
+		return e.StatusCode == http.StatusPaymentRequired
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrValidation:
+		return e.StatusCode == http.StatusUnprocessableEntity
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// RateLimitError is a 429 that outlived the client's retries. RetryAfter is
+// the server's own hint, not capped by the client's retry settings.
+type RateLimitError struct {
+	*APIError
+	// RetryAfter is how long SharpAPI asked to wait; zero if it did not say.
+	RetryAfter time.Duration
+	// RateLimit holds the X-RateLimit-* headers of the 429.
+	RateLimit RateLimit
+}
+
+// Unwrap returns the underlying *APIError, so errors.As finds either type.
+func (e *RateLimitError) Unwrap() error { return e.APIError }
+
+// JobFailedError is returned by Wait when SharpAPI reports the job failed.
+// SharpAPI does not charge for failed jobs; the same request may be re-sent.
+type JobFailedError struct {
+	// JobID and Type identify the job.
+	JobID string
+	Type  JobType
+	// Detail is whatever SharpAPI sent as the job's result (often null).
+	Detail json.RawMessage
+}
+
+func (e *JobFailedError) Error() string {
+	msg := "sharpapi: job " + e.JobID + " failed"
+	if d := strings.TrimSpace(string(e.Detail)); d != "" && d != "null" {
+		if len(d) > 200 {
+			d = d[:200] + "..."
+		}
+		msg += ": " + d
+	}
+	return msg
+}
+
+// maxErrorBody bounds how much of an error response is kept.
+const maxErrorBody = 64 << 10
+
+// newAPIError builds the error for a non-2xx response whose body has already
+// been read. Bodies that are not JSON are kept raw, with no message.
+func newAPIError(resp *http.Response, body []byte, jobID string) error {
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		Header:     resp.Header,
+		Body:       body,
+		JobID:      jobID,
+	}
+	if resp.Request != nil {
+		e.Method = resp.Request.Method
+		e.URL = redactURL(resp.Request.URL.String())
+	}
+	if id := resp.Header.Get("SharpAPI-Job-Id"); id != "" && e.JobID == "" {
+		e.JobID = id
+	}
+	var parsed struct {
+		Code    string              `json:"code"`
+		Message string              `json:"message"`
+		Error   string              `json:"error"`
+		Errors  map[string][]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &parsed) == nil {
+		e.Code, e.Message, e.Errors = parsed.Code, parsed.Message, parsed.Errors
+		if e.Message == "" {
+			e.Message = parsed.Error
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return &RateLimitError{APIError: e, RetryAfter: ra, RateLimit: parseRateLimit(resp.Header)}
+	}
+	return e
+}
+
+// redactURL drops the query string's values and any user info: a URL in an
+// error or a log line must not carry a credential someone put there.
+func redactURL(raw string) string {
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		raw = raw[:i]
+	}
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if at := strings.IndexByte(rest, '@'); at >= 0 && at < strings.IndexAny(rest+"/", "/") {
+			raw = raw[:i+3] + rest[at+1:]
+		}
+	}
+	return raw
+}

@@ -1,0 +1,97 @@
+package sharpapi
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RateLimit is what SharpAPI's X-RateLimit-* headers said. A zero field
+// means the header was absent (SharpAPI omits them on /ping and /quota).
+type RateLimit struct {
+	// Limit is the number of requests allowed per window.
+	Limit int
+	// Remaining is the number of requests left in the window.
+	Remaining int
+	// Reset is when the window resets.
+	Reset time.Time
+}
+
+// ResponseMeta is what a SharpAPI response said besides its body.
+type ResponseMeta struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// JobID is the SharpAPI-Job-Id header of a dispatch.
+	JobID string
+	// Cost is the SharpAPI-Cost header (USD, as SharpAPI formats it).
+	Cost string
+	// RetryAfter is the Retry-After header, uncapped; zero if absent.
+	RetryAfter time.Duration
+	// RateLimit holds the X-RateLimit-* headers.
+	RateLimit RateLimit
+	// Header is the whole response header.
+	Header http.Header
+}
+
+func newResponseMeta(resp *http.Response, now time.Time) ResponseMeta {
+	ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	return ResponseMeta{
+		StatusCode: resp.StatusCode,
+		JobID:      resp.Header.Get("SharpAPI-Job-Id"),
+		Cost:       resp.Header.Get("SharpAPI-Cost"),
+		RetryAfter: ra,
+		RateLimit:  parseRateLimit(resp.Header),
+		Header:     resp.Header,
+	}
+}
+
+func parseRateLimit(h http.Header) RateLimit {
+	var rl RateLimit
+	rl.Limit, _ = strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Limit")))
+	rl.Remaining, _ = strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining")))
+	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs > 0 {
+			rl.Reset = time.Unix(secs, 0)
+		} else if t, err := http.ParseTime(v); err == nil {
+			rl.Reset = t
+		}
+	}
+	return rl
+}
+
+// maxRetryAfter bounds a parsed Retry-After so that arithmetic on it cannot
+// overflow; callers apply their own, much smaller, caps.
+const maxRetryAfter = 365 * 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After value: delay-seconds (integer or
+// decimal) or an HTTP-date. Garbage, negative, NaN and infinite values are
+// reported as absent; a date in the past is a zero delay.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if math.IsNaN(secs) || math.IsInf(secs, 0) || secs < 0 {
+			return 0, false
+		}
+		if secs >= maxRetryAfter.Seconds() {
+			return maxRetryAfter, true
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	d := t.Sub(now)
+	switch {
+	case d < 0:
+		return 0, true
+	case d > maxRetryAfter:
+		return maxRetryAfter, true
+	}
+	return d, true
+}
