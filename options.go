@@ -1,0 +1,262 @@
+package sharpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults of a Client. They follow SharpAPI's own guidance and the official
+// SDKs: poll every 10 s unless Retry-After says otherwise.
+const (
+	DefaultBaseURL      = "https://sharpapi.com/api/v1"
+	DefaultPollInterval = 10 * time.Second
+	// DefaultMaxPollInterval caps any single wait between two status polls,
+	// including one asked for by Retry-After.
+	DefaultMaxPollInterval = time.Minute
+	// DefaultWebhookGrace is how long Wait trusts the webhook before it
+	// starts polling. SharpAPI jobs take "a couple of seconds to a minute";
+	// a webhook that has not come 90 s after dispatch is more likely lost
+	// than late, and polling from then on costs a few requests at most.
+	DefaultWebhookGrace = 90 * time.Second
+	DefaultRetryMax     = 4
+	DefaultRetryWaitMin = 500 * time.Millisecond
+	DefaultRetryWaitMax = 30 * time.Second
+	// DefaultTimeout bounds one HTTP attempt of the default HTTP client.
+	DefaultTimeout = 2 * time.Minute
+)
+
+// Option configures a Client in NewClient. Options that make no sense
+// (a negative duration, an unparsable URL) make NewClient fail.
+type Option interface {
+	applyClient(*clientConfig) error
+}
+
+type optionFunc func(*clientConfig) error
+
+func (f optionFunc) applyClient(c *clientConfig) error { return f(c) }
+
+type clientConfig struct {
+	baseURL            *url.URL
+	httpClient         *http.Client
+	userAgent          string
+	logger             *slog.Logger
+	retryMax           int
+	retryWaitMin       time.Duration
+	retryWaitMax       time.Duration
+	pollInterval       time.Duration
+	maxPollInterval    time.Duration
+	webhookGrace       time.Duration
+	webhooks           *WebhookHandler
+	defaultWebhook     string
+	unsafeRetryOnError bool
+}
+
+func defaultClientConfig() clientConfig {
+	u, _ := url.Parse(DefaultBaseURL)
+	return clientConfig{
+		baseURL:         u,
+		userAgent:       "sharpapi-go/" + Version,
+		retryMax:        DefaultRetryMax,
+		retryWaitMin:    DefaultRetryWaitMin,
+		retryWaitMax:    DefaultRetryWaitMax,
+		pollInterval:    DefaultPollInterval,
+		maxPollInterval: DefaultMaxPollInterval,
+		webhookGrace:    DefaultWebhookGrace,
+	}
+}
+
+func invalidOption(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidOption, fmt.Sprintf(format, args...))
+}
+
+// WithBaseURL points the client at another SharpAPI base URL, such as an
+// sharpapitest emulator's URL. It must be absolute http or https.
+func WithBaseURL(raw string) Option {
+	return optionFunc(func(c *clientConfig) error {
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return invalidOption("base URL %q is not an absolute http(s) URL", redactURL(raw))
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return invalidOption("base URL %q must not carry user info, a query or a fragment", redactURL(raw))
+		}
+		c.baseURL = u
+		return nil
+	})
+}
+
+// WithHTTPClient sends requests through hc instead of a client of the SDK's
+// own (which has a 2-minute per-attempt timeout). The SDK never closes hc's
+// idle connections.
+func WithHTTPClient(hc *http.Client) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if hc == nil {
+			return invalidOption("HTTP client is nil")
+		}
+		c.httpClient = hc
+		return nil
+	})
+}
+
+// WithUserAgent replaces the User-Agent header (sharpapi-go/<version>), as
+// SharpAPI's affiliate program asks of its members.
+func WithUserAgent(ua string) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
+			return invalidOption("user agent must be a non-empty single line")
+		}
+		c.userAgent = ua
+		return nil
+	})
+}
+
+// WithLogger sends the SDK's log lines (requests, retries, webhook
+// deliveries) to l. Without it the SDK is silent. It configures a Client
+// and a WebhookHandler alike. No line ever carries the API key or a
+// webhook secret.
+func WithLogger(l *slog.Logger) LoggerOption { return LoggerOption{l} }
+
+// LoggerOption is the option WithLogger returns; it is both an Option and a
+// WebhookOption.
+type LoggerOption struct{ l *slog.Logger }
+
+func (o LoggerOption) applyClient(c *clientConfig) error {
+	c.logger = o.l
+	return nil
+}
+
+// WithRetryMax sets how many times a request is retried after its first
+// attempt (default 4). Zero disables retries.
+func WithRetryMax(n int) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if n < 0 {
+			return invalidOption("retry max %d is negative", n)
+		}
+		c.retryMax = n
+		return nil
+	})
+}
+
+// WithRetryWait sets the bounds of the exponential backoff between retries
+// (defaults 500 ms and 30 s). max also caps a server's Retry-After.
+func WithRetryWait(min, max time.Duration) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if min <= 0 || max < min {
+			return invalidOption("retry wait bounds %v..%v are not 0 < min <= max", min, max)
+		}
+		c.retryWaitMin, c.retryWaitMax = min, max
+		return nil
+	})
+}
+
+// WithPollInterval sets the wait between status polls when SharpAPI sends
+// no Retry-After (default 10 s).
+func WithPollInterval(d time.Duration) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if d <= 0 {
+			return invalidOption("poll interval %v is not positive", d)
+		}
+		c.pollInterval = d
+		return nil
+	})
+}
+
+// WithMaxPollInterval caps every wait between status polls, Retry-After
+// included (default 1 min).
+func WithMaxPollInterval(d time.Duration) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if d <= 0 {
+			return invalidOption("max poll interval %v is not positive", d)
+		}
+		c.maxPollInterval = d
+		return nil
+	})
+}
+
+// WithWebhooks makes jobs dispatched with a webhook URL await their webhook
+// through h, which must be the handler that the URL reaches.
+func WithWebhooks(h *WebhookHandler) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if h == nil {
+			return invalidOption("webhook handler is nil")
+		}
+		c.webhooks = h
+		return nil
+	})
+}
+
+// WithDefaultWebhook sends every job's webhook to url unless the dispatch
+// says otherwise with WithWebhook.
+func WithDefaultWebhook(url string) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if err := checkWebhookURL(url); err != nil {
+			return err
+		}
+		c.defaultWebhook = url
+		return nil
+	})
+}
+
+// WithWebhookGrace sets how long Wait relies on the webhook alone before it
+// starts polling as a fallback (default 90 s). Zero polls from the start.
+func WithWebhookGrace(d time.Duration) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if d < 0 {
+			return invalidOption("webhook grace %v is negative", d)
+		}
+		c.webhookGrace = d
+		return nil
+	})
+}
+
+// WithUnsafeDispatchRetries also retries a dispatch POST on 5xx answers and
+// on network errors that may have happened after SharpAPI received it. That
+// can create, and bill, the same job twice; without this option a dispatch
+// is retried only on 429, 503 and errors that prove it never arrived.
+func WithUnsafeDispatchRetries() Option {
+	return optionFunc(func(c *clientConfig) error {
+		c.unsafeRetryOnError = true
+		return nil
+	})
+}
+
+// DispatchOption configures one job dispatch.
+type DispatchOption func(*dispatchConfig) error
+
+type dispatchConfig struct {
+	webhook   string
+	noWebhook bool
+}
+
+// WithWebhook asks SharpAPI to send this job's webhook to url (the
+// Job-Webhook header). The URL must be absolute http(s).
+func WithWebhook(url string) DispatchOption {
+	return func(d *dispatchConfig) error {
+		if err := checkWebhookURL(url); err != nil {
+			return err
+		}
+		d.webhook = url
+		return nil
+	}
+}
+
+// WithoutWebhook dispatches this job with no Job-Webhook header even if the
+// client has a default webhook URL; Wait then polls.
+func WithoutWebhook() DispatchOption {
+	return func(d *dispatchConfig) error {
+		d.noWebhook = true
+		return nil
+	}
+}
+
+func checkWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, "\r\n") {
+		return invalidOption("webhook URL %q is not an absolute http(s) URL", redactURL(raw))
+	}
+	return nil
+}
