@@ -1,5 +1,21 @@
 package sharpapi
 
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
 // JobStatus is the state of a SharpAPI job, as reported by its status URL
 // and by its webhook. Values other than the four constants may appear if
 // SharpAPI adds states; only JobStatusSuccess and JobStatusFailed are terminal.
@@ -51,3 +67,362 @@ const (
 	JobTypeTTHHospitalityProductCategories JobType = "tth_hospitality_product_categories"
 	JobTypeInvoiceParse                    JobType = "invoice_parse"
 )
+
+// Job is one dispatched SharpAPI job whose result decodes into T. It is safe
+// for concurrent use. A Job holds no goroutine: only Wait does work, while
+// it runs.
+type Job[T any] struct {
+	c         *Client
+	id        string
+	statusURL string
+	typ       JobType
+	meta      ResponseMeta
+	// webhook is the URL SharpAPI was asked to notify; Wait listens for it
+	// when the client has a WebhookHandler.
+	webhook string
+	// resumed jobs were not dispatched by this process: their webhook may
+	// have come and gone, so Wait polls once before trusting it.
+	resumed bool
+	raw     atomic.Pointer[json.RawMessage]
+}
+
+// ID returns the job's id (a UUID).
+func (j *Job[T]) ID() string { return j.id }
+
+// StatusURL returns the URL Status and Wait poll.
+func (j *Job[T]) StatusURL() string { return j.statusURL }
+
+// Type returns the job's type; for a resumed job, what the caller or the
+// first status poll said.
+func (j *Job[T]) Type() JobType { return j.typ }
+
+// Meta returns the headers of the dispatch response: rate limit, cost,
+// SharpAPI-Job-Id. A resumed job has none.
+func (j *Job[T]) Meta() ResponseMeta { return j.meta }
+
+// Raw returns the job's result JSON as SharpAPI sent it (unwrapped from the
+// string form of the generic status URL), once Wait has returned it; nil
+// before. It keeps fields the typed result does not model.
+func (j *Job[T]) Raw() json.RawMessage {
+	if p := j.raw.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// JobSnapshot is a job as one status poll saw it.
+type JobSnapshot struct {
+	ID     string
+	Type   JobType
+	Status JobStatus
+	// Result is the result JSON, nil while the job is unfinished and often
+	// for a failed job. The generic status URL's string form is unwrapped.
+	Result json.RawMessage
+	// Meta holds the response headers, among them Retry-After.
+	Meta ResponseMeta
+}
+
+// Status polls the job's status URL once.
+func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
+	resp, body, err := j.c.do(ctx, j.c.get, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := decodeStatus(body, isGenericStatusURL(j.statusURL, j.id))
+	if err != nil {
+		return nil, fmt.Errorf("%w (job %s)", err, j.id)
+	}
+	snap.Meta = newResponseMeta(resp, time.Now())
+	if snap.ID == "" {
+		snap.ID = j.id
+	}
+	return snap, nil
+}
+
+// Wait blocks until the job is finished and returns its typed result. A
+// failed job is a *JobFailedError. Wait never returns an unfinished job: it
+// waits until ctx is done and then returns an error that wraps ctx's error
+// and names the job, which can still be awaited later (see ResumeJob).
+//
+// With a webhook (WithWebhook, or the client's default) and a client built
+// WithWebhooks, Wait sends no status poll while the webhook is expected; it
+// starts polling only after the client's webhook grace period, so a lost
+// webhook still completes the job. Without one, Wait polls: first after the
+// dispatch's Retry-After, then as each status answer's Retry-After says, or
+// every poll interval; jittered and capped by the client's options.
+func (j *Job[T]) Wait(ctx context.Context) (T, error) {
+	var zero T
+	snap, err := j.await(ctx)
+	if err != nil {
+		return zero, err
+	}
+	if snap.Status == JobStatusFailed {
+		return zero, &JobFailedError{JobID: j.id, Type: snap.Type, Detail: snap.Result}
+	}
+	res, err := decodeResult[T](snap.Result)
+	if err != nil {
+		return zero, fmt.Errorf("%w: job %s result: %w", ErrMalformedResponse, j.id, err)
+	}
+	raw := snap.Result
+	j.raw.Store(&raw)
+	return res, nil
+}
+
+// await returns the job's terminal snapshot, from its webhook or a poll.
+func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
+	c := j.c
+	var events <-chan WebhookEvent
+	wait := j.meta.RetryAfter // a fresh dispatch says when to look first
+	if h := c.cfg.webhooks; h != nil && j.webhook != "" {
+		ch, cancel, delivered := h.subscribe(j.id)
+		defer cancel()
+		if !delivered {
+			events = ch
+			wait = c.cfg.webhookGrace
+		} else {
+			wait = 0 // someone else got the webhook; the status URL has the result
+		}
+	}
+	if j.resumed {
+		wait = 0
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok || !ev.Status.Terminal() {
+				// The handler shut down, or a non-terminal event: keep
+				// polling on the timer already set.
+				if !ok {
+					events = nil
+				}
+				continue
+			}
+			events = nil
+			if ev.Status == JobStatusFailed || !isNull(ev.Result) {
+				typ := ev.Type
+				if typ == "" {
+					typ = j.typ
+				}
+				return &JobSnapshot{ID: j.id, Type: typ, Status: ev.Status, Result: ev.Result}, nil
+			}
+			// The account sends webhooks without the result: fetch it.
+			resetTimer(timer, 0)
+			continue
+		case <-timer.C:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, context.Cause(ctx))
+		}
+		snap, err := j.Status(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, context.Cause(ctx))
+			}
+			return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, err)
+		}
+		if snap.Status.Terminal() {
+			return snap, nil
+		}
+		if j.resumed && events != nil {
+			// A resumed job has had its look at the status URL; from here
+			// on it is awaited like a fresh one.
+			j.resumed = false
+			resetTimer(timer, c.cfg.webhookGrace)
+			continue
+		}
+		resetTimer(timer, c.pollDelay(snap.Meta.RetryAfter))
+	}
+}
+
+// pollDelay is the wait before the next poll: the server's Retry-After if
+// it sent one, else the poll interval; plus up to 10% jitter so that jobs
+// dispatched together do not poll together; capped.
+func (c *Client) pollDelay(retryAfter time.Duration) time.Duration {
+	d := c.cfg.pollInterval
+	if retryAfter > 0 {
+		d = retryAfter
+	}
+	d = minDuration(d, c.cfg.maxPollInterval)
+	if d >= 10 {
+		d += rand.N(d / 10)
+	}
+	return minDuration(d, c.cfg.maxPollInterval)
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	t.Stop()
+	t.Reset(d) // Go 1.23+ timers drop a stale tick on Stop/Reset.
+}
+
+func isNull(raw json.RawMessage) bool {
+	s := bytes.TrimSpace(raw)
+	return len(s) == 0 || string(s) == "null"
+}
+
+// ResumeJob returns a handle on a job this process did not dispatch (after a
+// restart, say), known by its id or its status URL. With only an id, the job
+// is polled at SharpAPI's generic status URL. typ may be empty; it is then
+// learned from the first poll. Its Wait polls once at once, then awaits the
+// webhook (if the client has a WebhookHandler) or keeps polling.
+func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil client", ErrInvalidParams)
+	}
+	ref := strings.TrimSpace(idOrStatusURL)
+	j := &Job[T]{c: c, typ: typ, resumed: true}
+	if u, err := url.Parse(ref); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		j.statusURL = ref
+		j.id = path.Base(strings.TrimRight(u.Path, "/"))
+	} else {
+		if ref == "" || strings.ContainsAny(ref, "/?#% \t\r\n") {
+			return nil, fmt.Errorf("%w: %q is neither a job id nor a status URL", ErrInvalidParams, ref)
+		}
+		j.id = ref
+		j.statusURL = c.endpoint("/job/status/"+ref, nil)
+	}
+	if j.id == "" || j.id == "." || j.id == "/" {
+		return nil, fmt.Errorf("%w: status URL %q names no job", ErrInvalidParams, redactURL(ref))
+	}
+	if c.cfg.webhooks != nil {
+		j.webhook = "unknown" // it may have one; listening costs nothing
+	}
+	return j, nil
+}
+
+// dispatch POSTs a job and returns its handle. SharpAPI answers 202 with
+// {"status_url", "job_id"}; a missing status_url is rebuilt from the path.
+func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []DispatchOption) (*Job[T], error) {
+	var dc dispatchConfig
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&dc); err != nil {
+			return nil, err
+		}
+	}
+	webhook := c.cfg.defaultWebhook
+	if dc.webhook != "" {
+		webhook = dc.webhook
+	}
+	if dc.noWebhook {
+		webhook = ""
+	}
+	var header http.Header
+	if webhook != "" {
+		header = http.Header{"Job-Webhook": {webhook}}
+	}
+	u := c.endpoint(path, nil)
+	resp, raw, err := c.do(ctx, c.post, request{
+		method: http.MethodPost, url: u, body: body.content, contentType: body.contentType, header: header,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var accepted struct {
+		StatusURL string `json:"status_url"`
+		JobID     string `json:"job_id"`
+	}
+	if err := json.Unmarshal(raw, &accepted); err != nil {
+		return nil, fmt.Errorf("%w: POST %s: %w", ErrMalformedResponse, redactURL(u), err)
+	}
+	meta := newResponseMeta(resp, time.Now())
+	if accepted.JobID == "" {
+		accepted.JobID = meta.JobID
+	}
+	if accepted.JobID == "" {
+		return nil, fmt.Errorf("%w: POST %s: no job_id in the answer", ErrMalformedResponse, redactURL(u))
+	}
+	if accepted.StatusURL == "" {
+		accepted.StatusURL = c.endpoint(path+"/job/status/"+url.PathEscape(accepted.JobID), nil)
+	}
+	c.log.LogAttrs(ctx, slog.LevelInfo, "sharpapi job dispatched",
+		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
+	return &Job[T]{
+		c: c, id: accepted.JobID, statusURL: accepted.StatusURL, typ: typ, meta: meta, webhook: webhook,
+	}, nil
+}
+
+// statusEnvelope is the JSON:API-like body of a status URL.
+type statusEnvelope struct {
+	Data struct {
+		ID         string `json:"id"`
+		Attributes struct {
+			Status JobStatus       `json:"status"`
+			Type   JobType         `json:"type"`
+			Result json.RawMessage `json:"result"`
+		} `json:"attributes"`
+	} `json:"data"`
+}
+
+// decodeStatus reads a status body. The generic status URL sends result as
+// a JSON-encoded string; generic says to unwrap it. The endpoint-specific
+// URL sends JSON, where a string is a real result (proofread's).
+func decodeStatus(body []byte, generic bool) (*JobSnapshot, error) {
+	var env statusEnvelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("%w: status: %w", ErrMalformedResponse, err)
+	}
+	a := env.Data.Attributes
+	if a.Status == "" {
+		return nil, fmt.Errorf("%w: status: no data.attributes.status", ErrMalformedResponse)
+	}
+	result := a.Result
+	if isNull(result) {
+		result = nil
+	} else if generic {
+		result = unwrapJSONString(result)
+	}
+	return &JobSnapshot{ID: env.Data.ID, Type: a.Type, Status: a.Status, Result: result}, nil
+}
+
+// unwrapJSONString returns the JSON inside a JSON string, or raw unchanged
+// if raw is not a string holding valid JSON.
+func unwrapJSONString(raw json.RawMessage) json.RawMessage {
+	s := bytes.TrimSpace(raw)
+	if len(s) == 0 || s[0] != '"' {
+		return raw
+	}
+	var inner string
+	if json.Unmarshal(s, &inner) != nil || !json.Valid([]byte(inner)) {
+		return raw
+	}
+	return json.RawMessage(inner)
+}
+
+// isGenericStatusURL reports whether statusURL is /job/status/{id} right
+// under the API version, not /{group}/{action}/job/status/{id}.
+func isGenericStatusURL(statusURL, id string) bool {
+	u, err := url.Parse(statusURL)
+	if err != nil {
+		return false
+	}
+	p := strings.TrimRight(u.Path, "/")
+	prefix, ok := strings.CutSuffix(p, "/job/status/"+id)
+	if !ok {
+		return false
+	}
+	return prefix == "" || path.Base(prefix) == "v1"
+}
+
+// decodeResult decodes a result into T. Result types absorb SharpAPI's
+// shape quirks in their own UnmarshalJSON; as a last resort a result that
+// arrived string-encoded where T wants JSON is unwrapped.
+func decodeResult[T any](raw json.RawMessage) (T, error) {
+	var v T
+	if isNull(raw) {
+		return v, errors.New("no result")
+	}
+	err := json.Unmarshal(raw, &v)
+	if err == nil {
+		return v, nil
+	}
+	if inner := unwrapJSONString(raw); !bytes.Equal(inner, raw) {
+		var w T
+		if json.Unmarshal(inner, &w) == nil {
+			return w, nil
+		}
+	}
+	return v, err
+}

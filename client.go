@@ -1,0 +1,291 @@
+package sharpapi
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Client calls SharpAPI. It is safe for concurrent use; build one per API
+// key and share it.
+type Client struct {
+	apiKey string
+	cfg    clientConfig
+	log    *slog.Logger // never nil: a discarding logger when silent
+
+	// get sends status polls and synchronous reads; post sends dispatches.
+	// They differ only in what they retry.
+	get, post *retryablehttp.Client
+
+	rateLimit atomic.Pointer[RateLimit]
+}
+
+// NewClient returns a client that authenticates with apiKey. An empty key
+// or an invalid option is an error; nothing is sent until the first call.
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(apiKey) == "" {
+		return nil, ErrNoAPIKey
+	}
+	if strings.ContainsAny(apiKey, "\r\n") {
+		return nil, fmt.Errorf("%w: API key contains a line break", ErrInvalidOption)
+	}
+	cfg := defaultClientConfig()
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.applyClient(&cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c := &Client{apiKey: apiKey, cfg: cfg, log: cfg.logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	hc := cfg.httpClient
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	// retryablehttp closes idle connections when it gives up; on a client
+	// the caller shares, that would cost everyone else their pool.
+	shared := *hc
+	rt := shared.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	shared.Transport = keepIdle{rt}
+	c.get = c.newRetryClient(&shared, c.retryRead)
+	c.post = c.newRetryClient(&shared, c.retryDispatch)
+	return c, nil
+}
+
+// keepIdle hides the transport's CloseIdleConnections from retryablehttp.
+type keepIdle struct{ http.RoundTripper }
+
+func (c *Client) newRetryClient(hc *http.Client, check retryablehttp.CheckRetry) *retryablehttp.Client {
+	rc := &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryMax:     c.cfg.retryMax,
+		RetryWaitMin: c.cfg.retryWaitMin,
+		RetryWaitMax: c.cfg.retryWaitMax,
+		CheckRetry:   check,
+		Backoff:      backoff,
+		// Hand back the last response as it is, so it becomes an *APIError
+		// with its status and body instead of "giving up after N attempts".
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if c.cfg.logger != nil {
+		rc.Logger = c.cfg.logger
+	}
+	return rc
+}
+
+// retryRead is the policy of GETs: they change nothing, so any error that
+// may be transient is retried.
+func (c *Client) retryRead(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return transientNetError(err), nil
+	}
+	return resp.StatusCode == http.StatusTooManyRequests ||
+		(resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented), nil
+}
+
+// retryDispatch is the policy of job dispatches. SharpAPI has no idempotency
+// key, so a POST it may have received is never re-sent: a second one would
+// create, and bill, a second job. 429 and 503 say the request was refused
+// before any work; a dial error says it never left.
+func (c *Client) retryDispatch(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if c.cfg.unsafeRetryOnError {
+		return c.retryRead(ctx, resp, err)
+	}
+	if err != nil {
+		return neverSent(err), nil
+	}
+	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable, nil
+}
+
+// neverSent reports errors that prove no byte of the request reached a
+// server: failing to resolve or to connect.
+func neverSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// transientNetError reports transport errors worth retrying: not a bad
+// certificate, scheme or redirect loop, which will fail the same way again.
+func transientNetError(err error) bool {
+	var (
+		verifyErr    *tls.CertificateVerificationError
+		authorityErr x509.UnknownAuthorityError
+		hostErr      x509.HostnameError
+		invalidErr   x509.CertificateInvalidError
+	)
+	if errors.As(err, &verifyErr) || errors.As(err, &authorityErr) ||
+		errors.As(err, &hostErr) || errors.As(err, &invalidErr) {
+		return false
+	}
+	msg := err.Error()
+	return !strings.Contains(msg, "stopped after") && !strings.Contains(msg, "unsupported protocol scheme") &&
+		!strings.Contains(msg, "invalid header")
+}
+
+// backoff waits what Retry-After asks on 429 and 503, capped at max, and
+// otherwise an exponential delay with equal jitter (half fixed, half random)
+// so that many clients refused together do not come back together.
+func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return minDuration(d, max)
+		}
+	}
+	d := max
+	if attempt < 32 && min<<attempt > 0 && min<<attempt < max {
+		d = min << attempt
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func minDuration(a, b time.Duration) time.Duration {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// maxResponseBody bounds a successful response body read into memory.
+const maxResponseBody = 64 << 20
+
+// request is one call through the pipeline.
+type request struct {
+	method      string
+	url         string
+	body        any // nil, []byte or retryablehttp.ReaderFunc
+	contentType string
+	header      http.Header
+	jobID       string // for errors about a known job
+}
+
+// do sends r and returns the 2xx response with its body read, or an error:
+// an *APIError (or *RateLimitError) for any other status, a wrapped
+// transport error, or a wrapped ctx error.
+func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*http.Response, []byte, error) {
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url, r.body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sharpapi: %s %s: %w", r.method, redactURL(r.url), err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.userAgent)
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	resp, err := rc.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		return nil, nil, fmt.Errorf("sharpapi: %s %s: %w", r.method, redactURL(r.url), scrubURLError(err))
+	}
+	defer resp.Body.Close()
+	if rl := parseRateLimit(resp.Header); rl != (RateLimit{}) {
+		c.rateLimit.Store(&rl)
+	}
+	limit := int64(maxResponseBody)
+	if resp.StatusCode >= 300 {
+		limit = maxErrorBody
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sharpapi: %s %s: reading response: %w", r.method, redactURL(r.url), err)
+	}
+	if int64(len(body)) > limit {
+		if resp.StatusCode < 300 {
+			return nil, nil, fmt.Errorf("%w: %s %s: body exceeds %d bytes", ErrMalformedResponse, r.method, redactURL(r.url), limit)
+		}
+		body = body[:limit]
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return nil, nil, newAPIError(resp, body, r.jobID)
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi response",
+		slog.String("method", r.method), slog.String("url", redactURL(r.url)), slog.Int("status", resp.StatusCode))
+	return resp, body, nil
+}
+
+// scrubURLError drops the *url.Error layer, whose message repeats the URL
+// with its query; the caller's message names the URL without it.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}
+
+// endpoint resolves an API path (such as "/content/translate") against the
+// base URL, with an optional query.
+func (c *Client) endpoint(path string, query url.Values) string {
+	u := *c.cfg.baseURL
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawPath = ""
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	return u.String()
+}
+
+// getJSON calls a synchronous endpoint and decodes its JSON answer into out.
+func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any) error {
+	u := c.endpoint(path, query)
+	_, body, err := c.do(ctx, c.get, request{method: http.MethodGet, url: u})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%w: GET %s: %w", ErrMalformedResponse, redactURL(u), err)
+	}
+	return nil
+}
+
+// RateLimit returns the X-RateLimit-* headers of the most recent response
+// that carried them; the zero value before any did.
+func (c *Client) RateLimit() RateLimit {
+	if rl := c.rateLimit.Load(); rl != nil {
+		return *rl
+	}
+	return RateLimit{}
+}
