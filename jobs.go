@@ -183,7 +183,8 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 			wait = 0 // someone else got the webhook; the status URL has the result
 		}
 	}
-	if j.resumed {
+	resumed := j.resumed
+	if resumed {
 		wait = 0
 	}
 	timer := time.NewTimer(wait)
@@ -224,10 +225,10 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 		if snap.Status.Terminal() {
 			return snap, nil
 		}
-		if j.resumed && events != nil {
+		if resumed && events != nil {
 			// A resumed job has had its look at the status URL; from here
 			// on it is awaited like a fresh one.
-			j.resumed = false
+			resumed = false
 			resetTimer(timer, c.cfg.webhookGrace)
 			continue
 		}
