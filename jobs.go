@@ -168,6 +168,26 @@ func (j *Job[T]) Wait(ctx context.Context) (T, error) {
 	return res, nil
 }
 
+// Outcome is what Wait returned, delivered on the channel of WaitAsync.
+type Outcome[T any] struct {
+	Value T
+	Err   error
+}
+
+// WaitAsync runs Wait in a goroutine and delivers its outcome on the
+// returned channel, which holds it (the channel is buffered) and is then
+// closed; nobody needs to read it for the goroutine to end. Use it to await
+// many jobs in one select.
+func (j *Job[T]) WaitAsync(ctx context.Context) <-chan Outcome[T] {
+	ch := make(chan Outcome[T], 1)
+	go func() {
+		defer close(ch)
+		v, err := j.Wait(ctx)
+		ch <- Outcome[T]{Value: v, Err: err}
+	}()
+	return ch
+}
+
 // await returns the job's terminal snapshot, from its webhook or a poll.
 func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	c := j.c

@@ -375,3 +375,22 @@ func TestDecodeResultUnwrapsAStringAsLastResort(t *testing.T) {
 		t.Error("decodeResult of the wrong shape succeeded")
 	}
 }
+
+func TestWaitAsync(t *testing.T) {
+	f := &fakeJobs{t: t, script: []string{pendingBody, successBody}}
+	c, _ := pipeClient(t, f)
+	job, err := dispatchTranslation(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ok := <-job.WaitAsync(context.Background())
+	if !ok || out.Err != nil || out.Value.Content != "ciao" {
+		t.Fatalf("WaitAsync = %+v, %v", out, ok)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out = <-job.WaitAsync(ctx)
+	if !errors.Is(out.Err, context.Canceled) {
+		t.Errorf("cancelled WaitAsync err = %v", out.Err)
+	}
+}
