@@ -39,14 +39,14 @@ const (
 	kFile
 )
 
-func required(name string) param      { return param{name: name, required: true} }
-func text(name string) param          { return param{name: name} }
-func integer(name string) param       { return param{name: name, kind: kInt} }
-func boolean(name string) param       { return param{name: name, kind: kBool} }
-func list(name string) param          { return param{name: name, kind: kStrings} }
-func file(name string) param          { return param{name: name, kind: kFile, required: true} }
-func limited(p param, n int) param    { p.maxLen = n; return p }
-func content(more ...param) []param   { return append([]param{required("content")}, more...) }
+func required(name string) param       { return param{name: name, required: true} }
+func text(name string) param           { return param{name: name} }
+func integer(name string) param        { return param{name: name, kind: kInt} }
+func boolean(name string) param        { return param{name: name, kind: kBool} }
+func list(name string) param           { return param{name: name, kind: kStrings} }
+func file(name string) param           { return param{name: name, kind: kFile, required: true} }
+func limited(p param, n int) param     { p.maxLen = n; return p }
+func content(more ...param) []param    { return append([]param{required("content")}, more...) }
 func generative(more ...param) []param { return content(append(tone, more...)...) }
 
 // tone is what the generative endpoints share.

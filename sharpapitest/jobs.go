@@ -29,7 +29,7 @@ type job struct {
 	created    time.Time
 	done       time.Time
 	failed     bool
-	early      bool // finished at dispatch, webhook sent before the answer
+	early      bool            // finished at dispatch, webhook sent before the answer
 	result     json.RawMessage // compact JSON; unused when failed
 	webhookURL string
 	words      int

@@ -29,12 +29,12 @@ func (e *Emulator) routes() *http.ServeMux {
 		"GET " + apiPrefix + "/custom/{slug}":  e.handleWorkflow,
 		"POST " + apiPrefix + "/custom/{slug}": e.handleWorkflowDispatch,
 
-		"GET " + apiPrefix + "/utilities/scrape_url":                     e.handleScrape,
-		"GET " + apiPrefix + "/utilities/job_positions_list":             e.handleJobPositions,
-		"GET " + apiPrefix + "/utilities/job_positions_details/{uuid}":   e.handleJobPosition,
-		"GET " + apiPrefix + "/airports":                                 e.handleAirports,
-		"GET " + apiPrefix + "/airports/iata/{code}":                     e.handleAirport(func(a airport) string { return a.IATA }),
-		"GET " + apiPrefix + "/airports/icao/{code}":                     e.handleAirport(func(a airport) string { return a.ICAO }),
+		"GET " + apiPrefix + "/utilities/scrape_url":                   e.handleScrape,
+		"GET " + apiPrefix + "/utilities/job_positions_list":           e.handleJobPositions,
+		"GET " + apiPrefix + "/utilities/job_positions_details/{uuid}": e.handleJobPosition,
+		"GET " + apiPrefix + "/airports":                               e.handleAirports,
+		"GET " + apiPrefix + "/airports/iata/{code}":                   e.handleAirport(func(a airport) string { return a.IATA }),
+		"GET " + apiPrefix + "/airports/icao/{code}":                   e.handleAirport(func(a airport) string { return a.ICAO }),
 	} {
 		mux.HandleFunc(pattern, h)
 	}
