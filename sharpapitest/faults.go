@@ -6,14 +6,15 @@ import (
 )
 
 // Faults are the failures the emulator injects. The zero value injects none.
-// Random choices come from the seed (WithSeed), so a given sequence of
+// Random choices come from the seed (WithSeed) and a job's fate, webhook
+// included, is decided when it is dispatched, so a given sequence of
 // requests meets the same faults on every run. Set them at construction
 // with the With* fault options or WithFaults, and change them between
 // steps of a test with Emulator.SetFaults.
 type Faults struct {
 	// DropRate is the probability that a job's webhook is never sent.
 	DropRate float64
-	// DropNext drops the webhooks of the next DropNext jobs to complete.
+	// DropNext drops the webhooks of the next DropNext jobs dispatched with one.
 	DropNext int
 	// Duplicates delivers each webhook this many times (0 and 1 mean once),
 	// with the same body and signature each time.
@@ -53,7 +54,7 @@ func WithDropRate(p float64) Option {
 	return func(c *config) { c.faults.DropRate = p }
 }
 
-// WithDropNext drops the webhooks of the next n jobs to complete.
+// WithDropNext drops the webhooks of the first n jobs dispatched with one.
 func WithDropNext(n int) Option {
 	return func(c *config) { c.faults.DropNext = n }
 }
@@ -99,8 +100,7 @@ func WithLatency(d time.Duration) Option {
 }
 
 // SetFaults replaces the faults injected from now on. Jobs already
-// dispatched keep their fate, but webhooks not yet sent meet the new
-// webhook faults.
+// dispatched keep the fate decided at dispatch, webhook faults included.
 func (e *Emulator) SetFaults(f Faults) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -153,7 +153,7 @@ type webhookPlan struct {
 	delay  time.Duration
 }
 
-// planWebhook decides the faults of one job's webhook. e.mu must be held.
+// planWebhook decides the faults of a new job's webhook. e.mu must be held.
 func (e *Emulator) planWebhook() webhookPlan {
 	p := webhookPlan{copies: max(e.faults.Duplicates, 1), delay: max(e.faults.WebhookDelay, 0)}
 	if e.faults.DropNext > 0 {

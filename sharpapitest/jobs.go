@@ -30,6 +30,7 @@ type job struct {
 	done       time.Time
 	failed     bool
 	early      bool            // finished at dispatch, webhook sent before the answer
+	plan       webhookPlan     // decided at dispatch, so that seeded runs repeat
 	result     json.RawMessage // compact JSON; unused when failed
 	webhookURL string
 	words      int
@@ -130,6 +131,10 @@ func (e *Emulator) startJob(w http.ResponseWriter, r *http.Request, req JobReque
 	failed := e.jobFails(jobType)
 	notify := hookURL != "" && e.cfg.webhookSecret != ""
 	early := notify && e.faults.Early
+	var plan webhookPlan
+	if notify {
+		plan = e.planWebhook()
+	}
 	if !failed {
 		e.wordsUsed += words // SharpAPI charges nothing for failed jobs
 	}
@@ -145,7 +150,7 @@ func (e *Emulator) startJob(w http.ResponseWriter, r *http.Request, req JobReque
 	}
 	j := &job{
 		id: req.JobID, jobType: jobType, path: path, created: now, done: now.Add(e.cfg.jobDuration),
-		failed: failed, result: result, webhookURL: hookURL,
+		failed: failed, result: result, webhookURL: hookURL, plan: plan,
 	}
 	if !failed {
 		j.words = words

@@ -58,10 +58,7 @@ func (e *Emulator) finish(j *job) {
 // notify delivers j's webhook as the faults in force decide: dropped,
 // delayed, or sent several times, each copy retried until a 2xx answer.
 func (e *Emulator) notify(j *job) {
-	e.mu.Lock()
-	plan := e.planWebhook()
-	e.mu.Unlock()
-
+	plan := j.plan
 	body, err := e.webhookBody(j)
 	if err != nil {
 		return
