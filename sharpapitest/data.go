@@ -81,8 +81,11 @@ var data = sync.OnceValue(func() *dataset {
 })
 
 // ExampleResult returns the canned result the emulator answers for jobType
-// unless WithResult replaces it: the example SharpAPI documents for that
-// job type. Custom workflow results are not included.
+// unless WithResult replaces it: the example SharpAPI's READMEs show for
+// that job type, as trimmed in their documentation. SharpAPI documents no
+// result for content_detect_address (the emulator answers a list of
+// address strings) nor a full one for content_detect_profanities (the
+// reason text is the emulator's). Custom workflow results are not included.
 func ExampleResult(jobType string) (json.RawMessage, bool) {
 	r, ok := data().results[jobType]
 	return slices.Clone(r), ok

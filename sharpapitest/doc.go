@@ -25,9 +25,10 @@
 // behaviour, and JSON is encoded as its PHP backend encodes it ("/" as "\/",
 // non-ASCII as \uXXXX), so a webhook receiver that checks the signature
 // over re-serialised JSON fails here as it would in production. Where
-// SharpAPI documents nothing (the custom workflow job type, the bodies of
-// 404s, the detect_address result) the emulator's choice is stated on the
-// name concerned.
+// SharpAPI documents nothing, the emulator's choice is stated where it
+// applies: the custom workflow job type on Workflow, undocumented results
+// on ExampleResult, webhook retry spacing on WithWebhookRetryDelay. Error
+// bodies are Laravel's: {"message": ...}, plus "errors" by field on a 422.
 //
 // Faults (Faults, and an option for each) inject dropped, duplicated,
 // early and delayed webhooks, failed jobs, 500 and 429 answers and latency,

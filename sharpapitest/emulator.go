@@ -137,9 +137,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close stops the emulator's timers, so that jobs not yet finished send no
-// webhook, abandons webhook retries and delays, and waits for webhook
-// attempts in flight. The Emulator still answers requests afterwards but
-// sends no more webhooks. Close is idempotent.
+// webhook, abandons webhook retries and delays, and waits for the webhook
+// attempts in flight (each bounded by the webhook timeout). Requests held
+// by injected latency are answered 503. The Emulator still answers
+// requests afterwards but sends no more webhooks. Close is idempotent.
 func (e *Emulator) Close() {
 	e.stop()
 	e.wg.Wait()

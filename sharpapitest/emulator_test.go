@@ -175,7 +175,10 @@ func TestJobStates(t *testing.T) {
 		t.Helper()
 		r := get(t, url)
 		st := decode[statusBody](t, r.body)
-		wantType := map[bool]string{true: "api_job_result", false: "api_job"}[status == "success"]
+		wantType := "api_job"
+		if status == "success" {
+			wantType = "api_job_result"
+		}
 		if st.Data.Attributes.Status != status || st.Data.Type != wantType || r.header.Get("Retry-After") != retryAfter {
 			t.Errorf("%s: %s Retry-After %q; want %s %q", url, r.body, r.header.Get("Retry-After"), status, retryAfter)
 		}

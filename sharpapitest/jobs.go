@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-// The job states, as SharpAPI spells them.
+// The job states, as SharpAPI spells them. A job is new at the instant it
+// is dispatched, pending until the job duration has elapsed, then success
+// or failed. Only a ManualClock that has not moved shows a job as new.
 const (
 	StatusNew     = "new"
 	StatusPending = "pending"
@@ -163,7 +165,7 @@ func (e *Emulator) startJob(w http.ResponseWriter, r *http.Request, req JobReque
 	e.jobs[j.id] = j
 	e.jobOrder = append(e.jobOrder, j.id)
 	switch {
-	case !notify || early:
+	case !notify || early || e.closed:
 	case j.done.Equal(now):
 		e.goNotify(j)
 	default:
@@ -211,8 +213,10 @@ func (e *Emulator) result(req JobRequest) (json.RawMessage, error) {
 		}
 		return json.Marshal(v)
 	}
-	if w, ok := e.workflows[strings.TrimPrefix(req.Path, "/custom/")]; ok && strings.HasPrefix(req.Path, "/custom/") {
-		return w.result()
+	if slug, ok := strings.CutPrefix(req.Path, "/custom/"); ok {
+		if w, ok := e.workflows[slug]; ok {
+			return w.result()
+		}
 	}
 	if r, ok := data().results[req.JobType]; ok {
 		return r, nil

@@ -38,14 +38,21 @@ type config struct {
 	logger            *slog.Logger
 }
 
-// Defaults. The rate limit is far above any plan's so that a test suite
-// never meets it by accident; WithRateLimit(60) mimics a small plan.
+// Defaults of the options.
 const (
-	DefaultJobDuration       = 20 * time.Millisecond
-	DefaultWordQuota         = 100000
-	DefaultRateLimit         = 1000
+	// DefaultJobDuration is short, so that tests polling in real time finish quickly.
+	DefaultJobDuration = 20 * time.Millisecond
+	// DefaultWordQuota is the words quota of SharpAPI's documented example.
+	DefaultWordQuota = 100000
+	// DefaultRateLimit (requests per minute) is far above any plan's, so
+	// that a test suite never meets it by accident; WithRateLimit(60)
+	// mimics a small plan.
+	DefaultRateLimit = 1000
+	// DefaultWebhookRetryDelay spaces webhook attempts; SharpAPI does not
+	// document its spacing.
 	DefaultWebhookRetryDelay = time.Second
-	DefaultWebhookTimeout    = 10 * time.Second
+	// DefaultWebhookTimeout bounds one webhook attempt.
+	DefaultWebhookTimeout = 10 * time.Second
 )
 
 func defaultConfig() config {
@@ -170,14 +177,15 @@ func WithWorkflow(w Workflow) Option {
 }
 
 // WithWordQuota sets the monthly word quota (DefaultWordQuota). Words are
-// counted in the "content" field of each accepted dispatch; a dispatch that
-// would go past the quota is answered 402 GEN-PAYMENT-REQUIRED.
+// counted in the "content" field of each dispatch. Once the quota is used
+// up, or when a dispatch's words would go past it, the dispatch is answered
+// 402 GEN-PAYMENT-REQUIRED. Failed jobs are not charged, as on SharpAPI.
 func WithWordQuota(words int) Option {
 	return func(c *config) { c.wordQuota = max(words, 0) }
 }
 
-// WithRateLimit sets the requests allowed per minute (DefaultRateLimit),
-// counted in fixed one-minute windows of the emulator's Clock. /ping and
+// WithRateLimit sets the requests allowed per minute (DefaultRateLimit, at
+// least 1), counted in fixed one-minute windows of the emulator's Clock. /ping and
 // /quota are neither counted nor limited, and carry no X-RateLimit-* headers.
 func WithRateLimit(perMinute int) Option {
 	return func(c *config) { c.rateLimit = max(perMinute, 1) }

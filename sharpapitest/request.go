@@ -28,8 +28,6 @@ type JobRequest struct {
 	Files []File
 	// Body is the raw request body.
 	Body []byte
-
-	multipart bool // the body was a form, so every field is text
 }
 
 // File is one file of a multipart body.
@@ -72,10 +70,8 @@ func parseJobRequest(r *http.Request, body []byte) (JobRequest, error) {
 	mediaType, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mediaType {
 	case "multipart/form-data":
-		req.multipart = true
 		return req, readMultipart(&req, body, params["boundary"])
 	case "application/x-www-form-urlencoded":
-		req.multipart = true
 		q, err := url.ParseQuery(string(body))
 		if err != nil {
 			return req, errMalformedBody

@@ -71,8 +71,8 @@ func (e *Emulator) notify(j *job) {
 	if !j.early && !e.sleep(context.Background(), plan.delay) {
 		return
 	}
-	for c := 1; c <= plan.copies; c++ {
-		if !e.deliver(j, body, sig, c) {
+	for n := 1; n <= plan.copies; n++ {
+		if !e.deliver(j, body, sig, n) {
 			return
 		}
 	}
@@ -99,14 +99,14 @@ func (e *Emulator) webhookBody(j *job) ([]byte, error) {
 	return encodeJSON(p)
 }
 
-// deliver sends one copy of a webhook, retrying on a non-2xx answer or a
+// deliver sends copy n of a webhook, retrying on a non-2xx answer or a
 // failed connection. It reports false if the emulator closed meanwhile.
-func (e *Emulator) deliver(j *job, body []byte, sig string, copy int) bool {
+func (e *Emulator) deliver(j *job, body []byte, sig string, n int) bool {
 	for attempt := 1; attempt <= webhookAttempts; attempt++ {
 		if attempt > 1 && !e.sleep(context.Background(), e.cfg.webhookRetryDelay) {
 			return false
 		}
-		d := Delivery{JobID: j.id, URL: j.webhookURL, Copy: copy, Attempt: attempt, Body: body, Signature: sig, Time: e.cfg.clock.Now()}
+		d := Delivery{JobID: j.id, URL: j.webhookURL, Copy: n, Attempt: attempt, Body: body, Signature: sig, Time: e.cfg.clock.Now()}
 		d.StatusCode, d.Err = e.post(j.webhookURL, body, sig)
 		e.recordDelivery(d)
 		if d.Err == "" && d.StatusCode >= 200 && d.StatusCode < 300 {
