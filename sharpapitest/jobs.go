@@ -120,62 +120,37 @@ func (e *Emulator) startJob(w http.ResponseWriter, r *http.Request, req JobReque
 	}
 	words := len(strings.Fields(req.Text("content")))
 	now := e.cfg.clock.Now()
-
-	e.mu.Lock()
-	if e.wordsUsed >= e.cfg.wordQuota || e.wordsUsed+words > e.cfg.wordQuota {
-		e.mu.Unlock()
+	f, ok := e.admit(jobType, hookURL != "", words)
+	if !ok {
 		writeJSON(w, http.StatusPaymentRequired, struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
 		}{"GEN-PAYMENT-REQUIRED", fmt.Sprintf("You have exceeded your monthly words quota [%d]. Please login to the dashboard and increase number of credits.", e.cfg.wordQuota)})
 		return
 	}
-	failed := e.jobFails(jobType)
-	notify := hookURL != "" && e.cfg.webhookSecret != ""
-	early := notify && e.faults.Early
-	var plan webhookPlan
-	if notify {
-		plan = e.planWebhook()
-	}
-	if !failed {
-		e.wordsUsed += words // SharpAPI charges nothing for failed jobs
-	}
-	e.mu.Unlock()
 
 	req.JobID, req.JobType, req.Path = newUUID(), jobType, "/"+path
 	result, err := e.result(req)
-	if err != nil && !failed {
-		failed = true
+	if err != nil && !f.failed {
+		f.failed = true
 		e.mu.Lock()
 		e.wordsUsed -= words
 		e.mu.Unlock()
 	}
 	j := &job{
 		id: req.JobID, jobType: jobType, path: path, created: now, done: now.Add(e.cfg.jobDuration),
-		failed: failed, result: result, webhookURL: hookURL, plan: plan,
+		failed: f.failed, early: f.early, result: result, webhookURL: hookURL, plan: f.plan,
 	}
-	if !failed {
+	if !f.failed {
 		j.words = words
 	}
-	if early {
-		j.done, j.early = now, true
+	if j.early {
+		j.done = now
 	}
-
-	e.mu.Lock()
-	e.jobs[j.id] = j
-	e.jobOrder = append(e.jobOrder, j.id)
-	switch {
-	case !notify || early || e.closed:
-	case j.done.Equal(now):
-		e.goNotify(j)
-	default:
-		e.timers[j.id] = e.cfg.clock.AfterFunc(j.done.Sub(now), func() { e.finish(j) })
-	}
-	e.mu.Unlock()
-
-	if early {
-		// The receiver hears of the job before the client: the dispatch
-		// answer waits for the delivery.
+	e.register(j, f.notify)
+	if j.early {
+		// The receiver hears of the job before the client does: the
+		// dispatch answer waits for the delivery.
 		e.mu.Lock()
 		ok := e.track()
 		e.mu.Unlock()
@@ -198,6 +173,51 @@ func (e *Emulator) startJob(w http.ResponseWriter, r *http.Request, req JobReque
 		StatusURL string `json:"status_url"`
 		JobID     string `json:"job_id"`
 	}{statusURL, j.id})
+}
+
+// fate is what the emulator decides about a job when it is dispatched.
+type fate struct {
+	failed bool
+	notify bool // a webhook will be sent
+	early  bool // ... before the dispatch answer
+	plan   webhookPlan
+}
+
+// admit charges a dispatch's words to the quota and decides the job's
+// fate, or reports false when the quota cannot cover it. Doing both under
+// one lock keeps concurrent dispatches within the quota and keeps seeded
+// choices in dispatch order.
+func (e *Emulator) admit(jobType string, hasWebhook bool, words int) (fate, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.wordsUsed >= e.cfg.wordQuota || e.wordsUsed+words > e.cfg.wordQuota {
+		return fate{}, false
+	}
+	f := fate{failed: e.jobFails(jobType), notify: hasWebhook && e.cfg.webhookSecret != ""}
+	if f.notify {
+		f.early = e.faults.Early
+		f.plan = e.planWebhook()
+	}
+	if !f.failed {
+		e.wordsUsed += words // SharpAPI charges nothing for failed jobs
+	}
+	return f, true
+}
+
+// register stores a new job and, if it has a webhook that is not early,
+// arranges for the webhook to go out when the job finishes.
+func (e *Emulator) register(j *job, notify bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.jobs[j.id] = j
+	e.jobOrder = append(e.jobOrder, j.id)
+	switch {
+	case !notify || j.early || e.closed:
+	case !j.done.After(j.created):
+		e.goNotify(j)
+	default:
+		e.timers[j.id] = e.cfg.clock.AfterFunc(j.done.Sub(j.created), func() { e.finish(j) })
+	}
 }
 
 // costPerWord is a nominal price for the SharpAPI-Cost header.
