@@ -1,0 +1,149 @@
+// Command sharpapi-emulator serves an emulator of the SharpAPI.com API on
+// loopback, for trying a SharpAPI client without an account or the
+// internet. It is package sharpapitest behind a real server: every
+// endpoint under /api/v1, signed webhooks, quotas, rate limits and
+// injected faults.
+//
+// Usage:
+//
+//	sharpapi-emulator [-addr 127.0.0.1:8719] [-api-key KEY] [-webhook-url URL -webhook-secret S] [fault flags]
+//
+// It prints the API base URL, logs every request and webhook attempt (never
+// the API key or the webhook secret), and stops cleanly on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi/sharpapitest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sharpapi-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+// shutdownGrace bounds the wait for requests in flight at shutdown.
+const shutdownGrace = 5 * time.Second
+
+// run serves the emulator until ctx ends.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	opts, addr, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String() + "/api/v1"
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	em := sharpapitest.NewEmulator(append(opts,
+		sharpapitest.WithBaseURL(base),
+		sharpapitest.WithLogger(logger),
+		sharpapitest.WithRecordLimit(1000), // a long-running server must not grow without bound
+	)...)
+	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+
+	fmt.Fprintf(stdout, "sharpapi-emulator: SharpAPI base URL %s\n", base)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		em.Close()
+		return err
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	em.Close()
+	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}
+
+// parseFlags turns the command line into emulator options and a listen address.
+func parseFlags(args []string, output io.Writer) ([]sharpapitest.Option, string, error) {
+	fs := flag.NewFlagSet("sharpapi-emulator", flag.ContinueOnError)
+	fs.SetOutput(output)
+	var (
+		addr          = fs.String("addr", "127.0.0.1:8719", "listen `address`")
+		apiKey        = fs.String("api-key", "", "accept only this API `key` (default: any non-empty key)")
+		webhookURL    = fs.String("webhook-url", "", "account webhook `URL` (a Job-Webhook header overrides it per job)")
+		webhookSecret = fs.String("webhook-secret", "", "`secret` that signs webhooks; without it none are sent")
+		includeResult = fs.Bool("include-result", true, "put the job result in webhook payloads")
+		jobDuration   = fs.Duration("job-duration", 2*time.Second, "time from dispatch to a job's final state")
+		retryDelay    = fs.Duration("webhook-retry-delay", sharpapitest.DefaultWebhookRetryDelay, "wait between webhook attempts")
+		genericURL    = fs.Bool("generic-status-url", false, "hand out {base}/job/status/{id} status URLs")
+		wordQuota     = fs.Int("word-quota", sharpapitest.DefaultWordQuota, "monthly word quota")
+		rateLimit     = fs.Int("rate-limit", sharpapitest.DefaultRateLimit, "requests allowed per minute")
+		dropRate      = fs.Float64("drop-rate", 0, "probability that a webhook is never sent")
+		duplicate     = fs.Int("duplicate", 1, "deliver each webhook `N` times")
+		early         = fs.Bool("early-webhooks", false, "deliver webhooks before the dispatch answer")
+		webhookDelay  = fs.Duration("webhook-delay", 0, "hold webhooks back this long after the job finishes")
+		failRate      = fs.Float64("fail-rate", 0, "probability that a job fails")
+		errorRate     = fs.Float64("error-rate", 0, "share of requests answered 500")
+		limitRate     = fs.Float64("ratelimit-rate", 0, "share of requests answered 429")
+		latency       = fs.Duration("latency", 0, "delay added to every answer")
+		seed          = fs.Uint64("seed", 1, "seed of the random faults")
+	)
+	if err := fs.Parse(args); err != nil {
+		return nil, "", err
+	}
+	if fs.NArg() > 0 {
+		return nil, "", fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for name, p := range map[string]float64{"drop-rate": *dropRate, "fail-rate": *failRate, "error-rate": *errorRate, "ratelimit-rate": *limitRate} {
+		if p < 0 || p > 1 {
+			return nil, "", fmt.Errorf("-%s must be between 0 and 1, not %v", name, p)
+		}
+	}
+	opts := []sharpapitest.Option{
+		sharpapitest.WithWebhookResult(*includeResult),
+		sharpapitest.WithJobDuration(*jobDuration),
+		sharpapitest.WithWebhookRetryDelay(*retryDelay),
+		sharpapitest.WithWordQuota(*wordQuota),
+		sharpapitest.WithRateLimit(*rateLimit),
+		sharpapitest.WithSeed(*seed),
+		sharpapitest.WithFaults(sharpapitest.Faults{
+			DropRate: *dropRate, Duplicates: *duplicate, Early: *early, WebhookDelay: *webhookDelay,
+			FailRate: *failRate, ErrorRate: *errorRate, RateLimitRate: *limitRate, Latency: *latency,
+		}),
+	}
+	if *apiKey != "" {
+		opts = append(opts, sharpapitest.WithAPIKey(*apiKey))
+	}
+	if *webhookURL != "" {
+		opts = append(opts, sharpapitest.WithWebhookURL(*webhookURL))
+	}
+	if *webhookSecret != "" {
+		opts = append(opts, sharpapitest.WithWebhookSecret(*webhookSecret))
+	}
+	if *genericURL {
+		opts = append(opts, sharpapitest.WithGenericStatusURL())
+	}
+	return opts, *addr, nil
+}
