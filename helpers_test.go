@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -95,7 +96,7 @@ type formPart struct {
 	Name, FileName, Content string
 }
 
-// readParts reads a multipart body's parts, in order.
+// readParts reads the parts of a multipart request body, in order.
 func readParts(t *testing.T, r *http.Request) []formPart {
 	t.Helper()
 	mr, err := r.MultipartReader()
@@ -103,6 +104,13 @@ func readParts(t *testing.T, r *http.Request) []formPart {
 		t.Errorf("multipart body: %v", err)
 		return nil
 	}
+	return partsOf(t, mr)
+}
+
+// partsOf reads the parts of mr. It reports errors with Errorf, as it runs
+// in handlers too.
+func partsOf(t *testing.T, mr *multipart.Reader) []formPart {
+	t.Helper()
 	var parts []formPart
 	for {
 		p, err := mr.NextPart()
@@ -138,12 +146,14 @@ func start[T any](j *Job[T], err error) (started, error) {
 func errOf[T any](_ T, err error) error { return err }
 
 // jobCase is one AI endpoint: a call, what must reach SharpAPI, and what
-// the endpoint's documented result (testdata/results/<typ>.json) decodes to.
+// the endpoint's documented result decodes to.
 type jobCase struct {
 	name string
 	path string // below /api/v1
 	typ  JobType
-	call func(context.Context, *Client) (started, error)
+	// fixture is the status answer in testdata/results; <typ>.json if empty.
+	fixture string
+	call    func(context.Context, *Client) (started, error)
 	// body is the exact JSON body; parts the exact multipart parts.
 	body  string
 	parts []formPart
@@ -160,7 +170,11 @@ func testJobs(t *testing.T, cases []jobCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mux, srvURL := setup(t)
-			fixture := readFile(t, "testdata/results/"+string(tc.typ)+".json")
+			name := tc.fixture
+			if name == "" {
+				name = string(tc.typ) + ".json"
+			}
+			fixture := readFile(t, "testdata/results/"+name)
 			var env statusEnvelope
 			if err := json.Unmarshal(fixture, &env); err != nil {
 				t.Fatal(err)
