@@ -97,6 +97,12 @@ func (p ListWorkflowsParams) validate() error {
 	return checkPage("ListWorkflowsParams", p.Page, p.PerPage, MaxPerPage)
 }
 
+func (p ListWorkflowsParams) query() url.Values {
+	q := url.Values{}
+	setPage(q, p.Page, p.PerPage)
+	return q
+}
+
 // WorkflowPage is a page of the account's workflows.
 type WorkflowPage struct {
 	Workflows []Workflow       `json:"data"`
@@ -119,21 +125,13 @@ type WorkflowPagination struct {
 // ListWorkflows lists the account's custom workflows, a page at a time.
 // GET /custom.
 func (c *Client) ListWorkflows(ctx context.Context, p ListWorkflowsParams) (*WorkflowPage, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	q := url.Values{}
-	setPage(q, p.Page, p.PerPage)
-	return get[WorkflowPage](ctx, c, "/custom", q)
+	return getListed[WorkflowPage](ctx, c, "/custom", p)
 }
 
 // DescribeWorkflow returns the workflow with slug, with its inputs. An
 // unknown slug is an *APIError that matches ErrNotFound. GET /custom/{slug}.
 func (c *Client) DescribeWorkflow(ctx context.Context, slug string) (*Workflow, error) {
-	if err := pathSegment("workflow slug", slug); err != nil {
-		return nil, err
-	}
-	return getData[Workflow](ctx, c, "/custom/"+slug)
+	return getByKey[Workflow](ctx, c, "/custom", "workflow slug", slug)
 }
 
 // WorkflowParams are the inputs of one run of a workflow, by their keys.
@@ -203,8 +201,9 @@ func (p WorkflowParams) body() (requestBody, error) {
 
 // RunWorkflow runs the workflow with slug on p. Its result is JSON of the
 // shape the workflow's OutputSchema describes; json.Unmarshal it into a
-// type of the caller's. POST /custom/{slug}, as JSON or, with files or
-// Multipart, as multipart/form-data.
+// type of the caller's. The job's Type is empty: SharpAPI does not document
+// it. POST /custom/{slug}, as JSON or, with files or Multipart, as
+// multipart/form-data.
 func (c *Client) RunWorkflow(ctx context.Context, slug string, p WorkflowParams, opts ...DispatchOption) (*Job[json.RawMessage], error) {
 	if err := errors.Join(pathSegment("workflow slug", slug), p.validate()); err != nil {
 		return nil, err
@@ -213,6 +212,5 @@ func (c *Client) RunWorkflow(ctx context.Context, slug string, p WorkflowParams,
 	if err != nil {
 		return nil, err
 	}
-	// SharpAPI does not document the job type of a workflow run.
 	return dispatch[json.RawMessage](ctx, c, "/custom/"+slug, "", body, opts)
 }

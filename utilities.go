@@ -2,38 +2,13 @@ package sharpapi
 
 import (
 	"context"
-	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 )
 
 // MaxPerPage is the largest page SharpAPI serves of airports and of custom
 // workflows.
 const MaxPerPage = 100
-
-// get calls a synchronous endpoint and decodes its answer.
-func get[T any](ctx context.Context, c *Client, path string, query url.Values) (*T, error) {
-	v := new(T)
-	if err := c.getJSON(ctx, path, query, v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// getData calls a synchronous endpoint that answers {"data": ...}.
-func getData[T any](ctx context.Context, c *Client, path string) (*T, error) {
-	env, err := get[struct {
-		Data *T `json:"data"`
-	}](ctx, c, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	if env.Data == nil {
-		return nil, fmt.Errorf("%w: GET %s: no data", ErrMalformedResponse, path)
-	}
-	return env.Data, nil
-}
 
 // Pong is SharpAPI's answer to Ping.
 type Pong struct {
@@ -189,6 +164,13 @@ func (p JobPositionsParams) validate() error {
 	return checkPage("JobPositionsParams", p.Page, p.PerPage, 0)
 }
 
+func (p JobPositionsParams) query() url.Values {
+	q := url.Values{}
+	setQuery(q, "name", p.Name)
+	setPage(q, p.Page, p.PerPage)
+	return q
+}
+
 // JobPositionsPage is a page of job positions.
 type JobPositionsPage struct {
 	Positions []JobPosition `json:"data"`
@@ -210,22 +192,13 @@ type JobPosition struct {
 // JobPositions lists and searches SharpAPI's database of job titles, a
 // page at a time. GET /utilities/job_positions_list.
 func (c *Client) JobPositions(ctx context.Context, p JobPositionsParams) (*JobPositionsPage, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	q := url.Values{}
-	setQuery(q, "name", p.Name)
-	setPage(q, p.Page, p.PerPage)
-	return get[JobPositionsPage](ctx, c, "/utilities/job_positions_list", q)
+	return getListed[JobPositionsPage](ctx, c, "/utilities/job_positions_list", p)
 }
 
 // JobPosition returns a job position, by its ID, with the positions related
 // to it. GET /utilities/job_positions_details/{id}.
 func (c *Client) JobPosition(ctx context.Context, id string) (*JobPosition, error) {
-	if err := pathSegment("JobPosition id", id); err != nil {
-		return nil, err
-	}
-	return getData[JobPosition](ctx, c, "/utilities/job_positions_details/"+id)
+	return getByKey[JobPosition](ctx, c, "/utilities/job_positions_details", "JobPosition id", id)
 }
 
 // AirportsParams are the parameters of Airports. Zero fields do not filter.
@@ -278,12 +251,7 @@ type Airport struct {
 	Longitude float64 `json:"longitude"`
 }
 
-// Airports lists and searches SharpAPI's database of airports, a page at a
-// time. GET /airports.
-func (c *Client) Airports(ctx context.Context, p AirportsParams) (*AirportsPage, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
+func (p AirportsParams) query() url.Values {
 	q := url.Values{}
 	setQuery(q, "name", p.Name)
 	setQuery(q, "country", p.Country)
@@ -292,52 +260,23 @@ func (c *Client) Airports(ctx context.Context, p AirportsParams) (*AirportsPage,
 	setFlag(q, "icao_assigned", p.ICAOAssigned)
 	setFlag(q, "lid_assigned", p.LIDAssigned)
 	setPage(q, p.Page, p.PerPage)
-	return get[AirportsPage](ctx, c, "/airports", q)
+	return q
 }
 
-// setQuery sets the query parameter name to value unless value is empty.
-func setQuery(q url.Values, name, value string) {
-	if value != "" {
-		q.Set(name, value)
-	}
-}
-
-// setPage sets the page and per_page parameters that are not zero.
-func setPage(q url.Values, page, perPage int) {
-	if page > 0 {
-		q.Set("page", strconv.Itoa(page))
-	}
-	if perPage > 0 {
-		q.Set("per_page", strconv.Itoa(perPage))
-	}
-}
-
-// setFlag sets a boolean filter as "1" or "0", the forms Laravel's boolean
-// validation accepts in a query string ("true" it does not).
-func setFlag(q url.Values, name string, v *bool) {
-	switch {
-	case v == nil:
-	case *v:
-		q.Set(name, "1")
-	default:
-		q.Set(name, "0")
-	}
+// Airports lists and searches SharpAPI's database of airports, a page at a
+// time. GET /airports.
+func (c *Client) Airports(ctx context.Context, p AirportsParams) (*AirportsPage, error) {
+	return getListed[AirportsPage](ctx, c, "/airports", p)
 }
 
 // AirportByIATA returns the airport with a three-letter IATA code ("LHR").
 // GET /airports/iata/{code}.
 func (c *Client) AirportByIATA(ctx context.Context, code string) (*Airport, error) {
-	if err := pathSegment("AirportByIATA code", code); err != nil {
-		return nil, err
-	}
-	return getData[Airport](ctx, c, "/airports/iata/"+code)
+	return getByKey[Airport](ctx, c, "/airports/iata", "AirportByIATA code", code)
 }
 
 // AirportByICAO returns the airport with a four-character ICAO code
 // ("EGLL"). GET /airports/icao/{code}.
 func (c *Client) AirportByICAO(ctx context.Context, code string) (*Airport, error) {
-	if err := pathSegment("AirportByICAO code", code); err != nil {
-		return nil, err
-	}
-	return getData[Airport](ctx, c, "/airports/icao/"+code)
+	return getByKey[Airport](ctx, c, "/airports/icao", "AirportByICAO code", code)
 }

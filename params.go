@@ -1,9 +1,14 @@
 package sharpapi
 
+// The endpoint files describe endpoints; the helpers here turn their Params
+// into requests, so that no endpoint file touches HTTP.
+
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -52,6 +57,78 @@ func textFields(pairs ...string) []formField {
 	return fields
 }
 
+// get calls a synchronous endpoint and decodes its answer.
+func get[T any](ctx context.Context, c *Client, path string, query url.Values) (*T, error) {
+	v := new(T)
+	if err := c.getJSON(ctx, path, query, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// getListed checks p and calls a synchronous endpoint with p's query.
+func getListed[T any](ctx context.Context, c *Client, path string, p queryParams) (*T, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return get[T](ctx, c, path, p.query())
+}
+
+// queryParams are the Params of a synchronous endpoint, sent as its query.
+type queryParams interface {
+	params
+	query() url.Values
+}
+
+// getByKey calls GET dir/{key}, which answers {"data": ...}; field names
+// the key in errors.
+func getByKey[T any](ctx context.Context, c *Client, dir, field, key string) (*T, error) {
+	if err := pathSegment(field, key); err != nil {
+		return nil, err
+	}
+	path := dir + "/" + key
+	env, err := get[struct {
+		Data *T `json:"data"`
+	}](ctx, c, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		return nil, fmt.Errorf("%w: GET %s: no data", ErrMalformedResponse, path)
+	}
+	return env.Data, nil
+}
+
+// setQuery sets the query parameter name to value unless value is empty.
+func setQuery(q url.Values, name, value string) {
+	if value != "" {
+		q.Set(name, value)
+	}
+}
+
+// setPage sets the page and per_page parameters that are not zero.
+func setPage(q url.Values, page, perPage int) {
+	if page > 0 {
+		q.Set("page", strconv.Itoa(page))
+	}
+	if perPage > 0 {
+		q.Set("per_page", strconv.Itoa(perPage))
+	}
+}
+
+// setFlag sets a boolean filter as "1" or "0", the forms Laravel's boolean
+// validation accepts in a query string ("true" it does not).
+func setFlag(q url.Values, name string, v *bool) {
+	switch {
+	case v == nil:
+	case *v:
+		q.Set(name, "1")
+	default:
+		q.Set(name, "0")
+	}
+}
+
+// invalid is the error of a Params field that cannot be sent.
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s %s", ErrInvalidParams, field, fmt.Sprintf(format, args...))
 }
@@ -65,6 +142,7 @@ func required(field, value string) error {
 	return nil
 }
 
+// requiredFile rejects a zero File.
 func requiredFile(field string, f File) error {
 	if f.isZero() {
 		return invalid(field, "is required")
