@@ -19,7 +19,7 @@ func (p DetectPhonesParams) validate() error {
 
 // DetectPhonesResult lists the phone numbers found in a text.
 type DetectPhonesResult struct {
-	Phones []Phone `json:"phones"`
+	Phones []DetectedPhone `json:"phones"`
 }
 
 // UnmarshalJSON accepts SharpAPI's bare array and {"phones": [...]}.
@@ -27,8 +27,8 @@ func (r *DetectPhonesResult) UnmarshalJSON(b []byte) error {
 	return unmarshalList(b, "phones", &r.Phones)
 }
 
-// Phone is a phone number found in a text.
-type Phone struct {
+// DetectedPhone is a phone number found in a text.
+type DetectedPhone struct {
 	// DetectedNumber is the number as the text writes it ("1800-394-7486").
 	DetectedNumber string `json:"detected_number"`
 	// ParsedNumber is the number in E.164 form ("+18003947486").
@@ -135,7 +135,7 @@ func (p DetectAddressParams) validate() error {
 
 // DetectAddressResult lists the postal addresses found in a text.
 type DetectAddressResult struct {
-	Addresses []Address `json:"addresses"`
+	Addresses []DetectedAddress `json:"addresses"`
 }
 
 // UnmarshalJSON accepts a bare array and {"addresses": [...]}.
@@ -143,16 +143,16 @@ func (r *DetectAddressResult) UnmarshalJSON(b []byte) error {
 	return unmarshalList(b, "addresses", &r.Addresses)
 }
 
-// Address is one address found by DetectAddress. SharpAPI does not document
-// the shape of its items, so each is kept as sent: Raw always holds it, and
-// Text holds it too when it is a plain string.
-type Address struct {
+// DetectedAddress is one address found by DetectAddress. SharpAPI does not
+// document the shape of its items, so each is kept as sent: Raw always
+// holds it, and Text holds it too when it is a plain string.
+type DetectedAddress struct {
 	Text string
 	Raw  json.RawMessage
 }
 
 // UnmarshalJSON keeps any JSON value.
-func (a *Address) UnmarshalJSON(b []byte) error {
+func (a *DetectedAddress) UnmarshalJSON(b []byte) error {
 	a.Raw, a.Text = bytes.Clone(bytes.TrimSpace(b)), ""
 	if bytes.HasPrefix(a.Raw, []byte(`"`)) {
 		return json.Unmarshal(a.Raw, &a.Text)
@@ -161,7 +161,7 @@ func (a *Address) UnmarshalJSON(b []byte) error {
 }
 
 // MarshalJSON writes the address back as SharpAPI sent it.
-func (a Address) MarshalJSON() ([]byte, error) {
+func (a DetectedAddress) MarshalJSON() ([]byte, error) {
 	if len(a.Raw) == 0 {
 		return json.Marshal(a.Text)
 	}
@@ -169,7 +169,7 @@ func (a Address) MarshalJSON() ([]byte, error) {
 }
 
 // Decode decodes an address SharpAPI sent as an object into v.
-func (a Address) Decode(v any) error { return json.Unmarshal(a.Raw, v) }
+func (a DetectedAddress) Decode(v any) error { return json.Unmarshal(a.Raw, v) }
 
 // DetectAddress finds the postal addresses in a text.
 // POST /content/detect_address.

@@ -13,7 +13,7 @@ func TestContent(t *testing.T) {
 			return start(c.DetectPhones(ctx, DetectPhonesParams{Content: "Call 1800-394-7486 or +65 8888 8888."}))
 		},
 		body: `{"content": "Call 1800-394-7486 or +65 8888 8888."}`,
-		want: DetectPhonesResult{Phones: []Phone{
+		want: DetectPhonesResult{Phones: []DetectedPhone{
 			{DetectedNumber: "1800-394-7486", ParsedNumber: "+18003947486"},
 			{DetectedNumber: "+65 8888 8888", ParsedNumber: "+6588888888"},
 		}},
@@ -59,7 +59,7 @@ func TestContent(t *testing.T) {
 			return start(c.DetectAddress(ctx, DetectAddressParams{Content: "Write to 34 Made Up Road, Coventry."}))
 		},
 		body: `{"content": "Write to 34 Made Up Road, Coventry."}`,
-		want: DetectAddressResult{Addresses: []Address{
+		want: DetectAddressResult{Addresses: []DetectedAddress{
 			{Text: "34 Made Up Road, Coventry, CV66 7RF", Raw: json.RawMessage(`"34 Made Up Road, Coventry, CV66 7RF"`)},
 			{Text: "548 Market Street, San Francisco, CA 94104", Raw: json.RawMessage(`"548 Market Street, San Francisco, CA 94104"`)},
 		}},

@@ -62,7 +62,7 @@ func TestResultShapes(t *testing.T) {
 			&ProductCategoriesResult{Categories: []Category{{Name: "Laptops", Weight: 9.5}}}},
 		{"emails/object", `{"emails": ["a@b.c"]}`, new(DetectEmailsResult), &DetectEmailsResult{Emails: []string{"a@b.c"}}},
 		{"phones/object", `{"phones": [{"parsed_number": "+1"}]}`, new(DetectPhonesResult),
-			&DetectPhonesResult{Phones: []Phone{{ParsedNumber: "+1"}}}},
+			&DetectPhonesResult{Phones: []DetectedPhone{{ParsedNumber: "+1"}}}},
 		{"urls/object", `{"urls": [{"url": "https://x.y"}]}`, new(DetectURLsResult),
 			&DetectURLsResult{URLs: []DetectedURL{{URL: "https://x.y"}}}},
 		{"proofread/string", `"Fixed text."`, new(ProofreadResult), &ProofreadResult{Proofread: "Fixed text."}},
@@ -78,7 +78,7 @@ func TestResultShapes(t *testing.T) {
 		{"invoice/object", invoiceDoc, new(ParseInvoiceResult), &wantInvoice},
 		{"invoice/documents", `{"documents": [` + invoiceDoc + `]}`, new(ParseInvoiceResult), &wantInvoice},
 		{"address/mixed", `["1 Main St", {"street": "2 High St", "city": "Leeds"}]`, new(DetectAddressResult),
-			&DetectAddressResult{Addresses: []Address{
+			&DetectAddressResult{Addresses: []DetectedAddress{
 				{Text: "1 Main St", Raw: json.RawMessage(`"1 Main St"`)},
 				{Raw: json.RawMessage(`{"street": "2 High St", "city": "Leeds"}`)},
 			}}},
