@@ -94,7 +94,7 @@ func TestResultShapes(t *testing.T) {
 	}
 }
 
-func TestAddressDecode(t *testing.T) {
+func TestDetectedAddressDecode(t *testing.T) {
 	var r DetectAddressResult
 	if err := json.Unmarshal([]byte(`[{"street": "2 High St", "city": "Leeds"}]`), &r); err != nil {
 		t.Fatal(err)

@@ -268,9 +268,9 @@ func TestSyncInvalid(t *testing.T) {
 	}
 }
 
-// TestGetDataMissing checks that an answer without "data" is an error, not
+// TestGetByKeyNoData checks that an answer without "data" is an error, not
 // a zero value taken for a real one.
-func TestGetDataMissing(t *testing.T) {
+func TestGetByKeyNoData(t *testing.T) {
 	c, mux, _ := setup(t)
 	mux.HandleFunc("GET /api/v1/airports/iata/LHR", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"message": "ok"})
