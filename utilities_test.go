@@ -7,54 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
-
-// syncCase is one synchronous endpoint: a call, the request it must send,
-// and what the answer (a file of testdata/sync) decodes to.
-type syncCase struct {
-	name    string
-	pattern string // ServeMux pattern below /api/v1
-	query   url.Values
-	fixture string
-	call    func(context.Context, *Client) (any, error)
-	want    any
-}
-
-func testSync(t *testing.T, cases []syncCase) {
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c, mux, _ := setup(t)
-			fixture := readFile(t, "testdata/sync/"+tc.fixture)
-			var requests atomic.Int32
-			mux.HandleFunc("GET /api/v1"+tc.pattern, func(w http.ResponseWriter, r *http.Request) {
-				requests.Add(1)
-				testHeaders(t, r, "")
-				if diff := cmp.Diff(tc.query, r.URL.Query(), cmpopts.EquateEmpty()); diff != "" {
-					t.Errorf("query mismatch (-want +got):\n%s", diff)
-				}
-				w.Write(fixture)
-			})
-			got, err := tc.call(testContext(t), c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("result mismatch (-want +got):\n%s", diff)
-			}
-			if n := requests.Load(); n != 1 {
-				t.Errorf("%d requests, want 1", n)
-			}
-		})
-	}
-}
-
-func some[T any](v T, err error) (any, error) { return v, err }
 
 func TestUtilities(t *testing.T) {
 	at := func(s string) time.Time {
