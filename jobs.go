@@ -92,8 +92,7 @@ func (j *Job[T]) ID() string { return j.id }
 // StatusURL returns the URL Status and Wait poll.
 func (j *Job[T]) StatusURL() string { return j.statusURL }
 
-// Type returns the job's type; for a resumed job, what the caller or the
-// first status poll said.
+// Type returns the job's type; for a resumed job, what the caller said.
 func (j *Job[T]) Type() JobType { return j.typ }
 
 // Meta returns the headers of the dispatch response: rate limit, cost,
@@ -284,7 +283,7 @@ func isNull(raw json.RawMessage) bool {
 // ResumeJob returns a handle on a job this process did not dispatch (after a
 // restart, say), known by its id or its status URL. With only an id, the job
 // is polled at SharpAPI's generic status URL. typ may be empty; it is then
-// learned from the first poll. Its Wait polls once at once, then awaits the
+// what each JobSnapshot (and a JobFailedError) reports. Its Wait polls once at once, then awaits the
 // webhook (if the client has a WebhookHandler) or keeps polling.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
 	if c == nil {
@@ -356,7 +355,7 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 		return nil, fmt.Errorf("%w: POST %s: no job_id in the answer", ErrMalformedResponse, redactURL(u))
 	}
 	if accepted.StatusURL == "" {
-		accepted.StatusURL = c.endpoint(path+"/job/status/"+url.PathEscape(accepted.JobID), nil)
+		accepted.StatusURL = c.endpoint(path+"/job/status/"+accepted.JobID, nil)
 	}
 	c.log.LogAttrs(ctx, slog.LevelInfo, "sharpapi job dispatched",
 		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
