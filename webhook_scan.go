@@ -216,7 +216,7 @@ value:
 			}
 			i = skipSpace(b, i+1)
 			if i < len(b) && b[i] == closer {
-				i++
+				i, ok = i+1, true
 				break // an empty container is a complete value
 			}
 			stack = append(stack, c)
