@@ -3,6 +3,7 @@ package sharpapi
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -39,23 +40,30 @@ const (
 	msb = 0x8080808080808080
 )
 
-// plainWord reports whether none of the 8 bytes in w ends or escapes a
-// string or is a control character (all of which need a closer look).
-func plainWord(w uint64) bool {
+// specialBytes marks, in the high bit of each byte of w, the bytes that end
+// or escape a string or are control characters: '"', '\\' and < 0x20. Bits
+// above a marked byte may be false positives (borrows), but the lowest mark
+// is always exact, which is all the scanner uses.
+func specialBytes(w uint64) uint64 {
 	quote := w ^ (lsb * '"')
 	bslash := w ^ (lsb * '\\')
-	special := (quote-lsb) & ^quote | (bslash-lsb) & ^bslash | (w-lsb*0x20) & ^w
-	return special&msb == 0
+	return ((quote-lsb) & ^quote | (bslash-lsb) & ^bslash | (w-lsb*0x20) & ^w) & msb
 }
 
 // scanString validates the string whose opening quote is at b[i] and returns
-// the index just past its closing quote.
+// the index just past its closing quote. Runs of ordinary bytes are skipped
+// eight at a time.
 func scanString(b []byte, i int) (end int, flags uint8, ok bool) {
 	i++
 	for {
 		for i+8 <= len(b) {
 			w := binary.LittleEndian.Uint64(b[i:])
-			if !plainWord(w) {
+			if sp := specialBytes(w); sp != 0 {
+				n := bits.TrailingZeros64(sp) / 8 // ordinary bytes before it
+				if w&(1<<(8*n)-1)&msb != 0 {
+					flags |= strNonASCII
+				}
+				i += n
 				break
 			}
 			if w&msb != 0 {
