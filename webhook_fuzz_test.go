@@ -129,11 +129,8 @@ func FuzzParseWebhook(f *testing.F) {
 			t.Fatalf("err = %v, want ErrMalformedWebhook", err)
 		}
 		if ok {
-			if diff := cmp.Diff(want, *ev); diff != "" {
+			if diff := cmp.Diff(want, *ev, rawEqual); diff != "" {
 				t.Fatalf("(-encoding/json +scanner):\n%s\nbody %q", diff, body)
-			}
-			if (want.Result == nil) != (ev.Result == nil) {
-				t.Fatalf("result presence: json %v, scanner %v", want.Result != nil, ev.Result != nil)
 			}
 		}
 		nested := append(append([]byte(`{"id":"n","v":`), body...), '}')

@@ -265,14 +265,23 @@ func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent,
 	if delivered {
 		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ErrAlreadyDelivered)
 	}
-	select {
-	case ev, ok := <-ch:
+	received := func(ev WebhookEvent, ok bool) (WebhookEvent, error) {
 		if !ok {
 			return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ErrHandlerClosed)
 		}
 		return ev, nil
+	}
+	select {
+	case ev, ok := <-ch:
+		return received(ev, ok)
 	case <-ctx.Done():
-		h.unsubscribe(jobID, ch, true)
+		// An event that is already here wins over the cancellation.
+		select {
+		case ev, ok := <-ch:
+			return received(ev, ok)
+		default:
+		}
+		h.unsubscribe(jobID, ch, true) // an event arriving meanwhile is re-buffered
 		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ctx.Err())
 	}
 }
