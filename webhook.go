@@ -148,7 +148,7 @@ func decodeSignature(dst *[sha256.Size]byte, signature string) error {
 		return fmt.Errorf("%w: the %s header is absent or empty", ErrMissingSignature, WebhookSignatureHeader)
 	}
 	if len(sig) != 2*sha256.Size {
-		return fmt.Errorf("%w: %d characters, want %d hex digits", ErrMalformedSignature, len(sig), 2*sha256.Size)
+		return fmt.Errorf("%w: %d bytes long, want %d hex digits", ErrMalformedSignature, len(sig), 2*sha256.Size)
 	}
 	for i := range dst {
 		hi, ok1 := unhex(sig[2*i])

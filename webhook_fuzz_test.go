@@ -91,15 +91,16 @@ func FuzzVerifySignature(f *testing.F) {
 		if err2 := VerifySignature(body, sig, other); err2 != nil && errors.Is(err2, want) && err2.Error() != err.Error() {
 			t.Fatalf("message depends on the secret: %q vs %q", err, err2)
 		}
-		flipped := strings.Map(func(r rune) rune {
-			if _, ok := unhex(byte(r)); ok && r < 0x80 {
-				if r == '0' {
-					return '1'
+		flippedBytes := []byte(sig) // same shape, other hex digits
+		for i, c := range flippedBytes {
+			if _, ok := unhex(c); ok {
+				flippedBytes[i] = '0'
+				if c == '0' {
+					flippedBytes[i] = '1'
 				}
-				return '0'
 			}
-			return r
-		}, sig)
+		}
+		flipped := string(flippedBytes)
 		if err2 := VerifySignature(body, flipped, secret); err2 != nil && errors.Is(err2, want) && err2.Error() != err.Error() {
 			t.Fatalf("message depends on the signature: %q vs %q", err, err2)
 		}

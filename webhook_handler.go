@@ -31,6 +31,10 @@ var ErrHandlerClosed = errors.New("sharpapi: webhook handler closed")
 // delivery; a retry that reaches a replica which already delivered the
 // event is dropped there as a duplicate. ev.Result shares memory with no
 // other request, so Publish may keep it.
+//
+// Publish is the one piece of user code that runs on the request path, as
+// the answer depends on its outcome: it should return as soon as the event
+// is durably handed over, well within SharpAPI's delivery timeout.
 type EventBus interface {
 	Publish(ctx context.Context, ev WebhookEvent) error
 }
@@ -50,9 +54,16 @@ type EventBus interface {
 // Answers: 405 for a method other than POST, 413 for a body over the limit,
 // 401 for a missing or wrong signature, 400 for a signed body that is not a
 // webhook payload, 500 when the EventBus fails, 503 after Close, and 200
-// otherwise, duplicates included. No user code runs on the request's
-// goroutine: callbacks and hooks run in goroutines of their own, and a
-// panic in one is recovered, logged and counted.
+// otherwise, duplicates included. No callback or hook runs on the request's
+// goroutine: each runs in a goroutine of its own, and a panic in one is
+// recovered, logged and counted.
+//
+// With several replicas of a service, the webhook may reach replica B while
+// replica A awaits the job. WithEventBus puts an EventBus between the
+// handler and its routing: the receiving replica publishes each verified
+// event, and every replica's bus subscriber calls Deliver, which routes it
+// to that replica's waiters (with dedup, buffering and hooks as usual).
+// The handler itself does not change.
 //
 // A pending job costs a map entry and a one-event channel; no goroutine
 // waits per job and one timer serves the whole early buffer.

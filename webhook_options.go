@@ -117,8 +117,10 @@ func WithEarlyBuffer(n int, maxAge time.Duration) WebhookOption {
 	})
 }
 
-// WithEarlyBufferBytes bounds the memory of buffered early events, counted
-// by the length of their results (default 64 MiB).
+// WithEarlyBufferBytes bounds the memory of buffered early events (default
+// 64 MiB), counted as each result's length plus a small fixed overhead. It
+// matters when results are included in webhooks: a parsed resume is tens
+// of KiB, and the count bound alone would let 10 000 of them pile up.
 func WithEarlyBufferBytes(n int64) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if n <= 0 {

@@ -70,7 +70,8 @@ func (o routeOutcome) String() string {
 // Deliver hands a verified event to this handler's waiters, exactly as
 // ServeHTTP does without an EventBus: dedup, early buffering and hooks
 // apply. It is the entry point of an EventBus's subscriber on each replica.
-// It does not verify ev; never feed it unauthenticated data.
+// It does not verify ev; never feed it unauthenticated data. After Close,
+// terminal events go straight to OnUnmatched.
 func (h *WebhookHandler) Deliver(ev WebhookEvent) {
 	if o := h.route(ev); o == outcomeInvalid && h.log != nil {
 		h.log.Warn("sharpapi: webhook event without a job id dropped")
