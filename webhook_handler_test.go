@@ -77,6 +77,18 @@ func recv[T any](t testing.TB, ch <-chan T) T {
 	panic("unreachable")
 }
 
+// waitFor yields until cond holds, failing after the safety bound.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(safety)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		runtime.Gosched()
+	}
+}
+
 func hookChan(n int) (chan WebhookEvent, func(WebhookEvent)) {
 	ch := make(chan WebhookEvent, n)
 	return ch, func(ev WebhookEvent) { ch <- ev }
@@ -500,10 +512,7 @@ func TestWebhookHandlerAwait(t *testing.T) {
 		_, err := h.Await(ctx, "job-slow")
 		errc <- err
 	}()
-	// Cancel once the waiter is registered.
-	for h.Stats().Waiting == 0 {
-		runtime.Gosched()
-	}
+	waitFor(t, "the waiter to register", func() bool { return h.Stats().Waiting == 1 })
 	cancel()
 	err := recv(t, errc)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "job-slow") {
@@ -582,9 +591,7 @@ func TestWebhookHandlerClose(t *testing.T) {
 		_, err := h.Await(context.Background(), "job-awaited")
 		errc <- err
 	}()
-	for h.Stats().Waiting < 2 {
-		runtime.Gosched()
-	}
+	waitFor(t, "both waiters to register", func() bool { return h.Stats().Waiting == 2 })
 	mustPost(t, h, eventJSON("job-early", JobStatusSuccess, "{}"))
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
@@ -764,15 +771,8 @@ func TestWebhookHandlerManyConcurrentJobs(t *testing.T) {
 		t.Errorf("Stats() = %+v", st)
 	}
 	h.Close()
-	// Goroutines that called wg.Done are still on their way out; give them
-	// a bounded number of chances to finish.
-	deadline := time.Now().Add(safety)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		runtime.Gosched()
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines before, %d after", before, n)
-	}
+	// Goroutines that called wg.Done may still be on their way out.
+	waitFor(t, fmt.Sprintf("goroutines to return to %d", before), func() bool { return runtime.NumGoroutine() <= before })
 }
 
 func TestWebhookPendingJobMemory(t *testing.T) {
