@@ -22,7 +22,8 @@ const (
 	DefaultEarlyBytes = 64 << 20
 	// DefaultDedupIDs and DefaultDedupAge bound the memory of finished job
 	// ids that turns SharpAPI's at-least-once delivery (up to three
-	// retries) into exactly-once: an hour outlasts any retry schedule.
+	// retries) into exactly-once. SharpAPI does not document its retry
+	// spacing; an hour is meant to outlast any plausible schedule.
 	DefaultDedupIDs = 100000
 	DefaultDedupAge = time.Hour
 )
