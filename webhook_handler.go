@@ -1,0 +1,332 @@
+package sharpapi
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrHandlerClosed is returned by Await, and by the handler for deliveries
+// (as 503), after the WebhookHandler was closed.
+var ErrHandlerClosed = errors.New("sharpapi: webhook handler closed")
+
+// EventBus carries verified events from the replica that received a webhook
+// to every replica of the service, one of which awaits the job. Without a
+// bus (WithEventBus), events go straight to the receiving handler's waiters.
+//
+// ServeHTTP verifies and parses a delivery, then calls Publish with the
+// request's context. Publish must hand ev to every replica, this one
+// included, where the bus's subscriber calls that replica's
+// WebhookHandler.Deliver; the handler answers 200 once Publish returns nil.
+// If Publish fails the handler answers 500 so that SharpAPI retries the
+// delivery; a retry that reaches a replica which already delivered the
+// event is dropped there as a duplicate. ev.Result shares memory with no
+// other request, so Publish may keep it.
+//
+// Publish is the one piece of user code that runs on the request path, as
+// the answer depends on its outcome: it should return as soon as the event
+// is durably handed over, well within SharpAPI's delivery timeout.
+type EventBus interface {
+	Publish(ctx context.Context, ev WebhookEvent) error
+}
+
+// WebhookHandler is the http.Handler for SharpAPI's webhooks: mount it at
+// the URL given to SharpAPI (the dashboard's or a Job-Webhook header's).
+// It verifies each delivery against the secret, answers at once, and routes
+// the job's terminal event to whoever awaits that job id: Subscribe,
+// Await, OnComplete, or a Client configured with WithWebhooks.
+//
+// SharpAPI delivers at least once (it retries up to three times); waiters
+// see each job's terminal event exactly once. A bounded memory of finished
+// ids drops the retries (WithDedup), and a bounded buffer keeps events that
+// arrive before their job is awaited (WithEarlyBuffer), so a webhook racing
+// the dispatch's response is not lost.
+//
+// Answers: 405 for a method other than POST, 413 for a body over the limit,
+// 401 for a missing or wrong signature, 400 for a signed body that is not a
+// webhook payload, 500 when the EventBus fails, 503 after Close, and 200
+// otherwise, duplicates included. No callback or hook runs on the request's
+// goroutine: each runs in a goroutine of its own, and a panic in one is
+// recovered, logged and counted.
+//
+// With several replicas of a service, the webhook may reach replica B while
+// replica A awaits the job. WithEventBus puts an EventBus between the
+// handler and its routing: the receiving replica publishes each verified
+// event, and every replica's bus subscriber calls Deliver, which routes it
+// to that replica's waiters (with dedup, buffering and hooks as usual).
+// The handler itself does not change.
+//
+// A pending job costs a map entry and a one-event channel; no goroutine
+// waits per job and one timer serves the whole early buffer.
+//
+// Because SharpAPI signs no timestamp, a captured delivery can be replayed;
+// the dedup memory absorbs replays within its age, and HTTPS keeps
+// deliveries from being captured at all.
+type WebhookHandler struct {
+	macs  []*sync.Pool // one pool of keyed HMACs per secret
+	cfg   webhookConfig
+	log   *slog.Logger // nil: silent
+	stats webhookCounters
+
+	mu         sync.Mutex
+	closed     bool
+	waiting    map[string][]waiter   // job id → its waiters
+	early      map[string]*earlyItem // job id → unclaimed terminal event
+	earlyHead  *earlyItem            // oldest
+	earlyTail  *earlyItem            // newest
+	earlySize  int64                 // bytes held by the early buffer
+	timer      clockTimer            // the early buffer's one expiry timer
+	timerArmed bool
+	done       map[string]struct{} // finished job ids
+	doneQ      []doneItem          // the same ids, oldest first
+	doneHead   int                 // doneQ[:doneHead] are gone
+	epoch      time.Time           // doneItem.at is relative to it
+}
+
+// NewWebhookHandler returns a handler that accepts deliveries signed with
+// secret (the dashboard's "Secret for Signature"). An empty secret is an
+// error wrapping ErrNoSecret: an unauthenticated endpoint would route
+// anyone's forged results to waiting jobs.
+func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, error) {
+	if secret == "" {
+		return nil, fmt.Errorf("%w: NewWebhookHandler needs the account's webhook secret", ErrNoSecret)
+	}
+	cfg := defaultWebhookConfig(secret)
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.applyWebhook(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	h := &WebhookHandler{
+		cfg:     cfg,
+		log:     cfg.logger,
+		waiting: make(map[string][]waiter),
+		early:   make(map[string]*earlyItem),
+		done:    make(map[string]struct{}),
+		epoch:   cfg.clock.Now(),
+	}
+	for _, s := range cfg.secrets {
+		key := []byte(s)
+		h.macs = append(h.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+	}
+	return h, nil
+}
+
+// verify is VerifySignature with the handler's secrets and pooled HMACs.
+func (h *WebhookHandler) verify(body []byte, signature string) error {
+	var want [sha256.Size]byte
+	if err := decodeSignature(&want, signature); err != nil {
+		return err
+	}
+	for _, p := range h.macs {
+		mac := p.Get().(hash.Hash)
+		mac.Reset()
+		ok := macEqual(mac, body, &want)
+		p.Put(mac)
+		if ok {
+			return nil
+		}
+	}
+	return mismatch(h.cfg.secrets)
+}
+
+// ServeHTTP answers one delivery; see WebhookHandler for the status codes.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.stats.received.Add(1)
+	if r.Method != http.MethodPost {
+		h.stats.rejectedMethod.Add(1)
+		w.Header().Set("Allow", http.MethodPost)
+		h.answer(w, r, http.StatusMethodNotAllowed, "rejected: method", nil, nil)
+		return
+	}
+	if h.isClosed() {
+		h.stats.rejectedClosed.Add(1)
+		h.answer(w, r, http.StatusServiceUnavailable, "rejected: closed", nil, ErrHandlerClosed)
+		return
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			h.stats.rejectedTooLarge.Add(1)
+			h.answer(w, r, http.StatusRequestEntityTooLarge, "rejected: too large", nil, err)
+			return
+		}
+		h.stats.rejectedMalformed.Add(1)
+		h.answer(w, r, http.StatusBadRequest, "rejected: unreadable body", nil, err)
+		return
+	}
+	if err := h.verify(body, r.Header.Get(WebhookSignatureHeader)); err != nil {
+		h.stats.rejectedSignature.Add(1)
+		h.answer(w, r, http.StatusUnauthorized, "rejected: signature", nil, err)
+		return
+	}
+	h.stats.verified.Add(1)
+	ev, err := parseWebhookBody(body)
+	if err != nil {
+		h.stats.rejectedMalformed.Add(1)
+		h.answer(w, r, http.StatusBadRequest, "rejected: malformed", nil, err)
+		return
+	}
+	if h.cfg.bus == nil {
+		h.answer(w, r, http.StatusOK, h.route(ev).String(), &ev, nil)
+		return
+	}
+	if ev.Status.Terminal() && h.isDone(ev.ID) {
+		// A retry of an event this replica already routed: not worth a
+		// round on the bus.
+		h.stats.duplicates.Add(1)
+		h.answer(w, r, http.StatusOK, outcomeDuplicate.String(), &ev, nil)
+		return
+	}
+	if err := h.cfg.bus.Publish(r.Context(), ev); err != nil {
+		h.stats.publishErrors.Add(1)
+		h.answer(w, r, http.StatusInternalServerError, "rejected: publish failed", &ev, err)
+		return
+	}
+	h.answer(w, r, http.StatusOK, "published", &ev, nil)
+}
+
+// readBody reads at most cfg.maxBody bytes, in one allocation when the
+// length is known. The buffer is never reused: events keep sub-slices of it.
+func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	if r.ContentLength > h.cfg.maxBody {
+		return nil, &http.MaxBytesError{Limit: h.cfg.maxBody}
+	}
+	rd := http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
+	if r.ContentLength <= 0 {
+		return io.ReadAll(rd)
+	}
+	body := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(rd, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// answer writes a tiny response and logs the delivery. Error responses name
+// the kind of failure only; nothing that came in is echoed back.
+func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int, outcome string, ev *WebhookEvent, err error) {
+	if code == http.StatusOK {
+		w.WriteHeader(code)
+	} else {
+		http.Error(w, http.StatusText(code), code)
+	}
+	if h.log == nil {
+		return
+	}
+	level := slog.LevelInfo
+	if code >= 400 {
+		level = slog.LevelWarn
+	}
+	ctx := r.Context()
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 11)
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("remote_addr", r.RemoteAddr),
+		slog.Int64("content_length", r.ContentLength),
+		slog.String("user_agent", r.UserAgent()),
+		slog.Int("http_status", code),
+		slog.String("outcome", outcome),
+	)
+	if ev != nil {
+		attrs = append(attrs,
+			slog.String("job_id", ev.ID),
+			slog.String("job_status", string(ev.Status)),
+			slog.String("job_type", string(ev.Type)))
+	}
+	if err != nil {
+		// Verification errors describe the signature's shape, never its value.
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	h.log.LogAttrs(ctx, level, "sharpapi: webhook delivery", attrs...)
+}
+
+// WebhookStats counts what a WebhookHandler has done since it was created.
+// Each field is read atomically, but the set is not one snapshot.
+type WebhookStats struct {
+	// Received counts requests of any kind.
+	Received uint64
+	// Verified counts deliveries whose signature matched.
+	Verified uint64
+	// Rejections, by reason: a method other than POST (405), a body over
+	// the limit (413), a missing, malformed or wrong signature (401), a
+	// body unreadable or not a webhook payload (400), a handler already
+	// closed (503), an EventBus that failed (500).
+	RejectedMethod    uint64
+	RejectedTooLarge  uint64
+	RejectedSignature uint64
+	RejectedMalformed uint64
+	RejectedClosed    uint64
+	PublishErrors     uint64
+	// Duplicates counts terminal events dropped because their job had
+	// already been routed: SharpAPI's retries and replays.
+	Duplicates uint64
+	// Delivered counts terminal events handed to their job's waiters
+	// (once per job, however many waiters it had).
+	Delivered uint64
+	// BufferedEarly counts terminal events kept because no one awaited
+	// their job yet.
+	BufferedEarly uint64
+	// Unmatched counts terminal events no waiter claimed (see OnUnmatched).
+	Unmatched uint64
+	// NonTerminal counts events with a non-terminal status.
+	NonTerminal uint64
+	// CallbackPanics counts recovered panics of callbacks and hooks.
+	CallbackPanics uint64
+	// Waiting is the number of job ids awaited now; Buffered the number of
+	// early events held now.
+	Waiting  int
+	Buffered int
+}
+
+type webhookCounters struct {
+	received, verified                                       atomic.Uint64
+	rejectedMethod, rejectedTooLarge, rejectedSignature      atomic.Uint64
+	rejectedMalformed, rejectedClosed, publishErrors         atomic.Uint64
+	duplicates, delivered, bufferedEarly, unmatched, nonTerm atomic.Uint64
+	callbackPanics                                           atomic.Uint64
+}
+
+// Stats returns the handler's counters, for metrics and tests.
+func (h *WebhookHandler) Stats() WebhookStats {
+	c := &h.stats
+	s := WebhookStats{
+		Received:          c.received.Load(),
+		Verified:          c.verified.Load(),
+		RejectedMethod:    c.rejectedMethod.Load(),
+		RejectedTooLarge:  c.rejectedTooLarge.Load(),
+		RejectedSignature: c.rejectedSignature.Load(),
+		RejectedMalformed: c.rejectedMalformed.Load(),
+		RejectedClosed:    c.rejectedClosed.Load(),
+		PublishErrors:     c.publishErrors.Load(),
+		Duplicates:        c.duplicates.Load(),
+		Delivered:         c.delivered.Load(),
+		BufferedEarly:     c.bufferedEarly.Load(),
+		Unmatched:         c.unmatched.Load(),
+		NonTerminal:       c.nonTerm.Load(),
+		CallbackPanics:    c.callbackPanics.Load(),
+	}
+	h.mu.Lock()
+	s.Waiting, s.Buffered = len(h.waiting), len(h.early)
+	h.mu.Unlock()
+	return s
+}

@@ -1,0 +1,219 @@
+package sharpapi
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults of a WebhookHandler.
+const (
+	// DefaultWebhookMaxBody caps a delivery's body. A parsed resume or
+	// invoice, result included, is tens of KiB; 4 MiB leaves room without
+	// letting a client make the server buffer arbitrarily much.
+	DefaultWebhookMaxBody = 4 << 20
+	// DefaultEarlyEvents and DefaultEarlyEventAge bound the buffer of
+	// terminal events that arrive before anyone awaits their job. A job id
+	// is awaited within milliseconds of dispatch, so ten minutes is ample;
+	// what is still unclaimed then goes to the OnUnmatched hook.
+	DefaultEarlyEvents   = 10000
+	DefaultEarlyEventAge = 10 * time.Minute
+	// DefaultEarlyBytes bounds the memory that buffered events (results
+	// included) may hold.
+	DefaultEarlyBytes = 64 << 20
+	// DefaultDedupIDs and DefaultDedupAge bound the memory of finished job
+	// ids that turns SharpAPI's at-least-once delivery (up to three
+	// retries) into exactly-once. SharpAPI does not document its retry
+	// spacing; an hour is meant to outlast any plausible schedule.
+	DefaultDedupIDs = 100000
+	DefaultDedupAge = time.Hour
+)
+
+// WebhookOption configures a WebhookHandler in NewWebhookHandler. A value
+// that makes no sense (a negative size, a nil hook) makes NewWebhookHandler
+// fail with an error wrapping ErrInvalidOption. WithLogger is one too.
+type WebhookOption interface {
+	applyWebhook(*webhookConfig) error
+}
+
+type webhookOptionFunc func(*webhookConfig) error
+
+func (f webhookOptionFunc) applyWebhook(c *webhookConfig) error { return f(c) }
+
+type webhookConfig struct {
+	secrets       []string
+	maxBody       int64
+	earlyMax      int
+	earlyAge      time.Duration
+	earlyBytes    int64
+	dedupMax      int
+	dedupAge      time.Duration
+	onEvent       func(WebhookEvent)
+	onNonTerminal func(WebhookEvent)
+	onUnmatched   func(WebhookEvent)
+	bus           EventBus
+	logger        *slog.Logger
+	clock         clock
+}
+
+func defaultWebhookConfig(secret string) webhookConfig {
+	return webhookConfig{
+		secrets:    []string{secret},
+		maxBody:    DefaultWebhookMaxBody,
+		earlyMax:   DefaultEarlyEvents,
+		earlyAge:   DefaultEarlyEventAge,
+		earlyBytes: DefaultEarlyBytes,
+		dedupMax:   DefaultDedupIDs,
+		dedupAge:   DefaultDedupAge,
+		clock:      realClock{},
+	}
+}
+
+// applyWebhook makes WithLogger configure a WebhookHandler: one line per
+// delivery (method, remote address, length, user agent, job id, status,
+// outcome) and one per panicking callback. A nil logger is silent.
+func (o LoggerOption) applyWebhook(c *webhookConfig) error {
+	c.logger = o.l
+	return nil
+}
+
+// WithExtraSecrets makes the handler accept signatures under these secrets
+// too, besides the one given to NewWebhookHandler. To rotate the account's
+// secret with no rejected delivery: deploy with the new secret added here,
+// change it in SharpAPI's dashboard, then deploy without the old one.
+func WithExtraSecrets(secrets ...string) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		for _, s := range secrets {
+			if s == "" {
+				return invalidOption("webhook secret is empty")
+			}
+		}
+		c.secrets = append(c.secrets, secrets...)
+		return nil
+	})
+}
+
+// WithMaxBodySize sets the largest body the handler reads (default 4 MiB);
+// a larger delivery is answered 413 without being read.
+func WithMaxBodySize(n int64) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if n <= 0 {
+			return invalidOption("max webhook body size %d is not positive", n)
+		}
+		c.maxBody = n
+		return nil
+	})
+}
+
+// WithEarlyBuffer bounds the events kept for jobs nobody awaits yet: at most
+// n events (default 10 000), each for at most maxAge (default 10 min). The
+// oldest is dropped to OnUnmatched when the buffer is full. n = 0 sends such
+// events to OnUnmatched at once.
+func WithEarlyBuffer(n int, maxAge time.Duration) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if n < 0 || maxAge <= 0 {
+			return invalidOption("early buffer of %d events for %v: want n >= 0 and a positive age", n, maxAge)
+		}
+		c.earlyMax, c.earlyAge = n, maxAge
+		return nil
+	})
+}
+
+// WithEarlyBufferBytes bounds the memory of buffered early events (default
+// 64 MiB), counted as each result's length plus a small fixed overhead. It
+// matters when results are included in webhooks: a parsed resume is tens
+// of KiB, and the count bound alone would let 10 000 of them pile up.
+func WithEarlyBufferBytes(n int64) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if n <= 0 {
+			return invalidOption("early buffer size %d bytes is not positive", n)
+		}
+		c.earlyBytes = n
+		return nil
+	})
+}
+
+// WithDedup bounds the memory of finished job ids that drops SharpAPI's
+// retried deliveries: at most n ids (default 100 000), each for at most
+// maxAge (default 1 h). A retry arriving after its id was forgotten is
+// treated as a new event, so keep maxAge above SharpAPI's retry span.
+func WithDedup(n int, maxAge time.Duration) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if n <= 0 || maxAge <= 0 {
+			return invalidOption("dedup memory of %d ids for %v: want both positive", n, maxAge)
+		}
+		c.dedupMax, c.dedupAge = n, maxAge
+		return nil
+	})
+}
+
+// OnEvent calls fn for every distinct event this handler routes: each job's
+// terminal event once (retries dropped), and every non-terminal event. It is
+// the place to persist or audit. Each call runs in its own goroutine, with
+// panics recovered, so calls may overlap and arrive out of order.
+func OnEvent(fn func(WebhookEvent)) WebhookOption {
+	return hookOption("OnEvent", fn, func(c *webhookConfig) { c.onEvent = fn })
+}
+
+// OnNonTerminal calls fn for events whose status is not terminal (new,
+// pending, or a state this package does not know). Such events never
+// complete a waiter. fn runs as OnEvent's does.
+func OnNonTerminal(fn func(WebhookEvent)) WebhookOption {
+	return hookOption("OnNonTerminal", fn, func(c *webhookConfig) { c.onNonTerminal = fn })
+}
+
+// OnUnmatched calls fn for terminal events no waiter claimed: those that
+// outlived the early buffer's age, were pushed out of a full buffer, or
+// were buffered when the handler closed. fn runs as OnEvent's does.
+func OnUnmatched(fn func(WebhookEvent)) WebhookOption {
+	return hookOption("OnUnmatched", fn, func(c *webhookConfig) { c.onUnmatched = fn })
+}
+
+func hookOption(name string, fn func(WebhookEvent), set func(*webhookConfig)) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if fn == nil {
+			return invalidOption("%s hook is nil", name)
+		}
+		set(c)
+		return nil
+	})
+}
+
+// WithEventBus routes verified events through bus instead of straight to
+// this handler's waiters; see EventBus.
+func WithEventBus(bus EventBus) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if bus == nil {
+			return invalidOption("event bus is nil")
+		}
+		c.bus = bus
+		return nil
+	})
+}
+
+// withClock replaces the clock, for tests.
+func withClock(cl clock) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if cl == nil {
+			return invalidOption("clock is nil")
+		}
+		c.clock = cl
+		return nil
+	})
+}
+
+// clock is the handler's view of time: the early buffer's expiry is one
+// timer, and tests drive it by hand.
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) clockTimer
+}
+
+type clockTimer interface {
+	Stop() bool
+	Reset(d time.Duration) bool
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                                 { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) clockTimer { return time.AfterFunc(d, f) }
