@@ -41,7 +41,7 @@ func newTestHandler(t testing.TB, opts ...WebhookOption) *WebhookHandler {
 	return h
 }
 
-func request(method string, body []byte, signature string) *http.Request {
+func webhookRequest(method string, body []byte, signature string) *http.Request {
 	req := httptest.NewRequest(method, "/hooks/sharpapi", bytes.NewReader(body))
 	req.Header.Set("User-Agent", "SharpAPIWebhook/1.0")
 	req.Header.Set("Content-Type", "application/json")
@@ -54,7 +54,7 @@ func request(method string, body []byte, signature string) *http.Request {
 // post delivers body signed with testSecret.
 func post(h http.Handler, body []byte) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, request(http.MethodPost, body, SignWebhook(body, testSecret)))
+	h.ServeHTTP(rec, webhookRequest(http.MethodPost, body, SignWebhook(body, testSecret)))
 	return rec
 }
 
@@ -181,23 +181,23 @@ func TestWebhookHandlerStatusCodes(t *testing.T) {
 		want   int
 		header string // a header the answer must carry, "Key: value"
 	}{
-		{"GET", request(http.MethodGet, nil, ""), http.StatusMethodNotAllowed, "Allow: POST"},
-		{"PUT signed", request(http.MethodPut, body, good), http.StatusMethodNotAllowed, "Allow: POST"},
-		{"too large by Content-Length", request(http.MethodPost, big, SignWebhook(big, testSecret)), http.StatusRequestEntityTooLarge, ""},
+		{"GET", webhookRequest(http.MethodGet, nil, ""), http.StatusMethodNotAllowed, "Allow: POST"},
+		{"PUT signed", webhookRequest(http.MethodPut, body, good), http.StatusMethodNotAllowed, "Allow: POST"},
+		{"too large by Content-Length", webhookRequest(http.MethodPost, big, SignWebhook(big, testSecret)), http.StatusRequestEntityTooLarge, ""},
 		{"too large, length unknown", func() *http.Request {
-			r := request(http.MethodPost, nil, SignWebhook(big, testSecret))
+			r := webhookRequest(http.MethodPost, nil, SignWebhook(big, testSecret))
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(big)), -1
 			return r
 		}(), http.StatusRequestEntityTooLarge, ""},
-		{"no signature", request(http.MethodPost, body, ""), http.StatusUnauthorized, ""},
-		{"malformed signature", request(http.MethodPost, body, good[:40]), http.StatusUnauthorized, ""},
-		{"wrong secret", request(http.MethodPost, body, SignWebhook(body, "other")), http.StatusUnauthorized, ""},
-		{"body altered", request(http.MethodPost, append([]byte(" "), body...), good), http.StatusUnauthorized, ""},
-		{"signed, not JSON", request(http.MethodPost, notJSON, SignWebhook(notJSON, testSecret)), http.StatusBadRequest, ""},
-		{"signed, empty", request(http.MethodPost, nil, SignWebhook(nil, testSecret)), http.StatusBadRequest, ""},
-		{"signed, no id", request(http.MethodPost, []byte(`{"status":"success"}`), SignWebhook([]byte(`{"status":"success"}`), testSecret)), http.StatusBadRequest, ""},
-		{"valid", request(http.MethodPost, body, good), http.StatusOK, ""},
-		{"valid, uppercase signature", request(http.MethodPost, body, strings.ToUpper(good)), http.StatusOK, ""},
+		{"no signature", webhookRequest(http.MethodPost, body, ""), http.StatusUnauthorized, ""},
+		{"malformed signature", webhookRequest(http.MethodPost, body, good[:40]), http.StatusUnauthorized, ""},
+		{"wrong secret", webhookRequest(http.MethodPost, body, SignWebhook(body, "other")), http.StatusUnauthorized, ""},
+		{"body altered", webhookRequest(http.MethodPost, append([]byte(" "), body...), good), http.StatusUnauthorized, ""},
+		{"signed, not JSON", webhookRequest(http.MethodPost, notJSON, SignWebhook(notJSON, testSecret)), http.StatusBadRequest, ""},
+		{"signed, empty", webhookRequest(http.MethodPost, nil, SignWebhook(nil, testSecret)), http.StatusBadRequest, ""},
+		{"signed, no id", webhookRequest(http.MethodPost, []byte(`{"status":"success"}`), SignWebhook([]byte(`{"status":"success"}`), testSecret)), http.StatusBadRequest, ""},
+		{"valid", webhookRequest(http.MethodPost, body, good), http.StatusOK, ""},
+		{"valid, uppercase signature", webhookRequest(http.MethodPost, body, strings.ToUpper(good)), http.StatusOK, ""},
 	}
 	h := newTestHandler(t, WithMaxBodySize(maxBody))
 	for _, tt := range tests {
@@ -673,9 +673,9 @@ func TestWebhookHandlerLogsDeliveriesWithoutSecrets(t *testing.T) {
 	mustPost(t, h, body)
 	wrong := SignWebhook(body, "attacker")
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, request(http.MethodPost, body, wrong))
+	h.ServeHTTP(rec, webhookRequest(http.MethodPost, body, wrong))
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, request(http.MethodPost, body, sig[:20]))
+	h.ServeHTTP(rec, webhookRequest(http.MethodPost, body, sig[:20]))
 
 	out := logs.String()
 	for _, secret := range []string{testSecret, "whsec_previous_77aa", sig[:12], wrong[:12]} {
