@@ -211,12 +211,14 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	for {
 		select {
 		case ev, ok := <-events:
-			if !ok || !ev.Status.Terminal() {
-				// The handler shut down, or a non-terminal event: keep
-				// polling on the timer already set.
-				if !ok {
-					events = nil
-				}
+			if !ok {
+				// The handler closed, or gave the event to an earlier
+				// waiter: the status URL has the answer now.
+				events = nil
+				resetTimer(timer, 0)
+				continue
+			}
+			if !ev.Status.Terminal() {
 				continue
 			}
 			events = nil
