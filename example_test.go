@@ -1,0 +1,180 @@
+package sharpapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/sharpapitest"
+)
+
+// The examples run against the emulator in package sharpapitest, told what
+// the translator answers; against SharpAPI, drop WithBaseURL.
+func frenchTranslator(req sharpapitest.JobRequest) (any, error) {
+	return map[string]string{"content": "tourner", "from_language": "English", "to_language": req.Text("language")}, nil
+}
+
+func ExampleClient_Translate() {
+	emu := sharpapitest.NewServer(
+		sharpapitest.WithResult("content_translate", frenchTranslator),
+		sharpapitest.WithRetryAfter(time.Millisecond))
+	defer emu.Close()
+	ctx := context.Background()
+
+	client, err := sharpapi.NewClient("your-api-key", sharpapi.WithBaseURL(emu.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err := client.Translate(ctx, sharpapi.TranslateParams{
+		Content:  "turn",
+		Language: "French",
+		Context:  "to turn a page",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := job.Wait(ctx) // polls the status URL, as Retry-After asks
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s -> %s: %s\n", res.FromLanguage, res.ToLanguage, res.Content)
+	// Output: English -> French: tourner
+}
+
+func ExampleWithWebhooks() {
+	const secret = "your-webhook-secret" // SharpAPI dashboard: "Secret for Signature"
+	emu := sharpapitest.NewServer(
+		sharpapitest.WithWebhookSecret(secret),
+		sharpapitest.WithResult("content_translate", frenchTranslator))
+	defer emu.Close()
+	ctx := context.Background()
+
+	// Mount the handler where SharpAPI's webhooks arrive: here a loopback
+	// server, in a service its own mux (mux.Handle("/hooks/sharpapi", hooks)).
+	hooks, err := sharpapi.NewWebhookHandler(secret)
+	if err != nil {
+		log.Fatal(err)
+	}
+	receiver := httptest.NewServer(hooks)
+	defer receiver.Close()
+
+	client, err := sharpapi.NewClient("your-api-key",
+		sharpapi.WithBaseURL(emu.URL),
+		sharpapi.WithWebhooks(hooks),                                 // jobs await their webhook here
+		sharpapi.WithDefaultWebhook(receiver.URL+"/hooks/sharpapi")) // Job-Webhook of every job
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err := client.Translate(ctx, sharpapi.TranslateParams{Content: "turn", Language: "French"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := job.Wait(ctx) // returns when the webhook lands; polls only if it is lost
+	if err != nil {
+		log.Fatal(err)
+	}
+	info, _ := emu.Job(job.ID())
+	fmt.Println(res.Content, "after", info.Polls, "status polls")
+	// Output: tourner after 0 status polls
+}
+
+func ExampleAPIError() {
+	emu := sharpapitest.NewServer(sharpapitest.WithWordQuota(3))
+	defer emu.Close()
+	client, err := sharpapi.NewClient("your-api-key", sharpapi.WithBaseURL(emu.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = client.Summarize(context.Background(), sharpapi.SummarizeParams{
+		Content: "More words than the quota allows.",
+	})
+	var apiErr *sharpapi.APIError
+	switch {
+	case errors.Is(err, sharpapi.ErrQuotaExceeded) && errors.As(err, &apiErr):
+		fmt.Println("quota:", apiErr.StatusCode, apiErr.Code)
+	case errors.Is(err, sharpapi.ErrRateLimited):
+		var rl *sharpapi.RateLimitError
+		errors.As(err, &rl)
+		fmt.Println("retry after", rl.RetryAfter)
+	case errors.Is(err, sharpapi.ErrValidation) && errors.As(err, &apiErr):
+		fmt.Println("invalid:", apiErr.Errors)
+	case err != nil:
+		fmt.Println(err)
+	}
+
+	_, err = client.Summarize(context.Background(), sharpapi.SummarizeParams{})
+	fmt.Println(errors.Is(err, sharpapi.ErrInvalidParams), "-", err)
+	// Output:
+	// quota: 402 GEN-PAYMENT-REQUIRED
+	// true - sharpapi: invalid parameters: SummarizeParams.Content is required
+}
+
+func ExampleResumeJob() {
+	emu := sharpapitest.NewServer(
+		sharpapitest.WithResult("content_translate", frenchTranslator),
+		sharpapitest.WithRetryAfter(time.Millisecond))
+	defer emu.Close()
+	ctx := context.Background()
+	client, err := sharpapi.NewClient("your-api-key", sharpapi.WithBaseURL(emu.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err := client.Translate(ctx, sharpapi.TranslateParams{Content: "turn", Language: "French"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	id := job.ID() // stored before a restart
+
+	// After the restart: only the id is known.
+	resumed, err := sharpapi.ResumeJob[sharpapi.TranslateResult](client, id, sharpapi.JobTypeContentTranslate)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := resumed.Wait(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Content)
+	// Output: tourner
+}
+
+// summarizeTitle is code under test: it asks SharpAPI for a summary.
+func summarizeTitle(ctx context.Context, client *sharpapi.Client, text string) (string, error) {
+	job, err := client.Summarize(ctx, sharpapi.SummarizeParams{Content: text, MaxLength: 8})
+	if err != nil {
+		return "", err
+	}
+	res, err := job.Wait(ctx)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(res.Summary), nil
+}
+
+// Example_testing shows a test of one's own code against the emulator: it
+// answers what the test says, offline, and records what it received.
+func Example_testing() {
+	emu := sharpapitest.NewServer(
+		sharpapitest.WithRetryAfter(time.Millisecond),
+		sharpapitest.WithResult("content_summarize", func(req sharpapitest.JobRequest) (any, error) {
+			return map[string]string{"summary": "A short " + req.Text("content")}, nil
+		}))
+	defer emu.Close()
+	client, err := sharpapi.NewClient("test-key", sharpapi.WithBaseURL(emu.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	got, err := summarizeTitle(context.Background(), client, "story")
+	fmt.Println(got, err)
+	fmt.Println(len(emu.Jobs()), "job dispatched")
+	// Output:
+	// A short story <nil>
+	// 1 job dispatched
+}
