@@ -1,0 +1,49 @@
+package sharpapi_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestREADMECodeCompiles keeps README.md honest: every Go block in it must
+// stand, line for line, in an Example function of this package, which the
+// test suite compiles and runs with its // Output checked.
+func TestREADMECodeCompiles(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples strings.Builder
+	files, _ := filepath.Glob("example*_test.go")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		examples.WriteString(normalize(string(b)))
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no Go block")
+	}
+	for _, b := range blocks {
+		if !strings.Contains(examples.String(), normalize(b[1])) {
+			t.Errorf("this README block is in no Example function:\n%s", b[1])
+		}
+	}
+}
+
+// normalize drops indentation and blank lines, so that a block indented as
+// a function body matches the README's flush-left copy.
+func normalize(s string) string {
+	var out strings.Builder
+	for line := range strings.Lines(s) {
+		if line = strings.TrimSpace(line); line != "" {
+			out.WriteString(line + "\n")
+		}
+	}
+	return out.String()
+}
