@@ -1,0 +1,182 @@
+// Command callbacks dispatches a batch of mixed jobs and completes each
+// through a callback of its own, with a live progress line and a summary.
+//
+// Each callback is fed by the job's Wait: from the job's webhook as soon as
+// it lands, or from its status URL if the webhook is lost (offline, the
+// emulator loses one in ten on purpose, and fails one job in ten).
+//
+//	go run ./examples/callbacks
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/examples/internal/sandbox"
+	"github.com/sharpapi-go/sharpapi/sharpapitest"
+)
+
+const batch = 50
+
+func main() {
+	if err := run(context.Background(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "callbacks:", err)
+		os.Exit(1)
+	}
+}
+
+// whenDone calls done with the job's outcome, from a goroutine of its own.
+func whenDone[T any](ctx context.Context, job *sharpapi.Job[T], done func(T, error)) {
+	go func() { done(job.Wait(ctx)) }()
+}
+
+// line is what a callback reports.
+type line struct {
+	text string
+	err  error
+}
+
+func run(ctx context.Context, out io.Writer) error {
+	env, err := sandbox.Load(
+		sharpapitest.WithSeed(42),
+		sharpapitest.WithDropRate(0.1),
+		sharpapitest.WithFailRate(0.1),
+		sharpapitest.WithRetryAfter(100*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	if !env.Webhooks() {
+		return fmt.Errorf("set SHARPAPI_WEBHOOK_URL and SHARPAPI_WEBHOOK_SECRET to run against SharpAPI")
+	}
+	hooks, err := sharpapi.NewWebhookHandler(env.WebhookSecret)
+	if err != nil {
+		return err
+	}
+	defer hooks.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/sharpapi", hooks)
+	baseURL, stop, err := env.Listen(mux)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	opts := append(env.ClientOptions,
+		sharpapi.WithWebhooks(hooks),
+		sharpapi.WithDefaultWebhook(baseURL+"/hooks/sharpapi"))
+	if env.Offline() {
+		opts = append(opts, sharpapi.WithWebhookGrace(time.Second)) // the emulator's jobs take 300 ms
+	}
+	client, err := sharpapi.NewClient(env.APIKey, opts...)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	lines := make(chan line, batch)
+	report := func(format string, args ...any) func(error) {
+		return func(err error) { lines <- line{fmt.Sprintf(format, args...), err} }
+	}
+	var ids []string
+	for i := range batch {
+		text := fmt.Sprintf("Review #%d: the delivery was late but the product is great.", i)
+		var id string
+		switch i % 5 {
+		case 0:
+			job, err := client.Translate(ctx, sharpapi.TranslateParams{Content: text, Language: "German"})
+			if err != nil {
+				return err
+			}
+			id = job.ID()
+			whenDone(ctx, job, func(r sharpapi.TranslateResult, err error) {
+				report("translated to %s", r.ToLanguage)(err)
+			})
+		case 1:
+			job, err := client.Summarize(ctx, sharpapi.SummarizeParams{Content: text, MaxLength: 20})
+			if err != nil {
+				return err
+			}
+			id = job.ID()
+			whenDone(ctx, job, func(r sharpapi.SummarizeResult, err error) {
+				report("summary of %d words", len(strings.Fields(r.Summary)))(err)
+			})
+		case 2:
+			job, err := client.ReviewSentiment(ctx, sharpapi.ReviewSentimentParams{Content: text})
+			if err != nil {
+				return err
+			}
+			id = job.ID()
+			whenDone(ctx, job, func(r sharpapi.ReviewSentimentResult, err error) {
+				report("sentiment %s (%d)", r.Opinion, r.Score)(err)
+			})
+		case 3:
+			job, err := client.Keywords(ctx, sharpapi.KeywordsParams{Content: text, MaxQuantity: 5})
+			if err != nil {
+				return err
+			}
+			id = job.ID()
+			whenDone(ctx, job, func(r sharpapi.KeywordsResult, err error) {
+				report("%d keywords", len(r.Keywords))(err)
+			})
+		case 4:
+			job, err := client.DetectSpam(ctx, sharpapi.DetectSpamParams{Content: text})
+			if err != nil {
+				return err
+			}
+			id = job.ID()
+			whenDone(ctx, job, func(r sharpapi.DetectSpamResult, err error) {
+				report("spam check passed: %t", r.Pass)(err)
+			})
+		}
+		ids = append(ids, id)
+	}
+
+	var done, failed int
+	for range batch {
+		l := <-lines
+		switch {
+		case l.err == nil:
+			done++
+		case isFailed(l.err):
+			failed++
+		default:
+			return l.err
+		}
+		last := l.text
+		if l.err != nil {
+			last = "job failed"
+		}
+		fmt.Fprintf(out, "\r[%2d/%d] done %d, failed %d; last: %-28s", done+failed, batch, done, failed, last)
+	}
+	fmt.Fprintf(out, "\n%d jobs in %s: %d done, %d failed (SharpAPI does not charge for those)\n",
+		batch, time.Since(start).Round(10*time.Millisecond), done, failed)
+	if env.Offline() {
+		polls, lost := 0, 0
+		for _, id := range ids {
+			info, _ := env.Emulator.Job(id)
+			polls += info.Polls
+		}
+		for _, d := range env.Emulator.Deliveries() {
+			if d.Dropped {
+				lost++
+			}
+		}
+		fmt.Fprintf(out, "status polls made: %d, for %d webhooks lost on purpose\n", polls, lost)
+	}
+	return nil
+}
+
+func isFailed(err error) bool {
+	var failed *sharpapi.JobFailedError
+	return errors.As(err, &failed)
+}
