@@ -65,7 +65,7 @@ func ExampleWithWebhooks() {
 
 	client, err := sharpapi.NewClient("your-api-key",
 		sharpapi.WithBaseURL(emu.URL),
-		sharpapi.WithWebhooks(hooks),                                 // jobs await their webhook here
+		sharpapi.WithWebhooks(hooks),                                // jobs await their webhook here
 		sharpapi.WithDefaultWebhook(receiver.URL+"/hooks/sharpapi")) // Job-Webhook of every job
 	if err != nil {
 		log.Fatal(err)

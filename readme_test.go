@@ -36,13 +36,14 @@ func TestREADMECodeCompiles(t *testing.T) {
 	}
 }
 
-// normalize drops indentation and blank lines, so that a block indented as
-// a function body matches the README's flush-left copy.
+// normalize drops indentation and blank lines and folds runs of blanks, so
+// that a block indented as a function body (and aligned by gofmt there)
+// matches the README's flush-left copy.
 func normalize(s string) string {
 	var out strings.Builder
 	for line := range strings.Lines(s) {
-		if line = strings.TrimSpace(line); line != "" {
-			out.WriteString(line + "\n")
+		if fields := strings.Fields(line); len(fields) > 0 {
+			out.WriteString(strings.Join(fields, " ") + "\n")
 		}
 	}
 	return out.String()
