@@ -85,13 +85,20 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(rank, 0), len(sorted)-1)]
 }
 
-// reportLatencies reports p50, p99 and max of ds (sorted in place) in
-// microseconds under the given prefix.
-func reportLatencies(b *testing.B, prefix string, ds []time.Duration) {
+// reportLatencies reports p50, p99 and max of ds (sorted in place) under
+// the given prefix, in unit (time.Microsecond or time.Millisecond).
+func reportLatencies(b *testing.B, prefix string, ds []time.Duration, unit time.Duration) {
 	slices.Sort(ds)
-	b.ReportMetric(float64(percentile(ds, 50))/1e3, prefix+"-p50-µs")
-	b.ReportMetric(float64(percentile(ds, 99))/1e3, prefix+"-p99-µs")
-	b.ReportMetric(float64(ds[len(ds)-1])/1e3, prefix+"-max-µs")
+	name := "µs"
+	if unit == time.Millisecond {
+		name = "ms"
+	}
+	for _, q := range []struct {
+		label string
+		d     time.Duration
+	}{{"p50", percentile(ds, 50)}, {"p99", percentile(ds, 99)}, {"max", ds[len(ds)-1]}} {
+		b.ReportMetric(float64(q.d)/float64(unit), prefix+"-"+q.label+"-"+name)
+	}
 }
 
 // writeSamples saves ds (nanoseconds, one per line) as name in samplesDir,

@@ -1,0 +1,168 @@
+package benchmarks
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sharpapi-go/sharpapi"
+)
+
+var (
+	handlerConc = flag.Int("handler.c", 32, "concurrent deliveries in BenchmarkHandlerLoopback")
+	handlerBody = flag.Int("handler.size", 1<<10, "body size of BenchmarkHandlerLoopback's deliveries")
+)
+
+// delivery is one signed webhook, ready to send.
+type delivery struct {
+	id, sig string
+	body    []byte
+}
+
+func makeDeliveries(first, n, size int) []delivery {
+	ds := make([]delivery, n)
+	for i := range ds {
+		id := jobID(first + i)
+		body := webhookBody(id, size)
+		ds[i] = delivery{id: id, sig: sharpapi.SignWebhook(body, secret), body: body}
+	}
+	return ds
+}
+
+// bareHandler is the least a webhook endpoint does: read the body, answer 200.
+func bareHandler(w http.ResponseWriter, r *http.Request) {
+	if _, err := io.ReadAll(r.Body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// BenchmarkHandlerLoopback measures webhook deliveries per second over real
+// loopback TCP: b.N signed deliveries of -handler.size bytes, -handler.c at
+// a time, from one keep-alive http.Client into an httptest.Server. The same
+// server setup and client serve two handlers: "bare" only reads the body
+// and answers 200; "sharpapi" is a WebhookHandler with every job awaited by
+// a goroutine blocked on its Subscribe channel, as Job.Wait is in
+// production, so each delivery is verified, parsed, routed and received.
+// The clock stops once every waiter has its event. The goal is sharpapi at
+// 0.85x bare or more. Run it at a fixed count, e.g. -benchtime=20000x.
+func BenchmarkHandlerLoopback(b *testing.B) {
+	for _, name := range []string{"bare", "sharpapi"} {
+		b.Run("handler="+name, func(b *testing.B) {
+			conc := max(*handlerConc, 1)
+			warm := makeDeliveries(1_000_000_000, conc, *handlerBody)
+			ds := makeDeliveries(0, b.N, *handlerBody)
+			var (
+				handler http.Handler = http.HandlerFunc(bareHandler)
+				waiters sync.WaitGroup
+				lost    atomic.Int64
+			)
+			if name == "sharpapi" {
+				h, err := sharpapi.NewWebhookHandler(secret) // production defaults
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer h.Close()
+				for _, d := range append(ds[:len(ds):len(ds)], warm...) {
+					ch := h.Subscribe(d.id)
+					waiters.Add(1)
+					go func(id string) {
+						defer waiters.Done()
+						if ev, ok := <-ch; !ok || ev.ID != id {
+							lost.Add(1)
+						}
+					}(d.id)
+				}
+				handler = h
+			}
+			srv := httptest.NewServer(handler)
+			defer srv.Close()
+			tr := &http.Transport{MaxIdleConns: 2 * conc, MaxIdleConnsPerHost: 2 * conc, DisableCompression: true}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			url := srv.URL + "/hooks/sharpapi"
+
+			// Warm up: open the connections, outside the clock.
+			if err := send(client, url, warm, conc); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			if err := send(client, url, ds, conc); err != nil {
+				b.Fatal(err)
+			}
+			waiters.Wait()
+			b.StopTimer()
+			if n := lost.Load(); n > 0 {
+				b.Fatalf("%d waiters got no event", n)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
+
+// send POSTs every delivery, conc at a time, and fails on any non-200.
+func send(client *http.Client, url string, ds []delivery, conc int) error {
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for range min(conc, len(ds)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ds) {
+					return
+				}
+				if err := post(client, url, &ds[i]); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func post(client *http.Client, url string, d *delivery) error {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(d.body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set(sharpapi.WebhookSignatureHeader, d.sig)
+	return doRequest(client, req, d.id)
+}
+
+// doRequest sends one delivery, drains the answer so the connection is
+// reused, and fails on any status but 200.
+func doRequest(client *http.Client, req *http.Request, id string) error {
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return errStatus(id, resp.StatusCode)
+	}
+	return nil
+}
+
+func errStatus(id string, code int) error {
+	return fmt.Errorf("delivery of job %s: status %d", id, code)
+}
