@@ -1,0 +1,270 @@
+// Command report runs the benchmark suite of this module at full scale,
+// computes every ratio within that one run, and writes RESULTS.md and the
+// charts in charts/. Run it from the benchmarks directory:
+//
+//	go run ./cmd/report
+//
+// Each figure is measured by a plain `go test -bench` command, run as a
+// subprocess and parsed; RESULTS.md names the command, so any figure can be
+// reproduced by hand. Benchmarks whose figures are compared (sharpapi vs a
+// peer, the handler vs a bare one, the SDK vs bare net/http) run in rounds,
+// each round running both sides back to back, and each figure is the median
+// over the rounds. A goal that is missed is reported as missed, with a CPU
+// profile of the benchmark behind it.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+type config struct {
+	rounds          int
+	verifyBenchtime string
+	handlerN        int
+	handlerC        int
+	awaitN          int
+	awaitRounds     int
+	pollN           int
+	pollRounds      int
+	out             string
+	charts          string
+	analysis        string
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds of the verify, handler and dispatch benchmarks")
+	flag.StringVar(&cfg.verifyBenchtime, "verify.benchtime", "200ms", "-benchtime of each verify+parse benchmark in a round")
+	flag.IntVar(&cfg.handlerN, "handler.n", 20000, "deliveries per handler benchmark")
+	flag.IntVar(&cfg.handlerC, "handler.c", 32, "concurrent deliveries in the handler benchmark")
+	flag.IntVar(&cfg.awaitN, "await.n", 100000, "pending jobs (and events) in the await benchmark")
+	flag.IntVar(&cfg.awaitRounds, "await.rounds", 3, "rounds of the await benchmark")
+	flag.IntVar(&cfg.pollN, "poll.n", 1000, "jobs per mode in the webhook vs polling benchmark")
+	flag.IntVar(&cfg.pollRounds, "poll.rounds", 3, "rounds of the webhook vs polling benchmark")
+	flag.StringVar(&cfg.out, "out", "RESULTS.md", "report file")
+	flag.StringVar(&cfg.charts, "charts", "charts", "directory of the charts")
+	flag.StringVar(&cfg.analysis, "analysis", "analysis.md", "hand-written reading of the results, included in the report if present")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("report: ")
+
+	if _, err := os.Stat("go.mod"); err != nil {
+		log.Fatal("run me from the benchmarks directory: cd benchmarks && go run ./cmd/report")
+	}
+	if err := os.MkdirAll(cfg.charts, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	samples, err := os.MkdirTemp("", "sharpapi-bench-samples-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(samples)
+
+	r := &report{cfg: cfg, started: time.Now(), machine: describeMachine()}
+	r.runAll(samples)
+	r.evaluate()
+	r.profileMisses()
+	if err := r.drawCharts(); err != nil {
+		log.Fatal(err)
+	}
+	if err := r.write(); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("wrote %s and %s/ in %v", cfg.out, cfg.charts, time.Since(r.started).Round(time.Second))
+}
+
+// command is one go test invocation.
+type command struct {
+	args []string // after "go test"
+}
+
+// String is the command as a shell would take it.
+func (c command) String() string {
+	var b strings.Builder
+	b.WriteString("go test")
+	for _, a := range c.args {
+		b.WriteByte(' ')
+		if strings.ContainsAny(a, "^$*|()[] ") {
+			if i := strings.IndexByte(a, '='); i >= 0 {
+				a = a[:i+1] + "'" + a[i+1:] + "'"
+			} else {
+				a = "'" + a + "'"
+			}
+		}
+		b.WriteString(a)
+	}
+	return b.String()
+}
+
+// run executes c and returns its parsed benchmark lines. The output is
+// echoed to stderr as it comes; a failing command ends the report.
+func (c command) run() []benchLine {
+	log.Printf("%s", c)
+	cmd := exec.Command("go", append([]string{"test"}, c.args...)...)
+	var out bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		log.Fatalf("%s: %v", c, err)
+	}
+	lines := parseBench(out.String())
+	if len(lines) == 0 {
+		log.Fatalf("%s: no benchmark results", c)
+	}
+	return lines
+}
+
+// series collects, for each benchmark name, its metrics over the rounds.
+type series map[string][]map[string]float64
+
+func (s series) add(lines []benchLine) {
+	for _, l := range lines {
+		s[l.name] = append(s[l.name], l.metrics)
+	}
+}
+
+// median returns the median of metric over the rounds of name, and its
+// minimum and maximum; ok is false when there is none.
+func (s series) median(name, metric string) (med, lo, hi float64, ok bool) {
+	var vs []float64
+	for _, m := range s[name] {
+		if v, found := m[metric]; found {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return 0, 0, 0, false
+	}
+	slices.Sort(vs)
+	n := len(vs)
+	med = vs[n/2]
+	if n%2 == 0 {
+		med = (vs[n/2-1] + vs[n/2]) / 2
+	}
+	return med, vs[0], vs[n-1], true
+}
+
+// get is median without the spread; it ends the report if the figure is
+// missing, which would be a bug in the suite.
+func (s series) get(name, metric string) float64 {
+	v, _, _, ok := s.median(name, metric)
+	if !ok {
+		log.Fatalf("no %q for %s", metric, name)
+	}
+	return v
+}
+
+type report struct {
+	cfg     config
+	started time.Time
+	machine machine
+
+	verifyCmd, handlerCmd, awaitCmd, pollCmd, dispatchCmd command
+	verify, handler, await, poll, dispatch                series
+
+	// awaitSamples and pollSamples are the raw samples of the round whose
+	// p99 was the median one, by file name.
+	awaitSamples map[string][]float64
+	pollSamples  map[string][]float64
+
+	goals    []goal
+	profiles []profile
+}
+
+func (r *report) runAll(samples string) {
+	cfg := r.cfg
+	r.verifyCmd = command{[]string{"-run=^$", "-bench=^BenchmarkVerifyParse$", "-benchmem", "-benchtime=" + cfg.verifyBenchtime, "-count=1"}}
+	r.handlerCmd = command{[]string{"-run=^$", "-bench=^BenchmarkHandlerLoopback$", fmt.Sprintf("-benchtime=%dx", cfg.handlerN), "-count=1", fmt.Sprintf("-handler.c=%d", cfg.handlerC)}}
+	r.dispatchCmd = command{[]string{"-run=^$", "-bench=^BenchmarkDispatch$", "-benchmem", "-count=1"}}
+	r.awaitCmd = command{[]string{"-run=^$", "-bench=^BenchmarkAwait$", fmt.Sprintf("-benchtime=%dx", cfg.awaitN), "-count=1"}}
+	r.pollCmd = command{[]string{"-run=^$", "-bench=^BenchmarkWaitEmulator$", fmt.Sprintf("-benchtime=%dx", cfg.pollN), "-count=1"}}
+	r.verify, r.handler, r.await, r.poll, r.dispatch = series{}, series{}, series{}, series{}, series{}
+
+	// The compared benchmarks, round-robin, so that a slow spell of the
+	// machine hits both sides of each ratio alike.
+	for i := range cfg.rounds {
+		log.Printf("round %d of %d", i+1, cfg.rounds)
+		r.verify.add(r.verifyCmd.run())
+		r.handler.add(r.handlerCmd.run())
+		r.dispatch.add(r.dispatchCmd.run())
+	}
+	r.awaitSamples = r.roundsWithSamples(r.awaitCmd, cfg.awaitRounds, samples, r.await,
+		"BenchmarkAwait/path=loopback", "latency-p99-µs")
+	r.pollSamples = r.roundsWithSamples(r.pollCmd, cfg.pollRounds, samples, r.poll,
+		"BenchmarkWaitEmulator/mode=webhook", "delay-p99-ms")
+}
+
+// roundsWithSamples runs c n times with -samples, and returns the sample
+// files of the round whose key metric is the median.
+func (r *report) roundsWithSamples(c command, n int, dir string, s series, key, metric string) map[string][]float64 {
+	type round struct {
+		v     float64
+		files map[string][]float64
+	}
+	var rounds []round
+	for i := range n {
+		rdir := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(rdir, 0o755); err != nil {
+			log.Fatal(err)
+		}
+		rc := command{append(slices.Clone(c.args), "-samples="+rdir)}
+		lines := rc.run()
+		s.add(lines)
+		var v float64
+		for _, l := range lines {
+			if l.name == key {
+				v = l.metrics[metric]
+			}
+		}
+		files, err := readSamples(rdir)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rounds = append(rounds, round{v, files})
+	}
+	slices.SortFunc(rounds, func(a, b round) int {
+		switch {
+		case a.v < b.v:
+			return -1
+		case a.v > b.v:
+			return 1
+		}
+		return 0
+	})
+	return rounds[len(rounds)/2].files
+}
+
+// readSamples reads every file of dir: one integer (nanoseconds) a line.
+func readSamples(dir string) (map[string][]float64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]float64{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var vs []float64
+		for _, f := range strings.Fields(string(data)) {
+			var v float64
+			if _, err := fmt.Sscan(f, &v); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.Name(), err)
+			}
+			vs = append(vs, v)
+		}
+		out[e.Name()] = vs
+	}
+	return out, nil
+}
