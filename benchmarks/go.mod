@@ -3,6 +3,7 @@ module github.com/sharpapi-go/sharpapi/benchmarks
 go 1.26
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/google/go-github/v66 v66.0.0
 	github.com/sharpapi-go/sharpapi v0.0.0-00010101000000-000000000000
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1

@@ -101,12 +101,12 @@ func (r *report) evaluate() {
 	})
 }
 
-// profileMisses profiles the benchmark behind each missed goal and keeps
-// the top of pprof's report.
+// profileMisses profiles the benchmark behind each missed goal (or each
+// goal, with -profile=all) and keeps the top of pprof's report.
 func (r *report) profileMisses() {
 	done := map[string]bool{}
 	for _, g := range r.goals {
-		if g.met || done[g.profileBench+g.profileKind] {
+		if r.cfg.profile == "none" || (g.met && r.cfg.profile != "all") || done[g.profileBench+g.profileKind] {
 			continue
 		}
 		done[g.profileBench+g.profileKind] = true
@@ -130,7 +130,11 @@ func (r *report) profileMisses() {
 		}
 		shown := strings.ReplaceAll(c.String(), dir, "$TMP")
 		pprofCmd := "go " + strings.Join(append(slices.Clone(top), "$TMP/"+g.profileKind+".prof"), " ")
-		r.profiles = append(r.profiles, profile{goal: g.what, cmd: shown + "\n" + pprofCmd, top: trimPprof(string(out))})
+		title := g.what
+		if g.met {
+			title += " (met; profiled on request)"
+		}
+		r.profiles = append(r.profiles, profile{goal: title, cmd: shown + "\n" + pprofCmd, top: trimPprof(string(out))})
 		os.RemoveAll(dir)
 	}
 }

@@ -39,6 +39,7 @@ type config struct {
 	out             string
 	charts          string
 	analysis        string
+	profile         string
 }
 
 func main() {
@@ -54,6 +55,7 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "RESULTS.md", "report file")
 	flag.StringVar(&cfg.charts, "charts", "charts", "directory of the charts")
 	flag.StringVar(&cfg.analysis, "analysis", "analysis.md", "hand-written reading of the results, included in the report if present")
+	flag.StringVar(&cfg.profile, "profile", "missed", "which goals' benchmarks to profile: missed, all or none")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("report: ")
