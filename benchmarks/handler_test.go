@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sharpapi-go/sharpapi"
 )
@@ -44,34 +46,81 @@ func bareHandler(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// parseHandler is the least a secure webhook endpoint does: read the body,
+// verify and parse it with sharpapi.ParseWebhook, answer 200. It routes
+// nothing; it sits between bare and the WebhookHandler to show what the
+// signature check costs and what routing to waiters costs.
+func parseHandler(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if _, err := sharpapi.ParseWebhook(body, r.Header.Get(sharpapi.WebhookSignatureHeader), secret); err != nil {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// cpuTime is the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkHandlerLoopback measures webhook deliveries per second over real
 // loopback TCP: b.N signed deliveries of -handler.size bytes, -handler.c at
 // a time, from one keep-alive http.Client into an httptest.Server. The same
-// server setup and client serve two handlers: "bare" only reads the body
-// and answers 200; "sharpapi" is a WebhookHandler with every job awaited by
-// a goroutine blocked on its Subscribe channel, as Job.Wait is in
-// production, so each delivery is verified, parsed, routed and received.
-// The clock stops once every waiter has its event. The goal is sharpapi at
-// 0.85x bare or more. Run it at a fixed count, e.g. -benchtime=20000x.
+// server setup and client serve each handler:
+//
+//	bare           reads the body and answers 200
+//	parse          reads the body, sharpapi.ParseWebhook, answers 200
+//	sharpapi       a WebhookHandler (production defaults) with every job
+//	               awaited by a goroutine blocked on its Subscribe channel,
+//	               as Job.Wait is: verified, parsed, routed and received
+//	sharpapi-chan  the same handler with every job subscribed but no
+//	               goroutine waiting; the channels are read after the clock
+//	               stops, so this is the handler's cost without the waiters'
+//
+// For sharpapi the clock stops once every waiter has its event. The goal is
+// sharpapi at 0.85x bare or more; parse and sharpapi-chan split the gap into
+// verification, routing and waiting. Besides deliveries/s it reports the
+// process's CPU time per delivery (client, server and kernel alike). Run it
+// at a fixed count, e.g. -benchtime=20000x.
 func BenchmarkHandlerLoopback(b *testing.B) {
-	for _, name := range []string{"bare", "sharpapi"} {
+	for _, name := range []string{"bare", "parse", "sharpapi", "sharpapi-chan"} {
 		b.Run("handler="+name, func(b *testing.B) {
 			conc := max(*handlerConc, 1)
 			warm := makeDeliveries(1_000_000_000, conc, *handlerBody)
 			ds := makeDeliveries(0, b.N, *handlerBody)
+			all := append(ds[:len(ds):len(ds)], warm...)
 			var (
-				handler http.Handler = http.HandlerFunc(bareHandler)
+				handler http.Handler
 				waiters sync.WaitGroup
 				lost    atomic.Int64
+				chans   []<-chan sharpapi.WebhookEvent
 			)
-			if name == "sharpapi" {
+			switch name {
+			case "bare":
+				handler = http.HandlerFunc(bareHandler)
+			case "parse":
+				handler = http.HandlerFunc(parseHandler)
+			default:
 				h, err := sharpapi.NewWebhookHandler(secret) // production defaults
 				if err != nil {
 					b.Fatal(err)
 				}
 				defer h.Close()
-				for _, d := range append(ds[:len(ds):len(ds)], warm...) {
+				for _, d := range all {
 					ch := h.Subscribe(d.id)
+					if name == "sharpapi-chan" {
+						chans = append(chans, ch)
+						continue
+					}
 					waiters.Add(1)
 					go func(id string) {
 						defer waiters.Done()
@@ -94,15 +143,23 @@ func BenchmarkHandlerLoopback(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			if err := send(client, url, ds, conc); err != nil {
 				b.Fatal(err)
 			}
 			waiters.Wait()
+			cpu := cpuTime() - cpu0
 			b.StopTimer()
+			for i, ch := range chans {
+				if ev, ok := <-ch; !ok || ev.ID != all[i].id {
+					lost.Add(1)
+				}
+			}
 			if n := lost.Load(); n > 0 {
 				b.Fatalf("%d waiters got no event", n)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+			b.ReportMetric(float64(cpu)/float64(b.N)/1e3, "cpu-µs/delivery")
 		})
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -16,18 +18,42 @@ type goal struct {
 	figure     string // as measured, formatted
 	target     string
 	met        bool
-	cmd        command
-	// profile is the benchmark to profile when the goal is missed, and
-	// the profile kind: "cpu" or "mem".
-	profileBench, profileKind string
-	profileArgs               []string
+	// prof says how to profile the goal's benchmark when it is missed.
+	prof profileSpec
 }
 
-// profile is the pprof -top of a missed goal's benchmark.
+// profileSpec is the benchmark behind a goal, as profiled on a miss.
+type profileSpec struct {
+	bench string   // -bench pattern
+	kind  string   // "cpu" or "mem"
+	args  []string // more go test flags
+	// baseline, when set, is profiled too, and the two profiles are set
+	// side by side over focus, per operation (ops per profile run).
+	baseline string
+	ops      float64
+	focus    []focusRow
+}
+
+// focusRow is one line of a profile comparison: the cumulative time of the
+// functions whose names match re (the largest, as pprof's cum column does
+// not add up across nested matches).
+type focusRow struct {
+	label string
+	re    *regexp.Regexp
+}
+
+// profile is what the report shows for one missed goal.
 type profile struct {
-	goal string
-	cmd  string
-	top  string
+	goal    string
+	cmds    []string
+	top     string
+	compare []compareRow
+	unit    string
+}
+
+type compareRow struct {
+	label          string
+	base, measured float64
 }
 
 const (
@@ -45,38 +71,39 @@ func (r *report) evaluate() {
 	r.goals = append(r.goals, goal{
 		area: "1. Verify + parse", what: "sharpapi time / stripe-go time, 1 KiB body",
 		figure: fmt.Sprintf("%.2fx (%s vs %s)", vr, fmtNs(ours), fmtNs(stripe)), target: "≤ 0.50x", met: vr <= 0.5,
-		cmd:          r.verifyCmd,
-		profileBench: "^BenchmarkVerifyParse$/^size=1KiB$/^lib=sharpapi$", profileKind: "cpu",
-		profileArgs: []string{"-benchtime=2s"},
+		prof: profileSpec{bench: "^BenchmarkVerifyParse$/^size=1KiB$/^lib=sharpapi$", kind: "cpu", args: []string{"-benchtime=2s"}},
 	})
 
 	bare := r.handler.get(fmt.Sprintf(handlerBench, "bare"), "deliveries/s")
 	sh := r.handler.get(fmt.Sprintf(handlerBench, "sharpapi"), "deliveries/s")
 	hr := sh / bare
+	pmed, plo, phi := r.handler.ratios(fmt.Sprintf(handlerBench, "sharpapi"), fmt.Sprintf(handlerBench, "bare"), "deliveries/s")
+	const handlerCount = 5
 	r.goals = append(r.goals, goal{
 		area: "2. Handler over loopback", what: "WebhookHandler deliveries/s / bare handler deliveries/s",
-		figure: fmt.Sprintf("%.2fx (%.0f vs %.0f /s)", hr, sh, bare), target: "≥ 0.85x", met: hr >= 0.85,
-		cmd:          r.handlerCmd,
-		profileBench: "^BenchmarkHandlerLoopback$/^handler=sharpapi$", profileKind: "cpu",
-		profileArgs: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.handlerN), fmt.Sprintf("-handler.c=%d", r.cfg.handlerC)},
+		figure: fmt.Sprintf("%.2fx (%.0f vs %.0f /s; round by round %.2f–%.2f, median %.2f)", hr, sh, bare, plo, phi, pmed),
+		target: "≥ 0.85x", met: hr >= 0.85,
+		prof: profileSpec{
+			bench: "^BenchmarkHandlerLoopback$/^handler=sharpapi$", kind: "cpu",
+			args:     []string{fmt.Sprintf("-benchtime=%dx", r.cfg.handlerN), fmt.Sprintf("-count=%d", handlerCount), fmt.Sprintf("-handler.c=%d", r.cfg.handlerC)},
+			baseline: "^BenchmarkHandlerLoopback$/^handler=bare$",
+			ops:      float64(handlerCount * (r.cfg.handlerN + 1)),
+			focus:    handlerFocus,
+		},
 	})
 
 	heap := r.await.get(fmt.Sprintf(awaitBench, "recorder"), "heap-B/job")
 	r.goals = append(r.goals, goal{
 		area: "3. Awaiting at scale", what: fmt.Sprintf("handler heap per pending job, %d jobs", r.cfg.awaitN),
 		figure: fmt.Sprintf("%.0f B", heap), target: "≤ 1024 B", met: heap <= 1024,
-		cmd:          r.awaitCmd,
-		profileBench: "^BenchmarkAwait$/^path=recorder$", profileKind: "mem",
-		profileArgs: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.awaitN)},
+		prof: profileSpec{bench: "^BenchmarkAwait$/^path=recorder$", kind: "mem", args: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.awaitN)}},
 	})
 	for _, path := range []string{"recorder", "loopback"} {
 		p99 := r.await.get(fmt.Sprintf(awaitBench, path), "latency-p99-µs")
 		r.goals = append(r.goals, goal{
 			area: "3. Awaiting at scale", what: "p99 ServeHTTP → waiter receives, path=" + path,
 			figure: fmtMicros(p99), target: "≤ 1 ms", met: p99 <= 1000,
-			cmd:          r.awaitCmd,
-			profileBench: "^BenchmarkAwait$/^path=" + path + "$", profileKind: "cpu",
-			profileArgs: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.awaitN)},
+			prof: profileSpec{bench: "^BenchmarkAwait$/^path=" + path + "$", kind: "cpu", args: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.awaitN)}},
 		})
 	}
 
@@ -84,59 +111,144 @@ func (r *report) evaluate() {
 	r.goals = append(r.goals, goal{
 		area: "4. Webhook vs polling", what: "status requests per job, webhook-first Wait",
 		figure: fmt.Sprintf("%.3g", polls), target: "0", met: polls == 0,
-		cmd:          r.pollCmd,
-		profileBench: "^BenchmarkWaitEmulator$/^mode=webhook$", profileKind: "cpu",
-		profileArgs: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.pollN)},
+		prof: profileSpec{bench: "^BenchmarkWaitEmulator$/^mode=webhook$", kind: "cpu", args: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.pollN)}},
 	})
 
 	sdk := r.dispatch.get(fmt.Sprintf(dispatchBench, "sdk"), "ns/op")
 	bareD := r.dispatch.get(fmt.Sprintf(dispatchBench, "bare"), "ns/op")
 	dr := sdk / bareD
+	dmed, dlo, dhi := r.dispatch.ratios(fmt.Sprintf(dispatchBench, "sdk"), fmt.Sprintf(dispatchBench, "bare"), "ns/op")
 	r.goals = append(r.goals, goal{
 		area: "5. Dispatch", what: "Client.Translate time / bare POST + decode time",
-		figure: fmt.Sprintf("%.2fx (%s vs %s)", dr, fmtNs(sdk), fmtNs(bareD)), target: "≤ 1.30x", met: dr <= 1.3,
-		cmd:          r.dispatchCmd,
-		profileBench: "^BenchmarkDispatch$/^client=sdk$", profileKind: "cpu",
-		profileArgs: []string{"-benchtime=2s"},
+		figure: fmt.Sprintf("%.2fx (%s vs %s; round by round %.2f–%.2f, median %.2f)", dr, fmtNs(sdk), fmtNs(bareD), dlo, dhi, dmed),
+		target: "≤ 1.30x", met: dr <= 1.3,
+		prof: profileSpec{bench: "^BenchmarkDispatch$/^client=sdk$", kind: "cpu", args: []string{"-benchtime=2s"}},
 	})
 }
 
+// handlerFocus splits a loopback delivery's CPU time into the parts the
+// handler can change and the parts it cannot.
+var handlerFocus = []focusRow{
+	{"whole process (all samples)", nil},
+	{"net/http server, per connection (conn.serve)", regexp.MustCompile(`^net/http\.\(\*conn\)\.serve$`)},
+	{"  the handler (ServeHTTP)", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.ServeHTTP|github\.com/sharpapi-go/sharpapi/benchmarks\.bareHandler)$`)},
+	{"    reading the body", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.readBody|io\.ReadAll)$`)},
+	{"    verifying (HMAC)", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.verify$`)},
+	{"    parsing", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.parseWebhookBody$`)},
+	{"    routing (route)", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.route$`)},
+	{"waiter goroutines (the benchmark's Job.Wait stand-ins)", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi/benchmarks\.BenchmarkHandlerLoopback\.func1\.1$`)},
+	{"HTTP client (send.func1 + transport loops)", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi/benchmarks\.send\.func1|net/http\.\(\*persistConn\)\.(readLoop|writeLoop))$`)},
+	{"garbage collector (background mark workers)", regexp.MustCompile(`^runtime\.gcBgMarkWorker$`)},
+	{"scheduler (findRunnable)", regexp.MustCompile(`^runtime\.findRunnable$`)},
+	{"allocation (mallocgc, everywhere)", regexp.MustCompile(`^runtime\.mallocgc$`)},
+}
+
 // profileMisses profiles the benchmark behind each missed goal (or each
-// goal, with -profile=all) and keeps the top of pprof's report.
+// goal, with -profile=all) and keeps the top of pprof's report, and for a
+// goal with a baseline, the two profiles side by side.
 func (r *report) profileMisses() {
-	done := map[string]bool{}
 	for _, g := range r.goals {
-		if r.cfg.profile == "none" || (g.met && r.cfg.profile != "all") || done[g.profileBench+g.profileKind] {
+		if r.cfg.profile == "none" || (g.met && r.cfg.profile != "all") {
 			continue
 		}
-		done[g.profileBench+g.profileKind] = true
 		dir, err := os.MkdirTemp("", "sharpapi-bench-prof-")
 		if err != nil {
 			log.Fatal(err)
 		}
-		prof := filepath.Join(dir, g.profileKind+".prof")
-		args := []string{"-run=^$", "-bench=" + g.profileBench}
-		args = append(args, g.profileArgs...)
-		args = append(args, "-benchmem", "-"+g.profileKind+"profile="+prof, "-o="+filepath.Join(dir, "bench.test"))
-		c := command{args}
-		c.run()
+		p := profile{goal: g.what, unit: "µs CPU per delivery"}
+		if g.met {
+			p.goal += " (met; profiled on request)"
+		}
+		measured, cmds := profileRun(dir, "measured", g.prof.bench, g.prof)
+		p.cmds = append(p.cmds, cmds...)
 		top := []string{"tool", "pprof", "-top", "-nodecount=25"}
-		if g.profileKind == "mem" {
+		if g.prof.kind == "mem" {
 			top = append(top, "-sample_index=alloc_space")
 		}
-		out, err := exec.Command("go", append(top, prof)...).CombinedOutput()
+		out, err := exec.Command("go", append(slices.Clone(top), measured)...).CombinedOutput()
 		if err != nil {
 			log.Fatalf("pprof: %v\n%s", err, out)
 		}
-		shown := strings.ReplaceAll(c.String(), dir, "$TMP")
-		pprofCmd := "go " + strings.Join(append(slices.Clone(top), "$TMP/"+g.profileKind+".prof"), " ")
-		title := g.what
-		if g.met {
-			title += " (met; profiled on request)"
+		p.cmds = append(p.cmds, "go "+strings.Join(top, " ")+" measured.prof")
+		p.top = trimPprof(string(out))
+		if g.prof.baseline != "" {
+			base, cmds := profileRun(dir, "baseline", g.prof.baseline, g.prof)
+			p.cmds = append(p.cmds, cmds...)
+			p.cmds = append(p.cmds, "go tool pprof -top -cum baseline.prof    # and measured.prof: the comparison table")
+			bc, mc := cumByFocus(base, g.prof.focus), cumByFocus(measured, g.prof.focus)
+			for i, f := range g.prof.focus {
+				p.compare = append(p.compare, compareRow{f.label, bc[i] / g.prof.ops * 1e6, mc[i] / g.prof.ops * 1e6})
+			}
 		}
-		r.profiles = append(r.profiles, profile{goal: title, cmd: shown + "\n" + pprofCmd, top: trimPprof(string(out))})
+		r.profiles = append(r.profiles, p)
 		os.RemoveAll(dir)
 	}
+}
+
+// profileRun profiles one benchmark into dir/name.prof and returns the
+// profile's path and the command, as shown in the report.
+func profileRun(dir, name, bench string, spec profileSpec) (string, []string) {
+	prof := filepath.Join(dir, name+".prof")
+	args := []string{"-run=^$", "-bench=" + bench}
+	args = append(args, spec.args...)
+	args = append(args, "-benchmem", "-"+spec.kind+"profile="+prof)
+	c := command{args}
+	c.run()
+	return prof, []string{strings.ReplaceAll(c.String(), dir+string(filepath.Separator), "")}
+}
+
+// cumByFocus returns, for each focus row, the largest cumulative seconds
+// of a function matching it (all samples for a nil pattern).
+func cumByFocus(prof string, focus []focusRow) []float64 {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=100000", prof).CombinedOutput()
+	if err != nil {
+		log.Fatalf("pprof: %v\n%s", err, out)
+	}
+	total := 0.0
+	type fn struct {
+		name string
+		cum  float64
+	}
+	var fns []fn
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, rest, ok := strings.Cut(line, "Total samples = "); ok {
+			total = parseSeconds(strings.Fields(rest)[0])
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[4], "%") {
+			continue
+		}
+		fns = append(fns, fn{strings.Join(f[5:], " "), parseSeconds(f[3])})
+	}
+	res := make([]float64, len(focus))
+	for i, row := range focus {
+		if row.re == nil {
+			res[i] = total
+			continue
+		}
+		for _, f := range fns {
+			if row.re.MatchString(f.name) {
+				res[i] = max(res[i], f.cum)
+			}
+		}
+	}
+	return res
+}
+
+// parseSeconds reads pprof's durations: "1.23s", "450ms", "0".
+func parseSeconds(s string) float64 {
+	scale := 1.0
+	switch {
+	case strings.HasSuffix(s, "ms"):
+		s, scale = strings.TrimSuffix(s, "ms"), 1e-3
+	case strings.HasSuffix(s, "us"), strings.HasSuffix(s, "µs"):
+		s, scale = strings.TrimSuffix(strings.TrimSuffix(s, "us"), "µs"), 1e-6
+	case strings.HasSuffix(s, "s"):
+		s = strings.TrimSuffix(s, "s")
+	}
+	v, _ := strconv.ParseFloat(s, 64)
+	return v * scale
 }
 
 // trimPprof drops pprof's preamble lines that name temporary files.

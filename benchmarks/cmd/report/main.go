@@ -29,6 +29,7 @@ import (
 
 type config struct {
 	rounds          int
+	pairedRounds    int
 	verifyBenchtime string
 	handlerN        int
 	handlerC        int
@@ -44,7 +45,8 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds of the verify, handler and dispatch benchmarks")
+	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds of the verify+parse benchmarks")
+	flag.IntVar(&cfg.pairedRounds, "paired.rounds", 15, "rounds of the handler and dispatch benchmarks, one process per variant")
 	flag.StringVar(&cfg.verifyBenchtime, "verify.benchtime", "200ms", "-benchtime of each verify+parse benchmark in a round")
 	flag.IntVar(&cfg.handlerN, "handler.n", 20000, "deliveries per handler benchmark")
 	flag.IntVar(&cfg.handlerC, "handler.c", 32, "concurrent deliveries in the handler benchmark")
@@ -73,6 +75,11 @@ func main() {
 	defer os.RemoveAll(samples)
 
 	r := &report{cfg: cfg, started: time.Now(), machine: describeMachine()}
+	testBinary = filepath.Join(samples, "benchmarks.test")
+	log.Printf("go test -c -o %s .", testBinary)
+	if out, err := exec.Command("go", "test", "-c", "-o", testBinary, ".").CombinedOutput(); err != nil {
+		log.Fatalf("building the benchmarks: %v\n%s", err, out)
+	}
 	r.runAll(samples)
 	r.evaluate()
 	r.profileMisses()
@@ -85,9 +92,32 @@ func main() {
 	log.Printf("wrote %s and %s/ in %v", cfg.out, cfg.charts, time.Since(r.started).Round(time.Second))
 }
 
+// testBinary is the benchmarks' test binary, built once by go test -c;
+// running it with -test.X flags is running go test with -X flags.
+var testBinary string
+
 // command is one go test invocation.
 type command struct {
 	args []string // after "go test"
+}
+
+// testFlags are the go test flags that the test binary takes as -test.X.
+var testFlags = []string{"run", "bench", "benchmem", "benchtime", "count", "cpuprofile", "memprofile"}
+
+// binaryArgs translates c's go test flags into the test binary's.
+func (c command) binaryArgs() []string {
+	out := make([]string, 0, len(c.args))
+	for _, a := range c.args {
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if slices.Contains(testFlags, name) {
+			a = "-test." + strings.TrimPrefix(a, "-")
+		}
+		if name == "o" {
+			continue // go test's, meaningless to the binary
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // String is the command as a shell would take it.
@@ -108,11 +138,12 @@ func (c command) String() string {
 	return b.String()
 }
 
-// run executes c and returns its parsed benchmark lines. The output is
-// echoed to stderr as it comes; a failing command ends the report.
+// run executes c (as the prebuilt test binary) and returns its parsed
+// benchmark lines. The output is echoed to stderr as it comes; a failing
+// command ends the report.
 func (c command) run() []benchLine {
 	log.Printf("%s", c)
-	cmd := exec.Command("go", append([]string{"test"}, c.args...)...)
+	cmd := exec.Command(testBinary, c.binaryArgs()...)
 	var out bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&out, os.Stderr)
 	cmd.Stderr = os.Stderr
@@ -156,6 +187,21 @@ func (s series) median(name, metric string) (med, lo, hi float64, ok bool) {
 	return med, vs[0], vs[n-1], true
 }
 
+// ratios returns, round by round, metric of a over metric of b: the
+// paired ratios (min, median, max). Both must have run once per round.
+func (s series) ratios(a, b, metric string) (med, lo, hi float64) {
+	ra, rb := s[a], s[b]
+	if len(ra) != len(rb) || len(ra) == 0 {
+		log.Fatalf("%s and %s ran %d and %d rounds", a, b, len(ra), len(rb))
+	}
+	t := series{}
+	for i := range ra {
+		t["r"] = append(t["r"], map[string]float64{"x": ra[i][metric] / rb[i][metric]})
+	}
+	med, lo, hi, _ = t.median("r", "x")
+	return med, lo, hi
+}
+
 // get is median without the spread; it ends the report if the figure is
 // missing, which would be a bug in the suite.
 func (s series) get(name, metric string) float64 {
@@ -171,7 +217,10 @@ type report struct {
 	started time.Time
 	machine machine
 
-	verifyCmd, handlerCmd, awaitCmd, pollCmd, dispatchCmd command
+	verifyCmd, awaitCmd, pollCmd command
+	// handlerCmd and dispatchCmd are run once per variant, with the
+	// variant's sub-benchmark appended to their -bench.
+	handlerCmd, dispatchCmd command
 	verify, handler, await, poll, dispatch                series
 
 	// awaitSamples and pollSamples are the raw samples of the round whose
@@ -192,18 +241,48 @@ func (r *report) runAll(samples string) {
 	r.pollCmd = command{[]string{"-run=^$", "-bench=^BenchmarkWaitEmulator$", fmt.Sprintf("-benchtime=%dx", cfg.pollN), "-count=1"}}
 	r.verify, r.handler, r.await, r.poll, r.dispatch = series{}, series{}, series{}, series{}, series{}
 
-	// The compared benchmarks, round-robin, so that a slow spell of the
-	// machine hits both sides of each ratio alike.
 	for i := range cfg.rounds {
-		log.Printf("round %d of %d", i+1, cfg.rounds)
+		log.Printf("verify+parse: round %d of %d", i+1, cfg.rounds)
 		r.verify.add(r.verifyCmd.run())
-		r.handler.add(r.handlerCmd.run())
-		r.dispatch.add(r.dispatchCmd.run())
+	}
+	// The paired benchmarks: each variant in a process of its own, the
+	// order rotated from round to round, so that neither a slow spell of
+	// the machine nor the position in a process favours one side.
+	for i := range cfg.pairedRounds {
+		log.Printf("handler and dispatch: round %d of %d", i+1, cfg.pairedRounds)
+		for _, v := range rotate(handlerVariants, i) {
+			r.handler.add(r.handlerCmd.variant("handler", v).run())
+		}
+		for _, v := range rotate(dispatchVariants, i) {
+			r.dispatch.add(r.dispatchCmd.variant("client", v).run())
+		}
 	}
 	r.awaitSamples = r.roundsWithSamples(r.awaitCmd, cfg.awaitRounds, samples, r.await,
 		"BenchmarkAwait/path=loopback", "latency-p99-µs")
 	r.pollSamples = r.roundsWithSamples(r.pollCmd, cfg.pollRounds, samples, r.poll,
 		"BenchmarkWaitEmulator/mode=webhook", "delay-p99-ms")
+}
+
+var (
+	handlerVariants  = []string{"bare", "parse", "sharpapi", "sharpapi-chan"}
+	dispatchVariants = []string{"bare", "sdk"}
+)
+
+// variant returns c with its -bench narrowed to the sub-benchmark key=v.
+func (c command) variant(key, v string) command {
+	args := slices.Clone(c.args)
+	for i, a := range args {
+		if rest, ok := strings.CutPrefix(a, "-bench="); ok {
+			args[i] = "-bench=" + rest + "/^" + key + "=" + v + "$"
+		}
+	}
+	return command{args}
+}
+
+// rotate returns vs rotated left by i.
+func rotate(vs []string, i int) []string {
+	i %= len(vs)
+	return append(slices.Clone(vs[i:]), vs[:i]...)
 }
 
 // roundsWithSamples runs c n times with -samples, and returns the sample
