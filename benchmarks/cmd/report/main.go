@@ -220,8 +220,8 @@ type report struct {
 	verifyCmd, awaitCmd, pollCmd command
 	// handlerCmd and dispatchCmd are run once per variant, with the
 	// variant's sub-benchmark appended to their -bench.
-	handlerCmd, dispatchCmd command
-	verify, handler, await, poll, dispatch                series
+	handlerCmd, dispatchCmd                command
+	verify, handler, await, poll, dispatch series
 
 	// awaitSamples and pollSamples are the raw samples of the round whose
 	// p99 was the median one, by file name.
