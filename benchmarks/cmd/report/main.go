@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ import (
 type config struct {
 	rounds          int
 	pairedRounds    int
+	handlerProcs    int
+	handlerRounds   int
 	verifyBenchtime string
 	handlerN        int
 	handlerC        int
@@ -46,7 +49,9 @@ type config struct {
 func main() {
 	var cfg config
 	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds of the verify+parse benchmarks")
-	flag.IntVar(&cfg.pairedRounds, "paired.rounds", 15, "rounds of the handler and dispatch benchmarks, one process per variant")
+	flag.IntVar(&cfg.pairedRounds, "dispatch.rounds", 15, "rounds of the dispatch benchmark, one process per client")
+	flag.IntVar(&cfg.handlerProcs, "handler.procs", 4, "processes of the handler benchmark")
+	flag.IntVar(&cfg.handlerRounds, "handler.rounds", 5, "rounds of the handler benchmark in each process")
 	flag.StringVar(&cfg.verifyBenchtime, "verify.benchtime", "200ms", "-benchtime of each verify+parse benchmark in a round")
 	flag.IntVar(&cfg.handlerN, "handler.n", 20000, "deliveries per handler benchmark")
 	flag.IntVar(&cfg.handlerC, "handler.c", 32, "concurrent deliveries in the handler benchmark")
@@ -235,7 +240,8 @@ type report struct {
 func (r *report) runAll(samples string) {
 	cfg := r.cfg
 	r.verifyCmd = command{[]string{"-run=^$", "-bench=^BenchmarkVerifyParse$", "-benchmem", "-benchtime=" + cfg.verifyBenchtime, "-count=1"}}
-	r.handlerCmd = command{[]string{"-run=^$", "-bench=^BenchmarkHandlerLoopback$", fmt.Sprintf("-benchtime=%dx", cfg.handlerN), "-count=1", fmt.Sprintf("-handler.c=%d", cfg.handlerC)}}
+	r.handlerCmd = command{[]string{"-run=^$", "-bench=^BenchmarkHandlerLoopback$", fmt.Sprintf("-benchtime=%dx", cfg.handlerN), "-count=1",
+		fmt.Sprintf("-handler.c=%d", cfg.handlerC), fmt.Sprintf("-handler.rounds=%d", cfg.handlerRounds)}}
 	r.dispatchCmd = command{[]string{"-run=^$", "-bench=^BenchmarkDispatch$", "-benchmem", "-count=1"}}
 	r.awaitCmd = command{[]string{"-run=^$", "-bench=^BenchmarkAwait$", fmt.Sprintf("-benchtime=%dx", cfg.awaitN), "-count=1"}}
 	r.pollCmd = command{[]string{"-run=^$", "-bench=^BenchmarkWaitEmulator$", fmt.Sprintf("-benchtime=%dx", cfg.pollN), "-count=1"}}
@@ -245,14 +251,23 @@ func (r *report) runAll(samples string) {
 		log.Printf("verify+parse: round %d of %d", i+1, cfg.rounds)
 		r.verify.add(r.verifyCmd.run())
 	}
-	// The paired benchmarks: each variant in a process of its own, the
-	// order rotated from round to round, so that neither a slow spell of
-	// the machine nor the position in a process favours one side.
-	for i := range cfg.pairedRounds {
-		log.Printf("handler and dispatch: round %d of %d", i+1, cfg.pairedRounds)
-		for _, v := range rotate(handlerVariants, i) {
-			r.handler.add(r.handlerCmd.variant("handler", v).run())
+	// The handlers, compared within each process (a process runs fast or
+	// slow throughout), in rounds whose order rotates; the warm-up pass is
+	// left out.
+	for i := range cfg.handlerProcs {
+		log.Printf("handler: process %d of %d", i+1, cfg.handlerProcs)
+		for _, l := range r.handlerCmd.run() {
+			if strings.Contains(l.name, "/warmup/") {
+				continue
+			}
+			l.name = roundPart.ReplaceAllString(l.name, "")
+			r.handler.add([]benchLine{l})
 		}
+	}
+	// The dispatch clients: each in a process of its own, the order
+	// rotated from round to round.
+	for i := range cfg.pairedRounds {
+		log.Printf("dispatch: round %d of %d", i+1, cfg.pairedRounds)
 		for _, v := range rotate(dispatchVariants, i) {
 			r.dispatch.add(r.dispatchCmd.variant("client", v).run())
 		}
@@ -262,6 +277,9 @@ func (r *report) runAll(samples string) {
 	r.pollSamples = r.roundsWithSamples(r.pollCmd, cfg.pollRounds, samples, r.poll,
 		"BenchmarkWaitEmulator/mode=webhook", "delay-p99-ms")
 }
+
+// roundPart is the round of a handler benchmark's name.
+var roundPart = regexp.MustCompile(`/round=\d+`)
 
 var (
 	handlerVariants  = []string{"bare", "parse", "sharpapi", "sharpapi-chan"}
