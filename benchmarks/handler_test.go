@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,9 +20,10 @@ import (
 )
 
 var (
-	handlerConc   = flag.Int("handler.c", 32, "concurrent deliveries in BenchmarkHandlerLoopback")
-	handlerBody   = flag.Int("handler.size", 1<<10, "body size of BenchmarkHandlerLoopback's deliveries")
-	handlerRounds = flag.Int("handler.rounds", 1, "rounds of BenchmarkHandlerLoopback in one process, the handlers' order rotated each round")
+	handlerConc    = flag.Int("handler.c", 32, "concurrent deliveries in BenchmarkHandlerLoopback")
+	handlerBody    = flag.Int("handler.size", 1<<10, "body size of BenchmarkHandlerLoopback's deliveries")
+	handlerRounds  = flag.Int("handler.rounds", 1, "rounds of BenchmarkHandlerLoopback in one process, the handlers' order rotated each round")
+	handlerProfile = flag.String("handler.profile", "", "directory for CPU profiles of each handler's timed sections (<handler>-<k>.prof)")
 )
 
 // delivery is one signed webhook, ready to send.
@@ -86,10 +90,13 @@ func cpuTime() time.Duration {
 //	sharpapi-chan  the same handler with every job subscribed but no
 //	               goroutine waiting; the channels are read after the clock
 //	               stops, so this is the handler's cost without the waiters'
+//	sharpapi-callback  the same handler with an OnComplete callback per job
+//	               instead of a waiting goroutine (the handler runs each
+//	               callback in a goroutine of its own, at delivery)
 //
-// For sharpapi the clock stops once every waiter has its event. The goal is
-// sharpapi at 0.85x bare or more; parse and sharpapi-chan split the gap into
-// verification, routing and waiting. Besides deliveries/s it reports the
+// For sharpapi and sharpapi-callback the clock stops once every job has its
+// event. The goal is sharpapi at 0.85x bare or more; the others split the
+// gap into verification, routing and waiting. Besides deliveries/s it reports the
 // process's CPU time per delivery (client, server and kernel alike). Run it
 // at a fixed count, e.g. -benchtime=20000x.
 //
@@ -99,7 +106,7 @@ func cpuTime() time.Duration {
 // -handler.rounds=R runs a warm-up pass, then R rounds named
 // round=N/handler=H, the order of the handlers rotated each round.
 func BenchmarkHandlerLoopback(b *testing.B) {
-	handlers := []string{"bare", "parse", "sharpapi", "sharpapi-chan"}
+	handlers := []string{"bare", "parse", "sharpapi", "sharpapi-chan", "sharpapi-callback"}
 	rounds := max(*handlerRounds, 1)
 	if rounds == 1 {
 		for _, name := range handlers {
@@ -147,6 +154,16 @@ func benchHandler(b *testing.B, name string) {
 		}
 		defer h.Close()
 		for _, d := range all {
+			if name == "sharpapi-callback" {
+				waiters.Add(1)
+				h.OnComplete(d.id, func(ev sharpapi.WebhookEvent) {
+					defer waiters.Done()
+					if ev.ID != d.id {
+						lost.Add(1)
+					}
+				})
+				continue
+			}
 			ch := h.Subscribe(d.id)
 			if name == "sharpapi-chan" {
 				chans = append(chans, ch)
@@ -173,6 +190,7 @@ func benchHandler(b *testing.B, name string) {
 	if err := send(client, url, warm, conc); err != nil {
 		b.Fatal(err)
 	}
+	stopProfile := startProfile(b, name)
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	if err := send(client, url, ds, conc); err != nil {
@@ -181,6 +199,7 @@ func benchHandler(b *testing.B, name string) {
 	waiters.Wait()
 	cpu := cpuTime() - cpu0
 	b.StopTimer()
+	stopProfile()
 	for i, ch := range chans {
 		if ev, ok := <-ch; !ok || ev.ID != all[i].id {
 			lost.Add(1)
@@ -191,6 +210,35 @@ func benchHandler(b *testing.B, name string) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 	b.ReportMetric(float64(cpu)/float64(b.N)/1e3, "cpu-µs/delivery")
+}
+
+// profileRuns numbers the profiles of each handler (benchmarks run one at a
+// time).
+var profileRuns = map[string]int{}
+
+// startProfile starts a CPU profile of the timed section into
+// -handler.profile/<name>-<k>.prof, if that flag is set, and returns its
+// stop; pprof merges the k profiles of one handler when given them all.
+// Unlike -cpuprofile it leaves out the setup (signing the bodies, starting
+// the waiters) and holds one handler only, so handlers can be compared.
+func startProfile(b *testing.B, name string) (stop func()) {
+	if *handlerProfile == "" || b.N == 1 {
+		return func() {}
+	}
+	profileRuns[name]++
+	f, err := os.Create(filepath.Join(*handlerProfile, fmt.Sprintf("%s-%d.prof", name, profileRuns[name])))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // send POSTs every delivery, conc at a time, and fails on any non-200.

@@ -222,11 +222,11 @@ func (r *report) chartHandler(dir string) error {
 	}
 	p := newPlot(fmt.Sprintf("Deliveries/s over loopback TCP, %d at a time", r.cfg.handlerC),
 		"", "deliveries/s (median; whiskers: min–max of rounds)")
-	labels := []string{"bare (read, 200)", "parse (+ ParseWebhook)", "sharpapi (+ route, waiters)", "sharpapi, no waiter goroutines"}
+	labels := []string{"bare\n(read, 200)", "parse\n(+ ParseWebhook)", "sharpapi\n(+ route, goroutine\nper waiting job)", "sharpapi-chan\n(channels, no\nwaiting goroutines)", "sharpapi-callback\n(OnComplete\nper job)"}
 	if err := bars(p, labels, 2, med, lo, hi, 0.85*med[0], "goal: 0.85 × bare"); err != nil {
 		return err
 	}
-	return p.Save(10*vg.Inch, 5.5*vg.Inch, filepath.Join(dir, chartHandler))
+	return p.Save(11*vg.Inch, 6*vg.Inch, filepath.Join(dir, chartHandler))
 }
 
 func (r *report) chartDispatch(dir string) error {

@@ -27,11 +27,14 @@ type profileSpec struct {
 	bench string   // -bench pattern
 	kind  string   // "cpu" or "mem"
 	args  []string // more go test flags
-	// baseline, when set, is profiled too, and the two profiles are set
-	// side by side over focus, per operation (ops per profile run).
-	baseline string
+	// timed, when set, profiles with the benchmark's own per-variant
+	// profiles of its timed sections (-handler.profile) instead of
+	// -cpuprofile, and sets the variants side by side over focus, per
+	// operation (ops per variant).
+	timed    []string
 	ops      float64
 	focus    []focusRow
+	headline string // the variant whose pprof -top is shown
 }
 
 // focusRow is one line of a profile comparison: the cumulative time of the
@@ -44,16 +47,17 @@ type focusRow struct {
 
 // profile is what the report shows for one missed goal.
 type profile struct {
-	goal    string
-	cmds    []string
-	top     string
-	compare []compareRow
-	unit    string
+	goal     string
+	cmds     []string
+	top      string
+	variants []string
+	compare  []compareRow
+	unit     string
 }
 
 type compareRow struct {
-	label          string
-	base, measured float64
+	label  string
+	values []float64 // per variant
 }
 
 const (
@@ -78,17 +82,19 @@ func (r *report) evaluate() {
 	sh := r.handler.get(fmt.Sprintf(handlerBench, "sharpapi"), "deliveries/s")
 	hr := sh / bare
 	pmed, plo, phi := r.handler.ratios(fmt.Sprintf(handlerBench, "sharpapi"), fmt.Sprintf(handlerBench, "bare"), "deliveries/s")
-	const handlerCount = 5
+	const profRounds = 3
 	r.goals = append(r.goals, goal{
 		area: "2. Handler over loopback", what: "WebhookHandler deliveries/s / bare handler deliveries/s",
 		figure: fmt.Sprintf("%.2fx (%.0f vs %.0f /s; round by round %.2f–%.2f, median %.2f)", hr, sh, bare, plo, phi, pmed),
 		target: "≥ 0.85x", met: hr >= 0.85,
 		prof: profileSpec{
-			bench: "^BenchmarkHandlerLoopback$/^handler=sharpapi$", kind: "cpu",
-			args:     []string{fmt.Sprintf("-benchtime=%dx", r.cfg.handlerN), fmt.Sprintf("-count=%d", handlerCount), fmt.Sprintf("-handler.c=%d", r.cfg.handlerC)},
-			baseline: "^BenchmarkHandlerLoopback$/^handler=bare$",
-			ops:      float64(handlerCount * (r.cfg.handlerN + 1)),
+			bench: "^BenchmarkHandlerLoopback$", kind: "cpu",
+			args: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.handlerN), fmt.Sprintf("-handler.c=%d", r.cfg.handlerC),
+				fmt.Sprintf("-handler.rounds=%d", profRounds)},
+			timed:    handlerVariants,
+			ops:      float64((profRounds + 1) * r.cfg.handlerN),
 			focus:    handlerFocus,
+			headline: "sharpapi",
 		},
 	})
 
@@ -129,23 +135,25 @@ func (r *report) evaluate() {
 // handlerFocus splits a loopback delivery's CPU time into the parts the
 // handler can change and the parts it cannot.
 var handlerFocus = []focusRow{
-	{"whole process (all samples)", nil},
+	{"whole process, timed section", nil},
 	{"net/http server, per connection (conn.serve)", regexp.MustCompile(`^net/http\.\(\*conn\)\.serve$`)},
-	{"  the handler (ServeHTTP)", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.ServeHTTP|github\.com/sharpapi-go/sharpapi/benchmarks\.bareHandler)$`)},
+	{"  the handler (ServeHTTP)", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.ServeHTTP|github\.com/sharpapi-go/sharpapi/benchmarks\.(bareHandler|parseHandler))$`)},
 	{"    reading the body", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.readBody|io\.ReadAll)$`)},
-	{"    verifying (HMAC)", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.verify$`)},
+	{"    verifying (HMAC)", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.verify|github\.com/sharpapi-go/sharpapi\.VerifySignature)$`)},
 	{"    parsing", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.parseWebhookBody$`)},
 	{"    routing (route)", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.route$`)},
-	{"waiter goroutines (the benchmark's Job.Wait stand-ins)", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi/benchmarks\.BenchmarkHandlerLoopback\.func1\.1$`)},
 	{"HTTP client (send.func1 + transport loops)", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi/benchmarks\.send\.func1|net/http\.\(\*persistConn\)\.(readLoop|writeLoop))$`)},
-	{"garbage collector (background mark workers)", regexp.MustCompile(`^runtime\.gcBgMarkWorker$`)},
+	{"waiting goroutines / callbacks", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi/benchmarks\.benchHandler\.func\d+|github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.call)$`)},
+	{"garbage collector, background workers (gcBgMarkWorker)", regexp.MustCompile(`^runtime\.gcBgMarkWorker$`)},
+	{"  of which scanning goroutine stacks (scanstack)", regexp.MustCompile(`^runtime\.scanstack$`)},
+	{"garbage collector, assists (gcAssistAlloc)", regexp.MustCompile(`^runtime\.gcAssistAlloc$`)},
 	{"scheduler (findRunnable)", regexp.MustCompile(`^runtime\.findRunnable$`)},
 	{"allocation (mallocgc, everywhere)", regexp.MustCompile(`^runtime\.mallocgc$`)},
 }
 
 // profileMisses profiles the benchmark behind each missed goal (or each
 // goal, with -profile=all) and keeps the top of pprof's report, and for a
-// goal with a baseline, the two profiles side by side.
+// benchmark with variants, the variants side by side.
 func (r *report) profileMisses() {
 	for _, g := range r.goals {
 		if r.cfg.profile == "none" || (g.met && r.cfg.profile != "all") {
@@ -155,52 +163,70 @@ func (r *report) profileMisses() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		p := profile{goal: g.what, unit: "µs CPU per delivery"}
+		p := profile{goal: g.what, unit: "µs of CPU per delivery"}
 		if g.met {
 			p.goal += " (met; profiled on request)"
 		}
-		measured, cmds := profileRun(dir, "measured", g.prof.bench, g.prof)
-		p.cmds = append(p.cmds, cmds...)
+		var headline []string
+		if g.prof.timed != nil {
+			args := append([]string{"-run=^$", "-bench=" + g.prof.bench}, g.prof.args...)
+			c := command{append(args, "-handler.profile="+dir)}
+			c.run()
+			p.cmds = append(p.cmds, strings.ReplaceAll(c.String(), dir, "DIR"))
+			p.variants = g.prof.timed
+			perVariant := make([][]float64, len(p.variants))
+			for i, v := range p.variants {
+				files, err := filepath.Glob(filepath.Join(dir, v+"-*.prof"))
+				if err != nil || len(files) == 0 {
+					log.Fatalf("no profiles of %s in %s", v, dir)
+				}
+				perVariant[i] = cumByFocus(files, g.prof.focus)
+				if v == g.prof.headline {
+					headline = files
+				}
+			}
+			for j, f := range g.prof.focus {
+				row := compareRow{label: f.label}
+				for i := range p.variants {
+					row.values = append(row.values, perVariant[i][j]/g.prof.ops*1e6)
+				}
+				p.compare = append(p.compare, row)
+			}
+			p.cmds = append(p.cmds, "go tool pprof -top -cum DIR/<handler>-*.prof    # per handler: the table")
+		} else {
+			prof := filepath.Join(dir, g.prof.kind+".prof")
+			args := append([]string{"-run=^$", "-bench=" + g.prof.bench}, g.prof.args...)
+			c := command{append(args, "-benchmem", "-"+g.prof.kind+"profile="+prof)}
+			c.run()
+			p.cmds = append(p.cmds, strings.ReplaceAll(c.String(), dir+string(filepath.Separator), ""))
+			headline = []string{prof}
+		}
 		top := []string{"tool", "pprof", "-top", "-nodecount=25"}
 		if g.prof.kind == "mem" {
 			top = append(top, "-sample_index=alloc_space")
 		}
-		out, err := exec.Command("go", append(slices.Clone(top), measured)...).CombinedOutput()
+		out, err := exec.Command("go", append(slices.Clone(top), headline...)...).CombinedOutput()
 		if err != nil {
 			log.Fatalf("pprof: %v\n%s", err, out)
 		}
-		p.cmds = append(p.cmds, "go "+strings.Join(top, " ")+" measured.prof")
-		p.top = trimPprof(string(out))
-		if g.prof.baseline != "" {
-			base, cmds := profileRun(dir, "baseline", g.prof.baseline, g.prof)
-			p.cmds = append(p.cmds, cmds...)
-			p.cmds = append(p.cmds, "go tool pprof -top -cum baseline.prof    # and measured.prof: the comparison table")
-			bc, mc := cumByFocus(base, g.prof.focus), cumByFocus(measured, g.prof.focus)
-			for i, f := range g.prof.focus {
-				p.compare = append(p.compare, compareRow{f.label, bc[i] / g.prof.ops * 1e6, mc[i] / g.prof.ops * 1e6})
-			}
+		shown := "go " + strings.Join(top, " ")
+		if g.prof.timed != nil {
+			shown += " DIR/" + g.prof.headline + "-*.prof"
+		} else {
+			shown += " " + g.prof.kind + ".prof"
 		}
+		p.cmds = append(p.cmds, shown)
+		p.top = trimPprof(string(out))
 		r.profiles = append(r.profiles, p)
 		os.RemoveAll(dir)
 	}
 }
 
-// profileRun profiles one benchmark into dir/name.prof and returns the
-// profile's path and the command, as shown in the report.
-func profileRun(dir, name, bench string, spec profileSpec) (string, []string) {
-	prof := filepath.Join(dir, name+".prof")
-	args := []string{"-run=^$", "-bench=" + bench}
-	args = append(args, spec.args...)
-	args = append(args, "-benchmem", "-"+spec.kind+"profile="+prof)
-	c := command{args}
-	c.run()
-	return prof, []string{strings.ReplaceAll(c.String(), dir+string(filepath.Separator), "")}
-}
-
 // cumByFocus returns, for each focus row, the largest cumulative seconds
-// of a function matching it (all samples for a nil pattern).
-func cumByFocus(prof string, focus []focusRow) []float64 {
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=100000", prof).CombinedOutput()
+// of a function matching it (all samples for a nil pattern), over the
+// merged profiles.
+func cumByFocus(profs []string, focus []focusRow) []float64 {
+	out, err := exec.Command("go", append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=100000"}, profs...)...).CombinedOutput()
 	if err != nil {
 		log.Fatalf("pprof: %v\n%s", err, out)
 	}

@@ -282,7 +282,7 @@ func (r *report) runAll(samples string) {
 var roundPart = regexp.MustCompile(`/round=\d+`)
 
 var (
-	handlerVariants  = []string{"bare", "parse", "sharpapi", "sharpapi-chan"}
+	handlerVariants  = []string{"bare", "parse", "sharpapi", "sharpapi-chan", "sharpapi-callback"}
 	dispatchVariants = []string{"bare", "sdk"}
 )
 

@@ -88,8 +88,9 @@ func (r *report) write() error {
 	w("%d signed 1 KiB deliveries, %d at a time, from one keep-alive `http.Client` into an `httptest.Server` on 127.0.0.1, the same setup for each handler. ", cfg.handlerN, cfg.handlerC)
 	w("`bare` reads the body and answers 200. `sharpapi` is a `WebhookHandler` (production defaults) with every job awaited by a goroutine blocked on its `Subscribe` channel, ")
 	w("so each delivery is verified, parsed, routed and received; the clock stops when the last waiter has its event. ")
-	w("Two more split the gap: `parse` reads the body and calls `sharpapi.ParseWebhook` (verification and parsing, no routing); ")
-	w("`sharpapi-chan` is the `WebhookHandler` with every job subscribed but no goroutine waiting (channels read after the clock stops). ")
+	w("Three more split the gap: `parse` reads the body and calls `sharpapi.ParseWebhook` (verification and parsing, no routing); ")
+	w("`sharpapi-chan` is the `WebhookHandler` with every job subscribed but no goroutine waiting (channels read after the clock stops); ")
+	w("`sharpapi-callback` is the `WebhookHandler` with an `OnComplete` callback per job instead of a waiting goroutine (the handler runs each callback in a goroutine of its own when the event arrives). ")
 	w("The handlers are compared within a process, because on this machine a whole process runs fast or slow (the same bare handler costs 35 to 60 µs of CPU per delivery from one process to the next, and stays put within one): ")
 	w("%d processes each ran a warm-up pass (left out) and %d rounds of the four handlers, the order rotated every round, so %d rounds in all. ", cfg.handlerProcs, cfg.handlerRounds, cfg.handlerProcs*cfg.handlerRounds)
 	w("CPU time is the whole process's (client, server, kernel) per delivery.\n\n")
@@ -168,14 +169,26 @@ func (r *report) write() error {
 	for _, p := range r.profiles {
 		w("### %s\n\n```\n%s\n```\n\n", p.goal, strings.Join(p.cmds, "\n"))
 		if len(p.compare) > 0 {
-			w("The benchmark and its baseline profiled alike, cumulative CPU time per delivery (%s; nested rows are parts of the row above; setup included, so small differences are noise):\n\n", p.unit)
-			w("| where | baseline | measured | difference |\n|---|---:|---:|---:|\n")
+			w("Profiles of each handler's timed section only (setup left out), all from one process, merged over its rounds; cumulative %s (nested rows are parts of the row above):\n\n", p.unit)
+			w("| where |")
+			for _, v := range p.variants {
+				w(" %s |", v)
+			}
+			w("\n|---|")
+			for range p.variants {
+				w("---:|")
+			}
+			w("\n")
 			for _, c := range p.compare {
-				w("| %s | %.2f | %.2f | %+.2f |\n", strings.ReplaceAll(c.label, "  ", "&nbsp;&nbsp;"), c.base, c.measured, c.measured-c.base)
+				w("| %s |", strings.ReplaceAll(c.label, "  ", "&nbsp;&nbsp;"))
+				for _, v := range c.values {
+					w(" %.2f |", v)
+				}
+				w("\n")
 			}
 			w("\n")
 		}
-		w("`pprof -top` of the measured benchmark:\n\n```\n%s\n```\n\n", p.top)
+		w("`pprof -top` of the goal's own benchmark:\n\n```\n%s\n```\n\n", p.top)
 	}
 
 	if data, err := os.ReadFile(cfg.analysis); err == nil {
