@@ -82,7 +82,7 @@ func (r *report) evaluate() {
 	sh := r.handler.get(fmt.Sprintf(handlerBench, "sharpapi"), "deliveries/s")
 	hr := sh / bare
 	pmed, plo, phi := r.handler.ratios(fmt.Sprintf(handlerBench, "sharpapi"), fmt.Sprintf(handlerBench, "bare"), "deliveries/s")
-	const profRounds = 3
+	const profRounds = 5
 	r.goals = append(r.goals, goal{
 		area: "2. Handler over loopback", what: "WebhookHandler deliveries/s / bare handler deliveries/s",
 		figure: fmt.Sprintf("%.2fx (%.0f vs %.0f /s; round by round %.2f–%.2f, median %.2f)", hr, sh, bare, plo, phi, pmed),
@@ -147,7 +147,8 @@ var handlerFocus = []focusRow{
 	{"garbage collector, background workers (gcBgMarkWorker)", regexp.MustCompile(`^runtime\.gcBgMarkWorker$`)},
 	{"  of which scanning goroutine stacks (scanstack)", regexp.MustCompile(`^runtime\.scanstack$`)},
 	{"garbage collector, assists (gcAssistAlloc)", regexp.MustCompile(`^runtime\.gcAssistAlloc$`)},
-	{"scheduler (findRunnable)", regexp.MustCompile(`^runtime\.findRunnable$`)},
+	{"goroutine switches (mcall: park, exit, schedule)", regexp.MustCompile(`^runtime\.mcall$`)},
+	{"  of which finding work (findRunnable)", regexp.MustCompile(`^runtime\.findRunnable$`)},
 	{"allocation (mallocgc, everywhere)", regexp.MustCompile(`^runtime\.mallocgc$`)},
 }
 
@@ -176,7 +177,7 @@ func (r *report) profileMisses() {
 			p.variants = g.prof.timed
 			perVariant := make([][]float64, len(p.variants))
 			for i, v := range p.variants {
-				files, err := filepath.Glob(filepath.Join(dir, v+"-*.prof"))
+				files, err := filepath.Glob(filepath.Join(dir, v+"-[0-9]*.prof"))
 				if err != nil || len(files) == 0 {
 					log.Fatalf("no profiles of %s in %s", v, dir)
 				}
@@ -192,7 +193,7 @@ func (r *report) profileMisses() {
 				}
 				p.compare = append(p.compare, row)
 			}
-			p.cmds = append(p.cmds, "go tool pprof -top -cum DIR/<handler>-*.prof    # per handler: the table")
+			p.cmds = append(p.cmds, "go tool pprof -top -cum -nodefraction=0 DIR/<handler>-[0-9]*.prof    # per handler: the table")
 		} else {
 			prof := filepath.Join(dir, g.prof.kind+".prof")
 			args := append([]string{"-run=^$", "-bench=" + g.prof.bench}, g.prof.args...)
@@ -211,7 +212,7 @@ func (r *report) profileMisses() {
 		}
 		shown := "go " + strings.Join(top, " ")
 		if g.prof.timed != nil {
-			shown += " DIR/" + g.prof.headline + "-*.prof"
+			shown += " DIR/" + g.prof.headline + "-[0-9]*.prof"
 		} else {
 			shown += " " + g.prof.kind + ".prof"
 		}
@@ -226,7 +227,7 @@ func (r *report) profileMisses() {
 // of a function matching it (all samples for a nil pattern), over the
 // merged profiles.
 func cumByFocus(profs []string, focus []focusRow) []float64 {
-	out, err := exec.Command("go", append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=100000"}, profs...)...).CombinedOutput()
+	out, err := exec.Command("go", append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=100000", "-nodefraction=0", "-edgefraction=0"}, profs...)...).CombinedOutput()
 	if err != nil {
 		log.Fatalf("pprof: %v\n%s", err, out)
 	}

@@ -44,13 +44,15 @@ type config struct {
 	charts          string
 	analysis        string
 	profile         string
+	data            string
+	render          bool
 }
 
 func main() {
 	var cfg config
 	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds of the verify+parse benchmarks")
 	flag.IntVar(&cfg.pairedRounds, "dispatch.rounds", 15, "rounds of the dispatch benchmark, one process per client")
-	flag.IntVar(&cfg.handlerProcs, "handler.procs", 4, "processes of the handler benchmark")
+	flag.IntVar(&cfg.handlerProcs, "handler.procs", 6, "processes of the handler benchmark")
 	flag.IntVar(&cfg.handlerRounds, "handler.rounds", 5, "rounds of the handler benchmark in each process")
 	flag.StringVar(&cfg.verifyBenchtime, "verify.benchtime", "200ms", "-benchtime of each verify+parse benchmark in a round")
 	flag.IntVar(&cfg.handlerN, "handler.n", 20000, "deliveries per handler benchmark")
@@ -63,6 +65,8 @@ func main() {
 	flag.StringVar(&cfg.charts, "charts", "charts", "directory of the charts")
 	flag.StringVar(&cfg.analysis, "analysis", "analysis.md", "hand-written reading of the results, included in the report if present")
 	flag.StringVar(&cfg.profile, "profile", "missed", "which goals' benchmarks to profile: missed, all or none")
+	flag.StringVar(&cfg.data, "data", "results.json", "file of the run's measurements, written by a run and read by -render")
+	flag.BoolVar(&cfg.render, "render", false, "measure nothing: render the report and charts again from -data")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("report: ")
@@ -73,28 +77,42 @@ func main() {
 	if err := os.MkdirAll(cfg.charts, 0o755); err != nil {
 		log.Fatal(err)
 	}
-	samples, err := os.MkdirTemp("", "sharpapi-bench-samples-")
-	if err != nil {
-		log.Fatal(err)
+	r := &report{cfg: cfg, started: time.Now()}
+	if cfg.render {
+		if err := r.load(cfg.data); err != nil {
+			log.Fatal(err)
+		}
+		r.setCommands()
+	} else {
+		samples, err := os.MkdirTemp("", "sharpapi-bench-samples-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(samples)
+		r.machine = describeMachine()
+		testBinary = filepath.Join(samples, "benchmarks.test")
+		log.Printf("go test -c -o %s .", testBinary)
+		if out, err := exec.Command("go", "test", "-c", "-o", testBinary, ".").CombinedOutput(); err != nil {
+			log.Fatalf("building the benchmarks: %v\n%s", err, out)
+		}
+		r.setCommands()
+		r.runAll(samples)
 	}
-	defer os.RemoveAll(samples)
-
-	r := &report{cfg: cfg, started: time.Now(), machine: describeMachine()}
-	testBinary = filepath.Join(samples, "benchmarks.test")
-	log.Printf("go test -c -o %s .", testBinary)
-	if out, err := exec.Command("go", "test", "-c", "-o", testBinary, ".").CombinedOutput(); err != nil {
-		log.Fatalf("building the benchmarks: %v\n%s", err, out)
-	}
-	r.runAll(samples)
 	r.evaluate()
-	r.profileMisses()
+	if !cfg.render {
+		r.profileMisses()
+		r.elapsed = time.Since(r.started)
+		if err := r.save(cfg.data, r.elapsed); err != nil {
+			log.Fatal(err)
+		}
+	}
 	if err := r.drawCharts(); err != nil {
 		log.Fatal(err)
 	}
 	if err := r.write(); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("wrote %s and %s/ in %v", cfg.out, cfg.charts, time.Since(r.started).Round(time.Second))
+	log.Printf("wrote %s and %s/", cfg.out, cfg.charts)
 }
 
 // testBinary is the benchmarks' test binary, built once by go test -c;
@@ -220,6 +238,7 @@ func (s series) get(name, metric string) float64 {
 type report struct {
 	cfg     config
 	started time.Time
+	elapsed time.Duration // of the measuring run
 	machine machine
 
 	verifyCmd, awaitCmd, pollCmd command
@@ -237,7 +256,8 @@ type report struct {
 	profiles []profile
 }
 
-func (r *report) runAll(samples string) {
+// setCommands sets the go test command of each benchmark from r.cfg.
+func (r *report) setCommands() {
 	cfg := r.cfg
 	r.verifyCmd = command{[]string{"-run=^$", "-bench=^BenchmarkVerifyParse$", "-benchmem", "-benchtime=" + cfg.verifyBenchtime, "-count=1"}}
 	r.handlerCmd = command{[]string{"-run=^$", "-bench=^BenchmarkHandlerLoopback$", fmt.Sprintf("-benchtime=%dx", cfg.handlerN), "-count=1",
@@ -245,6 +265,10 @@ func (r *report) runAll(samples string) {
 	r.dispatchCmd = command{[]string{"-run=^$", "-bench=^BenchmarkDispatch$", "-benchmem", "-count=1"}}
 	r.awaitCmd = command{[]string{"-run=^$", "-bench=^BenchmarkAwait$", fmt.Sprintf("-benchtime=%dx", cfg.awaitN), "-count=1"}}
 	r.pollCmd = command{[]string{"-run=^$", "-bench=^BenchmarkWaitEmulator$", fmt.Sprintf("-benchtime=%dx", cfg.pollN), "-count=1"}}
+}
+
+func (r *report) runAll(samples string) {
+	cfg := r.cfg
 	r.verify, r.handler, r.await, r.poll, r.dispatch = series{}, series{}, series{}, series{}, series{}
 
 	for i := range cfg.rounds {
