@@ -18,6 +18,7 @@ import (
 const (
 	chartVerify   = "verify_cost.png"
 	chartHandler  = "handler_throughput.png"
+	chartRatios   = "handler_ratios.png"
 	chartAwait    = "await_latency_cdf.png"
 	chartWait     = "wait_delay_cdf.png"
 	chartDispatch = "dispatch.png"
@@ -65,7 +66,7 @@ func newPlot(title, x, y string) *plot.Plot {
 }
 
 func (r *report) drawCharts() error {
-	for _, f := range []func(string) error{r.chartVerify, r.chartHandler, r.chartAwait, r.chartWait, r.chartDispatch} {
+	for _, f := range []func(string) error{r.chartVerify, r.chartHandler, r.chartRatios, r.chartAwait, r.chartWait, r.chartDispatch} {
 		if err := f(r.cfg.charts); err != nil {
 			return err
 		}
@@ -137,11 +138,11 @@ func (durationLogTicks) Ticks(min, max float64) []plot.Tick {
 // linearTicks labels about eight round values between min and max.
 type linearTicks struct{}
 
-func (linearTicks) Ticks(min, max float64) []plot.Tick {
-	if max <= min {
+func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	if hi <= lo {
 		return nil
 	}
-	raw := (max - min) / 8
+	raw := (hi - lo) / 8
 	mag := math.Pow10(int(math.Floor(math.Log10(raw))))
 	step := mag
 	for _, m := range []float64{1, 2, 5, 10} {
@@ -150,13 +151,12 @@ func (linearTicks) Ticks(min, max float64) []plot.Tick {
 			break
 		}
 	}
+	decimals := max(0, int(-math.Floor(math.Log10(step))))
 	var ticks []plot.Tick
-	for v := math.Ceil(min/step) * step; v <= max+step/1e6; v += step {
-		if math.Abs(v) < step/1e6 {
-			v = 0
-		}
-		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
-		if mv := v + step/2; mv < max {
+	for k := math.Ceil(lo / step); k*step <= hi+step/1e6; k++ {
+		v := k * step
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', decimals, 64)})
+		if mv := v + step/2; mv < hi {
 			ticks = append(ticks, plot.Tick{Value: mv})
 		}
 	}
@@ -217,26 +217,84 @@ func bars(p *plot.Plot, names []string, ours int, med, lo, hi []float64, goal fl
 func (r *report) chartHandler(dir string) error {
 	var med, lo, hi []float64
 	for _, n := range handlerVariants {
-		m, l, h, _ := r.handler.median(fmt.Sprintf(handlerBench, n), "deliveries/s")
-		med, lo, hi = append(med, m), append(lo, l), append(hi, h)
+		q1, q2, q3 := r.handler.quartiles(fmt.Sprintf(handlerBench, n), "deliveries/s")
+		med, lo, hi = append(med, q2), append(lo, q1), append(hi, q3)
 	}
-	p := newPlot(fmt.Sprintf("Deliveries/s over loopback TCP, %d at a time", r.cfg.handlerC),
-		"", "deliveries/s (median; whiskers: min–max of rounds)")
-	labels := []string{"bare\n(read, 200)", "parse\n(+ ParseWebhook)", "sharpapi\n(+ route, goroutine\nper waiting job)", "sharpapi-chan\n(channels, no\nwaiting goroutines)", "sharpapi-callback\n(OnComplete\nper job)"}
-	if err := bars(p, labels, 2, med, lo, hi, 0.85*med[0], "goal: 0.85 × bare"); err != nil {
+	p := newPlot(fmt.Sprintf("Deliveries/s over loopback TCP, %d at a time (%d rounds)", r.cfg.handlerC, r.cfg.handlerProcs*r.cfg.handlerRounds),
+		"", "deliveries/s (median; whiskers: 25th–75th percentile)")
+	if err := bars(p, handlerLabels, 2, med, lo, hi, 0.85*med[0], "goal: 0.85 × bare (median)"); err != nil {
 		return err
 	}
 	return p.Save(11*vg.Inch, 6*vg.Inch, filepath.Join(dir, chartHandler))
+}
+
+var handlerLabels = []string{"bare\n(read, 200)", "parse\n(+ ParseWebhook)", "sharpapi\n(+ route, goroutine\nper waiting job)", "sharpapi-chan\n(channels, no\nwaiting goroutines)", "sharpapi-callback\n(OnComplete\nper job)"}
+
+// chartRatios shows every round's ratio of each handler to bare in the same
+// round, so the spread behind the medians is in view.
+func (r *report) chartRatios(dir string) error {
+	p := newPlot("Each round: handler's deliveries/s ÷ bare's in the same round", "", "ratio to bare")
+	bareName := fmt.Sprintf(handlerBench, "bare")
+	lo, hi := 1.0, 1.0
+	for i, n := range handlerVariants[1:] {
+		x := float64(i)
+		rs := r.handler.roundRatios(fmt.Sprintf(handlerBench, n), bareName, "deliveries/s")
+		var pts plotter.XYs
+		for j, v := range rs {
+			// Spread the points sideways by their rank, to keep them apart.
+			pts = append(pts, plotter.XY{X: x - 0.2 + 0.4*float64(j)/float64(max(len(rs)-1, 1)), Y: v})
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle.Color = colOther
+		if n == "sharpapi" {
+			sc.GlyphStyle.Color = colOurs
+		}
+		sc.GlyphStyle.Radius = vg.Points(3)
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		p.Add(sc)
+		m := quantile(rs, 0.5)
+		ml, err := plotter.NewLine(plotter.XYs{{X: x - 0.3, Y: m}, {X: x + 0.3, Y: m}})
+		if err != nil {
+			return err
+		}
+		ml.Width, ml.Color = vg.Points(3), colGoal
+		p.Add(ml)
+		if i == 0 {
+			p.Legend.Add("median of the rounds", ml)
+		}
+	}
+	gl, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 0.85}, {X: float64(len(handlerVariants)-1) - 0.5, Y: 0.85}})
+	if err != nil {
+		return err
+	}
+	gl.Color, gl.Dashes, gl.Width = colOurs, []vg.Length{vg.Points(6), vg.Points(4)}, vg.Points(1.5)
+	p.Add(gl)
+	p.Legend.Add("goal for sharpapi: 0.85", gl)
+	one, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 1}, {X: float64(len(handlerVariants)-1) - 0.5, Y: 1}})
+	if err != nil {
+		return err
+	}
+	one.Color, one.Width = color.Gray{Y: 0x90}, vg.Points(1)
+	p.Add(one)
+	p.NominalX(handlerLabels[1:]...)
+	p.Y.Min, p.Y.Max = math.Min(lo, 0.8)-0.05, math.Max(hi, 1)+0.05
+	p.Y.Tick.Marker = linearTicks{}
+	p.Legend.Top = true
+	return p.Save(11*vg.Inch, 6*vg.Inch, filepath.Join(dir, chartRatios))
 }
 
 func (r *report) chartDispatch(dir string) error {
 	names := []string{"bare", "sdk"}
 	var med, lo, hi []float64
 	for _, n := range names {
-		m, l, h, _ := r.dispatch.median(fmt.Sprintf(dispatchBench, n), "ns/op")
-		med, lo, hi = append(med, m/1e3), append(lo, l/1e3), append(hi, h/1e3)
+		q1, q2, q3 := r.dispatch.quartiles(fmt.Sprintf(dispatchBench, n), "ns/op")
+		med, lo, hi = append(med, q2/1e3), append(lo, q1/1e3), append(hi, q3/1e3)
 	}
-	p := newPlot("Dispatch one job to a loopback server answering 202", "", "µs per dispatch (median; whiskers: min–max)")
+	p := newPlot("Dispatch one job to a loopback server answering 202", "", "µs per dispatch (median; whiskers: 25th–75th pct.)")
 	if err := bars(p, []string{"bare net/http POST + decode", "sharpapi Client.Translate"}, 1, med, lo, hi, 1.3*med[0], "goal: 1.3 × bare"); err != nil {
 		return err
 	}

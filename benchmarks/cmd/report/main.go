@@ -210,6 +210,42 @@ func (s series) median(name, metric string) (med, lo, hi float64, ok bool) {
 	return med, vs[0], vs[n-1], true
 }
 
+// quartiles returns the 25th, 50th and 75th percentiles of metric over
+// the rounds of name (linear interpolation between order statistics).
+func (s series) quartiles(name, metric string) (q1, q2, q3 float64) {
+	var vs []float64
+	for _, m := range s[name] {
+		if v, ok := m[metric]; ok {
+			vs = append(vs, v)
+		}
+	}
+	return quantile(vs, 0.25), quantile(vs, 0.5), quantile(vs, 0.75)
+}
+
+func quantile(vs []float64, q float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	i := int(pos)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
+}
+
+// roundRatios returns metric of a over metric of b, round by round.
+func (s series) roundRatios(a, b, metric string) []float64 {
+	ra, rb := s[a], s[b]
+	out := make([]float64, 0, len(ra))
+	for i := range min(len(ra), len(rb)) {
+		out = append(out, ra[i][metric]/rb[i][metric])
+	}
+	return out
+}
+
 // ratios returns, round by round, metric of a over metric of b: the
 // paired ratios (min, median, max). Both must have run once per round.
 func (s series) ratios(a, b, metric string) (med, lo, hi float64) {

@@ -43,7 +43,9 @@ func (r *report) write() error {
 		}
 		w("| %s | %s | %s | %s | %s |\n", g.area, g.what, g.figure, g.target, verdict)
 	}
-	w("\nThe command behind each figure is in each section and under [Reproducing](#reproducing).\n\n")
+	w("\nThe handler and dispatch ratios are noisy on this machine (see their sections), so their verdict asks for both estimates to reach the goal: ")
+	w("the ratio of the two medians and the median of the round-by-round ratios (each round runs both sides in the same process or back to back). ")
+	w("The command behind each figure is in each section and under [Reproducing](#reproducing).\n\n")
 
 	// 1. Verify + parse.
 	w("## 1. Verify + parse one webhook\n\n")
@@ -95,6 +97,7 @@ func (r *report) write() error {
 	w("%d processes each ran a warm-up pass (left out) and %d rounds of the four handlers, the order rotated every round, so %d rounds in all. ", cfg.handlerProcs, cfg.handlerRounds, cfg.handlerProcs*cfg.handlerRounds)
 	w("CPU time is the whole process's (client, server, kernel) per delivery.\n\n")
 	w("![handler throughput](%s)\n\n", chart(chartHandler))
+	w("![handler ratios, round by round](%s)\n\n", chart(chartRatios))
 	w("| handler | deliveries/s (median) | min – max over rounds | CPU µs / delivery (median) | vs bare (ratio of medians) | vs bare, round by round (min – median – max) |\n|---|---:|---:|---:|---:|---:|\n")
 	bareName := fmt.Sprintf(handlerBench, "bare")
 	for _, n := range handlerVariants {
