@@ -18,6 +18,7 @@ import (
 var (
 	awaitDeliverers = flag.Int("await.deliverers", 4, "goroutines delivering events in BenchmarkAwait")
 	awaitBody       = flag.Int("await.size", 1<<10, "body size of BenchmarkAwait's events")
+	awaitYield      = flag.Bool("await.yield", true, "path=recorder: yield after each delivery, as a server goroutine parks between requests")
 )
 
 // benchIndexHeader carries a delivery's index to the loopback server, so it
@@ -128,9 +129,12 @@ func benchAwait(b *testing.B, loopback bool) {
 			}
 			// A server goroutine parks on its connection between
 			// requests; yielding stands in for that. A loop that never
-			// yields keeps both Ps busy, and the woken waiters queue
-			// behind it until the scheduler preempts it (10 ms slices).
-			runtime.Gosched()
+			// yields (-await.yield=false) keeps both Ps busy, and the
+			// woken waiters queue behind it until the scheduler
+			// preempts it (10 ms slices).
+			if *awaitYield {
+				runtime.Gosched()
+			}
 			return nil
 		}
 	}
