@@ -95,15 +95,14 @@ func (h *WebhookHandler) route(ev WebhookEvent) routeOutcome {
 		return outcomeClosed
 	}
 	now := h.cfg.clock.Now()
-	h.pruneDone(now)
-	if _, dup := h.done[ev.ID]; dup || h.early[ev.ID] != nil {
-		h.mu.Unlock()
-		h.stats.duplicates.Add(1)
-		return outcomeDuplicate
-	}
-	h.markDone(ev.ID, now)
+	// The common case first: a job somebody awaits. Subscribe and
+	// OnComplete look in done and early before they add a waiter, so an id
+	// in waiting is in neither, and one lookup settles it. (markDone bounds
+	// the dedup memory by count; the other paths and the timer prune it
+	// by age.)
 	if ws := h.waiting[ev.ID]; len(ws) > 0 {
 		delete(h.waiting, ev.ID)
+		h.markDone(ev.ID, now)
 		for _, w := range ws {
 			if w.ch != nil {
 				w.ch <- ev // never blocks: one buffered slot, one event
@@ -120,6 +119,13 @@ func (h *WebhookHandler) route(ev WebhookEvent) routeOutcome {
 		h.hook("OnEvent", h.cfg.onEvent, ev)
 		return outcomeDelivered
 	}
+	h.pruneDone(now)
+	if _, dup := h.done[ev.ID]; dup || h.early[ev.ID] != nil {
+		h.mu.Unlock()
+		h.stats.duplicates.Add(1)
+		return outcomeDuplicate
+	}
+	h.markDone(ev.ID, now)
 	evicted := h.buffer(ev, now)
 	h.mu.Unlock()
 	for _, e := range evicted {
