@@ -68,6 +68,25 @@ func (r *rig) polls(t *testing.T, id string) int {
 	return info.Polls
 }
 
+// translate dispatches a translation with a webhook, awaits it and checks
+// the result is the emulator's; the job is returned for more checks.
+func (r *rig) translate(t *testing.T) *sharpapi.Job[sharpapi.TranslateResult] {
+	t.Helper()
+	ctx := context.Background()
+	job, err := r.client.Translate(ctx, italian, sharpapi.WithWebhook(r.hookURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := job.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantTranslation(t), got); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
+	}
+	return job
+}
+
 var italian = sharpapi.TranslateParams{Content: "hello", Language: "Italian"}
 
 func wantTranslation(t *testing.T) sharpapi.TranslateResult {
@@ -97,18 +116,7 @@ func TestWebhookCompletesWaitWithoutPolling(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, time.Hour, tt.opts...)
-			ctx := context.Background()
-			job, err := r.client.Translate(ctx, italian, sharpapi.WithWebhook(r.hookURL))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := job.Wait(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(wantTranslation(t), got); diff != "" {
-				t.Errorf("result (-want +got):\n%s", diff)
-			}
+			job := r.translate(t)
 			if n := r.polls(t, job.ID()); n != 0 {
 				t.Errorf("status polls = %d, want 0", n)
 			}
@@ -142,18 +150,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestLostWebhookIsCompletedByPolling(t *testing.T) {
 	r := newRig(t, 10*time.Millisecond, sharpapitest.WithDropNext(1))
-	ctx := context.Background()
-	job, err := r.client.Translate(ctx, italian, sharpapi.WithWebhook(r.hookURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := job.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(wantTranslation(t), got); diff != "" {
-		t.Errorf("result (-want +got):\n%s", diff)
-	}
+	job := r.translate(t)
 	if n := r.polls(t, job.ID()); n == 0 {
 		t.Error("no status poll: the fallback did not run")
 	}
@@ -164,18 +161,7 @@ func TestLostWebhookIsCompletedByPolling(t *testing.T) {
 
 func TestWebhookWithoutResultFetchesItOnce(t *testing.T) {
 	r := newRig(t, time.Hour, sharpapitest.WithWebhookResult(false))
-	ctx := context.Background()
-	job, err := r.client.Translate(ctx, italian, sharpapi.WithWebhook(r.hookURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := job.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(wantTranslation(t), got); diff != "" {
-		t.Errorf("result (-want +got):\n%s", diff)
-	}
+	job := r.translate(t)
 	if n := r.polls(t, job.ID()); n != 1 {
 		t.Errorf("status polls = %d, want exactly 1", n)
 	}
