@@ -77,9 +77,10 @@ type Job[T any] struct {
 	statusURL string
 	typ       JobType
 	meta      ResponseMeta
-	// webhook is the URL SharpAPI was asked to notify; Wait listens for it
-	// when the client has a WebhookHandler.
-	webhook string
+	// webhook says SharpAPI was asked to send a webhook (or, for a resumed
+	// job, may have been): Wait listens for it if the client has a
+	// WebhookHandler.
+	webhook bool
 	// resumed jobs were not dispatched by this process: their webhook may
 	// have come and gone, so Wait polls once before trusting it.
 	resumed bool
@@ -192,7 +193,7 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	c := j.c
 	var events <-chan WebhookEvent
 	wait := j.meta.RetryAfter // a fresh dispatch says when to look first
-	if h := c.cfg.webhooks; h != nil && j.webhook != "" {
+	if h := c.cfg.webhooks; h != nil && j.webhook {
 		ch, cancel, delivered := h.subscribe(j.id)
 		defer cancel()
 		if !delivered {
@@ -306,9 +307,7 @@ func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], er
 	if j.id == "" || j.id == "." || j.id == "/" {
 		return nil, fmt.Errorf("%w: status URL %q names no job", ErrInvalidParams, redactURL(ref))
 	}
-	if c.cfg.webhooks != nil {
-		j.webhook = "unknown" // it may have one; listening costs nothing
-	}
+	j.webhook = true // it may have had one; listening costs nothing
 	return j, nil
 }
 
@@ -362,7 +361,7 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	c.log.LogAttrs(ctx, slog.LevelInfo, "sharpapi job dispatched",
 		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
 	return &Job[T]{
-		c: c, id: accepted.JobID, statusURL: accepted.StatusURL, typ: typ, meta: meta, webhook: webhook,
+		c: c, id: accepted.JobID, statusURL: accepted.StatusURL, typ: typ, meta: meta, webhook: webhook != "",
 	}, nil
 }
 
