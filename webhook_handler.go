@@ -199,8 +199,14 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, r, http.StatusOK, "published", &ev, nil)
 }
 
+// preallocMax bounds the buffer allocated on a request's word, before any
+// byte arrived or was verified: a client claiming a large Content-Length
+// and sending slowly must not make the handler hold that much per request.
+const preallocMax = 64 << 10
+
 // readBody reads at most cfg.maxBody bytes, in one allocation when the
-// length is known. The buffer is never reused: events keep sub-slices of it.
+// length is known and small. The buffer is never reused: events keep
+// sub-slices of it.
 func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
@@ -209,7 +215,7 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byt
 		return nil, &http.MaxBytesError{Limit: h.cfg.maxBody}
 	}
 	rd := http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
-	if r.ContentLength <= 0 {
+	if r.ContentLength <= 0 || r.ContentLength > preallocMax {
 		return io.ReadAll(rd)
 	}
 	body := make([]byte, r.ContentLength)
