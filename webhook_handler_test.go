@@ -791,3 +791,33 @@ func TestWebhookPendingJobMemory(t *testing.T) {
 		t.Errorf("%.0f bytes per pending job", perJob)
 	}
 }
+
+// TestWebhookHandlerBodySizes covers both ways the body is read: at once
+// into a buffer of the announced size (small bodies), and grown as bytes
+// arrive (large or unannounced ones), so that a claimed length alone never
+// makes the handler allocate much; and a body shorter than announced.
+func TestWebhookHandlerBodySizes(t *testing.T) {
+	h := newTestHandler(t)
+	for _, n := range []int{1 << 10, preallocMax, preallocMax + 1, 1 << 20} {
+		id := fmt.Sprintf("job-%d", n)
+		ch := h.Subscribe(id)
+		padding := strings.Repeat("a", n)
+		body := eventJSON(id, JobStatusSuccess, `{"content":"`+padding+`"}`)
+		if rec := post(h, body); rec.Code != http.StatusOK {
+			t.Fatalf("%d-byte result: status %d", n, rec.Code)
+		}
+		ev := <-ch
+		var res struct{ Content string }
+		if err := ev.Decode(&res); err != nil || len(res.Content) != n {
+			t.Errorf("%d-byte result: decoded %d bytes, %v", n, len(res.Content), err)
+		}
+	}
+	body := eventJSON("short", JobStatusSuccess, `{}`)
+	req := webhookRequest(http.MethodPost, body, SignWebhook(body, testSecret))
+	req.ContentLength = int64(len(body) + 10) // announces more than it sends
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("short body: status %d, want 400", rec.Code)
+	}
+}
