@@ -70,7 +70,7 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 		{"inverted retry wait", "k", []Option{WithRetryWait(time.Second, time.Millisecond)}, ErrInvalidOption},
 		{"zero poll interval", "k", []Option{WithPollInterval(0)}, ErrInvalidOption},
 		{"zero max poll interval", "k", []Option{WithMaxPollInterval(0)}, ErrInvalidOption},
-		{"nil webhooks", "k", []Option{WithWebhooks(nil)}, ErrInvalidOption},
+		{"nil webhooks", "k", []Option{WithWebhookHandler(nil)}, ErrInvalidOption},
 		{"bad default webhook", "k", []Option{WithDefaultWebhook("not a url")}, ErrInvalidOption},
 		{"negative grace", "k", []Option{WithWebhookGrace(-time.Second)}, ErrInvalidOption},
 	}

@@ -11,7 +11,7 @@
 //	res, err := job.Wait(ctx)
 //
 // With a WebhookHandler mounted on the caller's server and passed to the
-// client with WithWebhooks, jobs dispatched with WithWebhook await their
+// client with WithWebhookHandler, jobs dispatched with WithWebhook await their
 // webhook and poll only as a safety net, after a grace period.
 //
 // Package sharpapitest holds an in-process SharpAPI emulator, so that code

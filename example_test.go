@@ -46,7 +46,7 @@ func ExampleClient_Translate() {
 	// Output: English -> French: tourner
 }
 
-func ExampleWithWebhooks() {
+func ExampleWithWebhookHandler() {
 	const secret = "your-webhook-secret" // SharpAPI dashboard: "Secret for Signature"
 	emu := sharpapitest.NewServer(
 		sharpapitest.WithWebhookSecret(secret),
@@ -65,7 +65,7 @@ func ExampleWithWebhooks() {
 
 	client, err := sharpapi.NewClient("your-api-key",
 		sharpapi.WithBaseURL(emu.URL),
-		sharpapi.WithWebhooks(hooks),                                // jobs await their webhook here
+		sharpapi.WithWebhookHandler(hooks),                          // jobs await their webhook here
 		sharpapi.WithDefaultWebhook(receiver.URL+"/hooks/sharpapi")) // Job-Webhook of every job
 	if err != nil {
 		log.Fatal(err)

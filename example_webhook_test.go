@@ -33,7 +33,7 @@ func ExampleNewWebhookHandler() {
 	mux := http.NewServeMux()
 	mux.Handle("/hooks/sharpapi", hooks)
 	// A service would now run http.ListenAndServe(addr, mux) and pass
-	// hooks to its client with sharpapi.WithWebhooks; job.Wait then
+	// hooks to its client with sharpapi.WithWebhookHandler; job.Wait then
 	// awaits through it. Here the job is awaited directly, and a
 	// recorder plays SharpAPI's delivery.
 	done := hooks.Subscribe("bf683177-3a48-47d1-9c4e-0b4de39517fa")

@@ -145,7 +145,7 @@ func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
 // and names the job, which can still be awaited later (see ResumeJob).
 //
 // With a webhook (WithWebhook, or the client's default) and a client built
-// WithWebhooks, Wait sends no status poll while the webhook is expected; it
+// WithWebhookHandler, Wait sends no status poll while the webhook is expected; it
 // starts polling only after the client's webhook grace period, so a lost
 // webhook still completes the job. Without one, Wait polls: first after the
 // dispatch's Retry-After, then as each status answer's Retry-After says, or

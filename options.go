@@ -177,9 +177,9 @@ func WithMaxPollInterval(d time.Duration) Option {
 	})
 }
 
-// WithWebhooks makes jobs dispatched with a webhook URL await their webhook
+// WithWebhookHandler makes jobs dispatched with a webhook URL await their webhook
 // through h, which must be the handler that the URL reaches.
-func WithWebhooks(h *WebhookHandler) Option {
+func WithWebhookHandler(h *WebhookHandler) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if h == nil {
 			return invalidOption("webhook handler is nil")

@@ -81,7 +81,7 @@ func soak(t *testing.T, jobs, wave, workers int) soakStats {
 		echo)
 	client, err := sharpapi.NewClient("soak-key",
 		sharpapi.WithBaseURL(emu.URL),
-		sharpapi.WithWebhooks(hooks),
+		sharpapi.WithWebhookHandler(hooks),
 		sharpapi.WithDefaultWebhook(receiver.URL),
 		sharpapi.WithWebhookGrace(20*time.Millisecond),
 		sharpapi.WithPollInterval(2*time.Millisecond),

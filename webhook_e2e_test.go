@@ -48,7 +48,7 @@ func newRig(t *testing.T, grace time.Duration, emuOpts ...sharpapitest.Option) *
 	t.Cleanup(emu.Close)
 	c, err := sharpapi.NewClient("test-key",
 		sharpapi.WithBaseURL(emu.URL),
-		sharpapi.WithWebhooks(hooks),
+		sharpapi.WithWebhookHandler(hooks),
 		sharpapi.WithWebhookGrace(grace),
 		sharpapi.WithPollInterval(time.Millisecond),
 		sharpapi.WithRetryWait(time.Millisecond, 5*time.Millisecond),

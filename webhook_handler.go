@@ -43,7 +43,7 @@ type EventBus interface {
 // the URL given to SharpAPI (the dashboard's or a Job-Webhook header's).
 // It verifies each delivery against the secret, answers at once, and routes
 // the job's terminal event to whoever awaits that job id: Subscribe,
-// Await, OnComplete, or a Client configured with WithWebhooks.
+// Await, OnComplete, or a Client configured with WithWebhookHandler.
 //
 // SharpAPI delivers at least once (it retries up to three times); waiters
 // see each job's terminal event exactly once. A bounded memory of finished

@@ -21,7 +21,7 @@ var (
 
 // BenchmarkWaitEmulator awaits b.N jobs (run it at -benchtime=1000x) through
 // the SDK against the emulator, two ways: mode=webhook dispatches each job
-// WithWebhook(url) on a client built WithWebhooks(handler), the handler
+// WithWebhook(url) on a client built WithWebhookHandler(handler), the handler
 // mounted on a loopback server the emulator delivers to; mode=polling
 // dispatches without a webhook and Wait polls every -poll.interval (the
 // emulator's Retry-After says the same). Jobs take -poll.job each; each is
@@ -70,7 +70,7 @@ func benchWait(b *testing.B, webhooks bool) {
 		recv := httptest.NewServer(h)
 		defer recv.Close()
 		// The grace outlasts the run: a poll here would be a lost webhook.
-		opts = append(opts, sharpapi.WithWebhooks(h), sharpapi.WithWebhookGrace(time.Minute))
+		opts = append(opts, sharpapi.WithWebhookHandler(h), sharpapi.WithWebhookGrace(time.Minute))
 		dispatch = append(dispatch, sharpapi.WithWebhook(recv.URL+"/hooks/sharpapi"))
 	}
 	client, err := sharpapi.NewClient("bench-key", opts...)

@@ -70,7 +70,7 @@ func run(ctx context.Context, out io.Writer) error {
 	defer stop()
 
 	opts := append(env.ClientOptions,
-		sharpapi.WithWebhooks(hooks),
+		sharpapi.WithWebhookHandler(hooks),
 		sharpapi.WithDefaultWebhook(baseURL+"/hooks/sharpapi"))
 	if env.Offline() {
 		opts = append(opts, sharpapi.WithWebhookGrace(time.Second)) // the emulator's jobs take 300 ms

@@ -55,7 +55,7 @@ func run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		defer stop()
-		opts = append(opts, sharpapi.WithWebhooks(hooks))
+		opts = append(opts, sharpapi.WithWebhookHandler(hooks))
 		dispatchOpts = append(dispatchOpts, sharpapi.WithWebhook(baseURL+"/hooks/sharpapi"))
 	}
 

@@ -132,7 +132,7 @@ func (r *report) write() error {
 	// 4. Webhook vs polling.
 	w("## 4. Webhook vs polling on the emulator\n\n")
 	w("%d jobs each way through the SDK against `sharpapitest.NewServer` (job duration 50 ms, `WithRetryAfter(20ms)`), one job started every 1.6 ms (about 32 in flight, never more): ", cfg.pollN)
-	w("`webhook` dispatches `WithWebhook(url)` on a client built `WithWebhooks(handler)` (grace 1 min, so any poll would mean a lost webhook); ")
+	w("`webhook` dispatches `WithWebhook(url)` on a client built `WithWebhookHandler(handler)` (grace 1 min, so any poll would mean a lost webhook); ")
 	w("`polling` dispatches without a webhook and polls every 20 ms. Status requests are the emulator's `Job(id).Polls`; ")
 	w("the completion delay is the time `Wait` returned minus the emulator's `JobInfo.Finished`.\n\n")
 	w("![completion delay](%s)\n\n", chart(chartWait))
