@@ -1,0 +1,226 @@
+package redisbus
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sharpapi-go/sharpapi"
+)
+
+// ErrClosed is returned by Subscribe after Close.
+var ErrClosed = errors.New("redisbus: bus closed")
+
+// Bus is a [sharpapi.EventBus] on Redis; see the package doc for what it
+// stores. Give it to one WebhookHandler per replica with
+// [sharpapi.WithEventBus]; the handler calls Subscribe and, on its own
+// Close, Close. A Bus is safe for concurrent use.
+type Bus struct {
+	rdb     redis.UniversalClient
+	cfg     config
+	channel string
+	dedupMS string // the dedup age and the retention as PX arguments
+	keepMS  string
+
+	mu     sync.Mutex
+	ps     *redis.PubSub // nil until Subscribe
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the subscription's goroutine returns
+	closed bool
+}
+
+// New returns a Bus that keeps its keys in rdb, which may be a
+// *redis.Client, a *redis.ClusterClient or a failover client. The Bus does
+// not close rdb. A nil rdb or an invalid option is an error wrapping
+// [sharpapi.ErrInvalidOption].
+func New(rdb redis.UniversalClient, opts ...Option) (*Bus, error) {
+	if rdb == nil {
+		return nil, invalidOption("redisbus.New needs a Redis client, got nil")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.dedupAge < cfg.retention {
+		// A retry arriving after its dedup record but before its event
+		// expired would be stored and published a second time.
+		return nil, invalidOption("redisbus dedup age %v is shorter than the retention %v", cfg.dedupAge, cfg.retention)
+	}
+	return &Bus{
+		rdb:     rdb,
+		cfg:     cfg,
+		channel: cfg.prefix + "done",
+		dedupMS: strconv.FormatInt(cfg.dedupAge.Milliseconds(), 10),
+		keepMS:  strconv.FormatInt(cfg.retention.Milliseconds(), 10),
+	}, nil
+}
+
+// storeScript records an event once. KEYS[1] is the dedup key; for a
+// terminal event KEYS[2] is the event key, ARGV[2] its JSON, ARGV[3] the
+// retention, ARGV[4] the channel and ARGV[5] the job id. The write and the
+// publish run only when the dedup key was new, so an event is published
+// at most once per dedup age however many replicas receive it, and a
+// subscriber that hears the id finds the event already stored.
+var storeScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  return 0
+end
+if #KEYS == 2 then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+end
+return 1
+`)
+
+// The keys of one job. The {id} hash tag keeps them in one cluster slot;
+// ids contain no brace or colon (checkJobID), so no two jobs' keys collide.
+func (b *Bus) seenKey(id string) string  { return b.cfg.prefix + "seen:{" + id + "}" }
+func (b *Bus) eventKey(id string) string { return b.cfg.prefix + "ev:{" + id + "}" }
+
+// wireEvent is the stored form of a sharpapi.WebhookEvent, with explicit
+// names so that the format does not follow the core type's field names.
+type wireEvent struct {
+	ID     string             `json:"id"`
+	Status sharpapi.JobStatus `json:"status"`
+	Type   sharpapi.JobType   `json:"type"`
+	Result json.RawMessage    `json:"result,omitempty"`
+}
+
+func encodeEvent(ev sharpapi.WebhookEvent) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Keep the result's <, > and & as SharpAPI sent them.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(wireEvent{ID: ev.ID, Status: ev.Status, Type: ev.Type, Result: ev.Result}); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Store records ev cluster-wide, once; see [sharpapi.EventBus]. A terminal
+// event's job shares one dedup record whatever its status (a job ends
+// once); a non-terminal one is deduplicated per status and not kept.
+// stored is false for an event recorded before. Store returns within the
+// bus's timeout even if ctx has no deadline.
+func (b *Bus) Store(ctx context.Context, ev sharpapi.WebhookEvent) (stored bool, err error) {
+	if err := checkJobID(ev.ID); err != nil {
+		return false, fmt.Errorf("redisbus: not storing the event: %w", err)
+	}
+	keys := []string{b.seenKey(ev.ID)}
+	args := []any{b.dedupMS}
+	if ev.Status.Terminal() {
+		data, err := encodeEvent(ev)
+		if err != nil {
+			return false, fmt.Errorf("redisbus: encoding the event of job %s: %w", ev.ID, err)
+		}
+		keys = append(keys, b.eventKey(ev.ID))
+		args = append(args, data, b.keepMS, b.channel, ev.ID)
+	} else {
+		keys[0] += ":" + string(ev.Status)
+	}
+	n, err := bounded(ctx, b.cfg.timeout, func(ctx context.Context) (int64, error) {
+		return storeScript.Run(ctx, b.rdb, keys, args...).Int64()
+	}, func(n int64) {
+		if n == 1 && ev.Status.Terminal() {
+			b.logLateStore(ev)
+		}
+	})
+	if err != nil {
+		return false, fmt.Errorf("redisbus: storing the event of job %s: %w", ev.ID, err)
+	}
+	return n == 1, nil
+}
+
+func (b *Bus) logLateStore(ev sharpapi.WebhookEvent) {
+	if b.cfg.log == nil {
+		return
+	}
+	b.cfg.log.LogAttrs(context.Background(), slog.LevelWarn,
+		"redisbus: event stored after its Store timed out; waiters get it, but its retry is a duplicate and OnEvent does not run for it",
+		slog.String("job_id", ev.ID), slog.String("job_status", string(ev.Status)))
+}
+
+// Load returns the stored terminal event of jobID; see
+// [sharpapi.EventBus]. found is false when none is stored. Like Store, it
+// returns within the bus's timeout.
+func (b *Bus) Load(ctx context.Context, jobID string) (ev sharpapi.WebhookEvent, found bool, err error) {
+	if err := checkJobID(jobID); err != nil {
+		return ev, false, fmt.Errorf("redisbus: not loading an event: %w", err)
+	}
+	data, err := bounded(ctx, b.cfg.timeout, func(ctx context.Context) ([]byte, error) {
+		data, err := b.rdb.Get(ctx, b.eventKey(jobID)).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		return data, err
+	}, nil)
+	if err != nil {
+		return ev, false, fmt.Errorf("redisbus: loading the event of job %s: %w", jobID, err)
+	}
+	if data == nil {
+		return ev, false, nil
+	}
+	var w wireEvent
+	if err := json.Unmarshal(data, &w); err != nil {
+		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is not valid: %w", jobID, err)
+	}
+	if w.ID != jobID || !w.Status.Terminal() {
+		// Someone else wrote the key: never hand one job's result to another.
+		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is not valid: it is a %q event of another job or status", jobID, w.Status)
+	}
+	return sharpapi.WebhookEvent{ID: w.ID, Status: w.Status, Type: w.Type, Result: w.Result}, true, nil
+}
+
+// bounded runs call and returns its result, or an error as soon as ctx ends
+// or timeout passes. go-redis honours a context's deadline on the socket
+// only when the client sets ContextTimeoutEnabled, which the bus does not
+// control; so call runs in a goroutine that finishes on its own (within the
+// client's read timeout) and a result that arrives after the caller left
+// goes to late, when not nil.
+func bounded[T any](parent context.Context, timeout time.Duration, call func(context.Context) (T, error), late func(T)) (T, error) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	type result struct {
+		v   T
+		err error
+	}
+	var taken atomic.Bool // set by whichever side gives up on the other first
+	ch := make(chan result, 1)
+	go func() {
+		defer cancel()
+		v, err := call(ctx)
+		if !taken.CompareAndSwap(false, true) {
+			if err == nil && late != nil {
+				late(v)
+			}
+			return
+		}
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		if !taken.CompareAndSwap(false, true) {
+			r := <-ch // the call finished first: its result is on its way
+			return r.v, r.err
+		}
+		var zero T
+		if err := parent.Err(); err != nil {
+			return zero, err
+		}
+		return zero, fmt.Errorf("no answer from Redis within %v: %w", timeout, context.DeadlineExceeded)
+	}
+}

@@ -1,0 +1,116 @@
+package redisbus
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi"
+)
+
+// Defaults of a Bus.
+const (
+	// DefaultKeyPrefix starts every key and the channel name.
+	DefaultKeyPrefix = "sharpapi:"
+	// DefaultRetention is how long a terminal event stays loadable: the
+	// core's early-buffer age, time enough for a job to be awaited after its
+	// webhook arrived or for a restarted replica to resume it.
+	DefaultRetention = sharpapi.DefaultEarlyEventAge
+	// DefaultDedupAge is how long a stored event's job id is remembered, so
+	// that SharpAPI's retries are recognised: the core's dedup age.
+	DefaultDedupAge = sharpapi.DefaultDedupAge
+	// DefaultTimeout bounds each Store and Load: well within SharpAPI's
+	// delivery timeout, so a slow Redis yields a 503 and a retry rather
+	// than a delivery SharpAPI gives up on.
+	DefaultTimeout = 2 * time.Second
+)
+
+// Option configures a Bus in New. A value that makes no sense makes New
+// fail with an error wrapping [sharpapi.ErrInvalidOption].
+type Option func(*config) error
+
+type config struct {
+	prefix    string
+	retention time.Duration
+	dedupAge  time.Duration
+	timeout   time.Duration
+	log       *slog.Logger // nil: silent
+}
+
+func defaultConfig() config {
+	return config{
+		prefix:    DefaultKeyPrefix,
+		retention: DefaultRetention,
+		dedupAge:  DefaultDedupAge,
+		timeout:   DefaultTimeout,
+	}
+}
+
+func invalidOption(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", sharpapi.ErrInvalidOption, fmt.Sprintf(format, args...))
+}
+
+// WithKeyPrefix sets the prefix of every key and of the channel (default
+// "sharpapi:"), so that several services, or several SharpAPI accounts,
+// share one Redis. It must not be empty nor contain a brace: braces would
+// change the keys' Redis Cluster hash tag.
+func WithKeyPrefix(prefix string) Option {
+	return func(c *config) error {
+		if prefix == "" || strings.ContainsAny(prefix, "{}") {
+			return invalidOption("redisbus key prefix %q: want a non-empty string without braces", prefix)
+		}
+		c.prefix = prefix
+		return nil
+	}
+}
+
+// WithRetention sets how long a stored terminal event stays loadable
+// (default 10 min). A job awaited or resumed later than that finds nothing
+// and falls back to polling its status URL, as it would without a bus.
+func WithRetention(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Millisecond {
+			return invalidOption("redisbus retention %v: want at least 1ms", d)
+		}
+		c.retention = d
+		return nil
+	}
+}
+
+// WithDedupAge sets how long a stored event's job id is remembered so that
+// retried deliveries are dropped as duplicates (default 1 h). Keep it above
+// SharpAPI's retry span and at least as long as the retention.
+func WithDedupAge(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Millisecond {
+			return invalidOption("redisbus dedup age %v: want at least 1ms", d)
+		}
+		c.dedupAge = d
+		return nil
+	}
+}
+
+// WithTimeout bounds each Store and Load (default 2 s), whatever the Redis
+// client's own timeouts and the caller's context. Setting the client's
+// ContextTimeoutEnabled also abandons the command itself at that point;
+// without it the command may still run later (see the package doc).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return invalidOption("redisbus timeout %v is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithLogger makes the bus log its subscription's reconnections, ids it
+// dropped, and events stored after their Store timed out. A nil logger,
+// the default, is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.log = l
+		return nil
+	}
+}
