@@ -29,6 +29,7 @@ type Bus struct {
 	channel string
 	dedupMS string // the dedup age and the retention as PX arguments
 	keepMS  string
+	inline  bool // rdb honours context deadlines: no goroutine per call
 
 	mu     sync.Mutex
 	ps     *redis.PubSub // nil until Subscribe
@@ -65,7 +66,20 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Bus, error) {
 		channel: cfg.prefix + "done",
 		dedupMS: strconv.FormatInt(cfg.dedupAge.Milliseconds(), 10),
 		keepMS:  strconv.FormatInt(cfg.retention.Milliseconds(), 10),
+		inline:  honoursDeadlines(rdb),
 	}, nil
+}
+
+// honoursDeadlines reports whether rdb's commands end at their context's
+// deadline, which go-redis does only with ContextTimeoutEnabled.
+func honoursDeadlines(rdb redis.UniversalClient) bool {
+	switch c := rdb.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
 }
 
 // storeScript records an event once. KEYS[1] is the dedup key; for a
@@ -131,7 +145,7 @@ func (b *Bus) Store(ctx context.Context, ev sharpapi.WebhookEvent) (stored bool,
 	} else {
 		keys[0] += ":" + string(ev.Status)
 	}
-	n, err := bounded(ctx, b.cfg.timeout, func(ctx context.Context) (int64, error) {
+	n, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (int64, error) {
 		return storeScript.Run(ctx, b.rdb, keys, args...).Int64()
 	}, func(n int64) {
 		if n == 1 && ev.Status.Terminal() {
@@ -160,7 +174,7 @@ func (b *Bus) Load(ctx context.Context, jobID string) (ev sharpapi.WebhookEvent,
 	if err := checkJobID(jobID); err != nil {
 		return ev, false, fmt.Errorf("redisbus: not loading an event: %w", err)
 	}
-	data, err := bounded(ctx, b.cfg.timeout, func(ctx context.Context) ([]byte, error) {
+	data, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]byte, error) {
 		data, err := b.rdb.Get(ctx, b.eventKey(jobID)).Bytes()
 		if errors.Is(err, redis.Nil) {
 			return nil, nil
@@ -185,13 +199,29 @@ func (b *Bus) Load(ctx context.Context, jobID string) (ev sharpapi.WebhookEvent,
 }
 
 // bounded runs call and returns its result, or an error as soon as ctx ends
-// or timeout passes. go-redis honours a context's deadline on the socket
-// only when the client sets ContextTimeoutEnabled, which the bus does not
-// control; so call runs in a goroutine that finishes on its own (within the
-// client's read timeout) and a result that arrives after the caller left
-// goes to late, when not nil.
-func bounded[T any](parent context.Context, timeout time.Duration, call func(context.Context) (T, error), late func(T)) (T, error) {
+// or timeout passes. A client that honours context deadlines (inline) ends
+// the call itself. Otherwise go-redis waits for its own read timeout, so
+// call runs in a goroutine that finishes on its own and a result that
+// arrives after the caller left goes to late, when not nil.
+func bounded[T any](parent context.Context, timeout time.Duration, inline bool, call func(context.Context) (T, error), late func(T)) (T, error) {
 	ctx, cancel := context.WithTimeout(parent, timeout)
+	var zero T
+	// timedOut rewrites the error of a call that the bound ended, whatever
+	// shape the client gave it (an i/o timeout names addresses).
+	timedOut := func() error {
+		if err := parent.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("no answer from Redis within %v: %w", timeout, context.DeadlineExceeded)
+	}
+	if inline {
+		defer cancel()
+		v, err := call(ctx)
+		if err != nil && ctx.Err() != nil {
+			return zero, timedOut()
+		}
+		return v, err
+	}
 	type result struct {
 		v   T
 		err error
@@ -200,7 +230,10 @@ func bounded[T any](parent context.Context, timeout time.Duration, call func(con
 	ch := make(chan result, 1)
 	go func() {
 		defer cancel()
-		v, err := call(ctx)
+		// The call outlives the bound, so that it ends in a known state
+		// that late reports: the client's command would ignore the
+		// deadline anyway, but a follow-up (EVAL after NOSCRIPT) would not.
+		v, err := call(context.WithoutCancel(ctx))
 		if !taken.CompareAndSwap(false, true) {
 			if err == nil && late != nil {
 				late(v)
@@ -217,10 +250,6 @@ func bounded[T any](parent context.Context, timeout time.Duration, call func(con
 			r := <-ch // the call finished first: its result is on its way
 			return r.v, r.err
 		}
-		var zero T
-		if err := parent.Err(); err != nil {
-			return zero, err
-		}
-		return zero, fmt.Errorf("no answer from Redis within %v: %w", timeout, context.DeadlineExceeded)
+		return zero, timedOut()
 	}
 }

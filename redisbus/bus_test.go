@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -309,33 +310,54 @@ func (l logLines) Handle(_ context.Context, r slog.Record) error {
 func (l logLines) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l logLines) WithGroup(string) slog.Handler      { return l }
 
+// TestStoreFailsWithinItsTimeoutWhileRedisIsPaused covers both kinds of
+// client: one whose commands end at their context's deadline, and one whose
+// commands wait for its read timeout (go-redis's default), for which the
+// bus alone bounds Store.
 func TestStoreFailsWithinItsTimeoutWhileRedisIsPaused(t *testing.T) {
 	needRealRedis(t)
-	admin := newClient(t, testAddr)
-	logs := make(logLines, 16)
-	b := newBus(t, newClient(t, testAddr), WithTimeout(200*time.Millisecond), WithLogger(slog.New(logs)))
-	// WRITE mode blocks every script but lets the admin client unpause.
-	if err := admin.Do(t.Context(), "CLIENT", "PAUSE", 3000, "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Do(context.Background(), "CLIENT", "UNPAUSE") })
-	// The caller's context has no deadline: the bus's own bound ends the call.
-	stored, err := b.Store(context.Background(), event("job-12", sharpapi.JobStatusSuccess, "{}"))
-	if !errors.Is(err, context.DeadlineExceeded) || stored {
-		t.Fatalf("Store while paused = %v, %v; want an error wrapping DeadlineExceeded", stored, err)
-	}
-	if want := "redisbus: storing the event of job job-12: no answer from Redis within 200ms: context deadline exceeded"; err.Error() != want {
-		t.Errorf("error:\n%s\nwant:\n%s", err, want)
-	}
-	// The script was sent: when Redis resumes it runs, and the bus says so.
-	if err := admin.Do(t.Context(), "CLIENT", "UNPAUSE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if msg := recv(t, logs, "the late-store warning"); !strings.Contains(msg, "stored after its Store timed out") {
-		t.Errorf("log line %q; want the late-store warning", msg)
-	}
-	if stored, err := b.Store(t.Context(), event("job-12", sharpapi.JobStatusSuccess, "{}")); err != nil || stored {
-		t.Errorf("the retry's Store = %v, %v; want a duplicate", stored, err)
+	for _, honours := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", honours), func(t *testing.T) {
+			admin := newClient(t, testAddr)
+			logs := make(logLines, 16)
+			rdb := redis.NewClient(&redis.Options{Addr: testAddr, ContextTimeoutEnabled: honours})
+			t.Cleanup(func() { rdb.Close() })
+			b := newBus(t, rdb, WithTimeout(200*time.Millisecond), WithLogger(slog.New(logs)))
+			if b.inline != honours {
+				t.Fatalf("bus.inline = %v for ContextTimeoutEnabled=%v", b.inline, honours)
+			}
+			// WRITE mode blocks every script but lets the admin client unpause.
+			if err := admin.Do(t.Context(), "CLIENT", "PAUSE", 3000, "WRITE").Err(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { admin.Do(context.Background(), "CLIENT", "UNPAUSE") })
+			// The caller's context has no deadline: the bus's own bound ends the call.
+			stored, err := b.Store(context.Background(), event("job-12", sharpapi.JobStatusSuccess, "{}"))
+			if !errors.Is(err, context.DeadlineExceeded) || stored {
+				t.Fatalf("Store while paused = %v, %v; want an error wrapping DeadlineExceeded", stored, err)
+			}
+			if want := "redisbus: storing the event of job job-12: no answer from Redis within 200ms: context deadline exceeded"; err.Error() != want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, want)
+			}
+			if err := admin.Do(t.Context(), "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if honours {
+				// The client dropped the connection: Redis discards the script.
+				if stored, err := b.Store(t.Context(), event("job-12", sharpapi.JobStatusSuccess, "{}")); err != nil || !stored {
+					t.Errorf("the retry's Store = %v, %v; want it stored", stored, err)
+				}
+				return
+			}
+			// The script was sent on a connection that stays open: when Redis
+			// resumes it runs, and the bus says so.
+			if msg := recv(t, logs, "the late-store warning"); !strings.Contains(msg, "stored after its Store timed out") {
+				t.Errorf("log line %q; want the late-store warning", msg)
+			}
+			if stored, err := b.Store(t.Context(), event("job-12", sharpapi.JobStatusSuccess, "{}")); err != nil || stored {
+				t.Errorf("the retry's Store = %v, %v; want a duplicate", stored, err)
+			}
+		})
 	}
 }
 
