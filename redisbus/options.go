@@ -69,24 +69,23 @@ func WithKeyPrefix(prefix string) Option {
 // (default 10 min). A job awaited or resumed later than that finds nothing
 // and falls back to polling its status URL, as it would without a bus.
 func WithRetention(d time.Duration) Option {
-	return func(c *config) error {
-		if d < time.Millisecond {
-			return invalidOption("redisbus retention %v: want at least 1ms", d)
-		}
-		c.retention = d
-		return nil
-	}
+	return ttlOption("retention", d, func(c *config) { c.retention = d })
 }
 
 // WithDedupAge sets how long a stored event's job id is remembered so that
 // retried deliveries are dropped as duplicates (default 1 h). Keep it above
-// SharpAPI's retry span and at least as long as the retention.
+// SharpAPI's retry span; it may not be shorter than the retention.
 func WithDedupAge(d time.Duration) Option {
+	return ttlOption("dedup age", d, func(c *config) { c.dedupAge = d })
+}
+
+// ttlOption checks a key's TTL, which Redis takes in whole milliseconds.
+func ttlOption(name string, d time.Duration, set func(*config)) Option {
 	return func(c *config) error {
 		if d < time.Millisecond {
-			return invalidOption("redisbus dedup age %v: want at least 1ms", d)
+			return invalidOption("redisbus %s %v: want at least 1ms", name, d)
 		}
-		c.dedupAge = d
+		set(c)
 		return nil
 	}
 }
