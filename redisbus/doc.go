@@ -35,7 +35,8 @@
 //     event.
 //
 // The braces are Redis Cluster hash tags: both keys of one job live in the
-// same slot, so the script also runs on a cluster client.
+// same slot, as a script on a cluster requires. (The tests run against a
+// single server only.)
 //
 // # When Redis is down or slow
 //
@@ -43,11 +44,15 @@
 // (default 2 s, [WithTimeout]), whatever the client's own timeouts; the
 // handler then answers 503 and SharpAPI retries the delivery later. It
 // never falls back to routing locally: the event would then exist only on
-// this replica and a retry would be dropped there as a duplicate. A script
-// that timed out on the caller's side may still run when Redis recovers;
-// the event is then stored and published (waiters get it) but its retry is
-// a duplicate, so the OnEvent hook does not run for it. The bus logs that
-// case as a warning.
+// this replica and a retry would be dropped there as a duplicate.
+//
+// Give the bus a client with ContextTimeoutEnabled set: at the timeout the
+// client then drops its connection, and Redis discards a script it had not
+// yet run (the tests check this with CLIENT PAUSE on Redis 7). Without it
+// the client waits for its own read timeout, and the script may still run
+// after Store gave up: the event is then stored and published (waiters get
+// it) but its retry is a duplicate, so the OnEvent hook does not run for
+// it. The bus logs that case as a warning.
 //
 // Whoever can write to the Redis keys or publish on the channel can hand
 // results to waiting jobs: treat access to Redis like the webhook secret.
