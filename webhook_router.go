@@ -83,7 +83,21 @@ func (h *WebhookHandler) route(ev WebhookEvent) routeOutcome {
 		return outcomeInvalid
 	}
 	if !ev.Status.Terminal() {
+		// A replayed progress event is dropped like a retried terminal
+		// one; its key is the id and the status, so each state is
+		// reported once.
+		key := ev.ID + ":" + string(ev.Status)
+		h.mu.Lock()
+		now := h.cfg.clock.Now()
+		h.pruneDone(now)
+		if _, dup := h.done[key]; dup {
+			h.stats.duplicates.Add(1)
+			h.mu.Unlock()
+			return outcomeDuplicate
+		}
+		h.markDone(key, now)
 		h.stats.nonTerm.Add(1)
+		h.mu.Unlock()
 		h.hook("OnNonTerminal", h.cfg.onNonTerminal, ev)
 		h.hook("OnEvent", h.cfg.onEvent, ev)
 		return outcomeNonTerminal
@@ -103,6 +117,9 @@ func (h *WebhookHandler) route(ev WebhookEvent) routeOutcome {
 	if ws := h.waiting[ev.ID]; len(ws) > 0 {
 		delete(h.waiting, ev.ID)
 		h.markDone(ev.ID, now)
+		// Counted before any waiter can see the event, so that Stats
+		// never lags what a waiter observed.
+		h.stats.delivered.Add(1)
 		for _, w := range ws {
 			if w.ch != nil {
 				w.ch <- ev // never blocks: one buffered slot, one event
@@ -110,7 +127,6 @@ func (h *WebhookHandler) route(ev WebhookEvent) routeOutcome {
 			}
 		}
 		h.mu.Unlock()
-		h.stats.delivered.Add(1)
 		for _, w := range ws {
 			if w.fn != nil {
 				h.hook("OnComplete", w.fn, ev)
@@ -121,21 +137,25 @@ func (h *WebhookHandler) route(ev WebhookEvent) routeOutcome {
 	}
 	h.pruneDone(now)
 	if _, dup := h.done[ev.ID]; dup || h.early[ev.ID] != nil {
-		h.mu.Unlock()
 		h.stats.duplicates.Add(1)
+		h.mu.Unlock()
 		return outcomeDuplicate
 	}
 	h.markDone(ev.ID, now)
 	evicted := h.buffer(ev, now)
+	kept := len(evicted) == 0 || evicted[len(evicted)-1].ID != ev.ID
+	if kept {
+		h.stats.bufferedEarly.Add(1)
+	}
+	h.stats.unmatched.Add(uint64(len(evicted)))
 	h.mu.Unlock()
 	for _, e := range evicted {
-		h.unmatched(e)
+		h.hook("OnUnmatched", h.cfg.onUnmatched, e)
 	}
 	h.hook("OnEvent", h.cfg.onEvent, ev)
-	if len(evicted) > 0 && evicted[len(evicted)-1].ID == ev.ID {
+	if !kept {
 		return outcomeUnmatched // a buffer of size 0 or an event over its byte budget
 	}
-	h.stats.bufferedEarly.Add(1)
 	return outcomeBuffered
 }
 
@@ -265,16 +285,16 @@ func (h *WebhookHandler) OnComplete(jobID string, fn func(WebhookEvent)) {
 // ErrHandlerClosed, each wrapped in an error naming the job. A failed job
 // is an event too: check ev.Status.
 func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent, error) {
-	if jobID == "" {
-		return WebhookEvent{}, errors.New("sharpapi: awaiting a webhook: empty job id")
+	if err := checkJobID(jobID); err != nil {
+		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting a webhook: %w", err)
 	}
 	ch, delivered := h.subscribeChan(jobID)
 	if delivered {
-		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ErrAlreadyDelivered)
+		return WebhookEvent{}, fmt.Errorf("%w (job %s)", ErrAlreadyDelivered, jobID)
 	}
 	received := func(ev WebhookEvent, ok bool) (WebhookEvent, error) {
 		if !ok {
-			return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ErrHandlerClosed)
+			return WebhookEvent{}, fmt.Errorf("%w while awaiting job %s", ErrHandlerClosed, jobID)
 		}
 		return ev, nil
 	}
@@ -289,7 +309,7 @@ func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent,
 		default:
 		}
 		h.unsubscribe(jobID, ch, true) // an event arriving meanwhile is re-buffered
-		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ctx.Err())
+		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting the webhook of job %s: %w", jobID, context.Cause(ctx))
 	}
 }
 
@@ -348,7 +368,7 @@ func (h *WebhookHandler) isDone(id string) bool {
 // buffer keeps ev for a later waiter and returns the events it pushed out,
 // oldest first (ev itself last, if it does not fit at all). h.mu is held.
 func (h *WebhookHandler) buffer(ev WebhookEvent, now time.Time) []WebhookEvent {
-	it := &earlyItem{ev: ev, at: now, size: int64(len(ev.Result) + len(ev.ID) + len(ev.Type) + 128)}
+	it := &earlyItem{ev: ev, at: now, size: eventSize(ev)}
 	h.early[ev.ID] = it
 	it.prev = h.earlyTail
 	if h.earlyTail != nil {
@@ -382,6 +402,13 @@ func (h *WebhookHandler) unlinkEarly(it *earlyItem) {
 	}
 	it.prev, it.next = nil, nil
 	h.earlySize -= it.size
+}
+
+// eventSize is the memory a buffered event holds: its strings and result
+// (copies made by the parse, so nothing else is pinned) plus the item, its
+// map entry and list links, estimated at 160 bytes.
+func eventSize(ev WebhookEvent) int64 {
+	return int64(len(ev.ID)+len(ev.Status)+len(ev.Type)+len(ev.Result)) + 160
 }
 
 // armTimer makes sure the one expiry timer will fire by the time the oldest
