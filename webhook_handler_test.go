@@ -149,18 +149,19 @@ func TestNewWebhookHandlerValidates(t *testing.T) {
 		t.Errorf("empty secret: err = %v, want ErrNoSecret", err)
 	}
 	bad := map[string]WebhookOption{
-		"empty extra secret":  WithExtraSecrets("ok", ""),
-		"zero body size":      WithMaxBodySize(0),
-		"negative early size": WithEarlyBuffer(-1, time.Minute),
-		"zero early age":      WithEarlyBuffer(10, 0),
-		"zero early bytes":    WithEarlyBufferBytes(0),
-		"zero dedup size":     WithDedup(0, time.Hour),
-		"zero dedup age":      WithDedup(10, 0),
-		"nil OnEvent":         OnEvent(nil),
-		"nil OnNonTerminal":   OnNonTerminal(nil),
-		"nil OnUnmatched":     OnUnmatched(nil),
-		"nil bus":             WithEventBus(nil),
-		"nil clock":           withClock(nil),
+		"empty extra secret":   WithExtraSecrets("ok", ""),
+		"zero body size":       WithMaxBodySize(0),
+		"negative early size":  WithEarlyBuffer(-1, time.Minute),
+		"zero early age":       WithEarlyBuffer(10, 0),
+		"zero early bytes":     WithEarlyBufferBytes(0),
+		"zero dedup size":      WithDedup(0, time.Hour),
+		"zero dedup age":       WithDedup(10, 0),
+		"nil OnEvent":          OnEvent(nil),
+		"nil OnNonTerminal":    OnNonTerminal(nil),
+		"nil OnUnmatched":      OnUnmatched(nil),
+		"nil bus":              WithEventBus(nil),
+		"zero publish timeout": WithPublishTimeout(0),
+		"nil clock":            withClock(nil),
 	}
 	for name, opt := range bad {
 		if _, err := NewWebhookHandler(testSecret, opt); !errors.Is(err, ErrInvalidOption) {
@@ -625,54 +626,6 @@ func TestWebhookHandlerClose(t *testing.T) {
 	}
 }
 
-// memBus stands for a bus between replicas (Redis pub/sub, say).
-type memBus struct {
-	mu       sync.Mutex
-	replicas []*WebhookHandler
-	fail     error
-	sent     int
-}
-
-func (b *memBus) Publish(_ context.Context, ev WebhookEvent) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.fail != nil {
-		return b.fail
-	}
-	b.sent++
-	for _, r := range b.replicas {
-		r.Deliver(ev)
-	}
-	return nil
-}
-
-func TestWebhookHandlerEventBusAcrossReplicas(t *testing.T) {
-	bus := &memBus{}
-	a := newTestHandler(t, WithEventBus(bus))
-	b := newTestHandler(t, WithEventBus(bus))
-	bus.replicas = []*WebhookHandler{a, b}
-
-	ch := b.Subscribe("job-1") // replica B awaits; the webhook reaches A
-	body := eventJSON("job-1", JobStatusSuccess, `{"content":"ciao"}`)
-	bus.fail = errors.New("redis: connection refused")
-	if rec := post(a, body); rec.Code != http.StatusInternalServerError {
-		t.Fatalf("failing bus: status %d, want 500 so that SharpAPI retries", rec.Code)
-	}
-	bus.fail = nil
-	mustPost(t, a, body) // SharpAPI's retry
-	if ev := recv(t, ch); ev.ID != "job-1" || string(ev.Result) != `{"content":"ciao"}` {
-		t.Fatalf("replica B got %+v", ev)
-	}
-	mustPost(t, a, body) // a further retry, to A: dropped before the bus
-	mustPost(t, b, body) // and to B
-	if bus.sent != 1 {
-		t.Errorf("bus carried %d events, want 1", bus.sent)
-	}
-	if sa, sb := a.Stats(), b.Stats(); sa.PublishErrors != 1 || sb.Delivered != 1 || sa.Duplicates+sb.Duplicates != 2 {
-		t.Errorf("stats A %+v\nB %+v", sa, sb)
-	}
-}
-
 func TestWebhookHandlerLogsDeliveriesWithoutSecrets(t *testing.T) {
 	logs := newLogRecorder()
 	h := newTestHandler(t, WithLogger(slog.New(logs)), WithExtraSecrets("whsec_previous_77aa"))
@@ -691,7 +644,7 @@ func TestWebhookHandlerLogsDeliveriesWithoutSecrets(t *testing.T) {
 			t.Errorf("log contains %q:\n%s", secret, out)
 		}
 	}
-	for _, want := range []string{`job_id="job-log"`, `job_status="success"`, `outcome="buffered"`, `user_agent="SharpAPIWebhook/1.0"`,
+	for _, want := range []string{`job_id="job-log"`, `job_status="success"`, `outcome="buffered early"`, `user_agent="SharpAPIWebhook/1.0"`,
 		`remote_addr="192.0.2.1:1234"`, `method="POST"`, `content_length=`, `outcome="rejected: signature"`, `http_status="401"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
@@ -1090,5 +1043,28 @@ func TestWebhookAwaitErrorsSayItOnce(t *testing.T) {
 		if tt.wantIs && strings.Count(msg, tt.id) != 1 {
 			t.Errorf("%q does not name job %s once", msg, tt.id)
 		}
+	}
+}
+
+// An event for a job whose waiter gave up is late, not early: counted and
+// logged as such, and still kept for a later waiter.
+func TestWebhookHandlerLateEvent(t *testing.T) {
+	logs := newLogRecorder()
+	h := newTestHandler(t, WithLogger(slog.New(logs)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.Await(ctx, "job-late"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Await = %v", err)
+	}
+	mustPost(t, h, eventJSON("job-late", JobStatusSuccess, "{}"))
+	mustPost(t, h, eventJSON("job-early", JobStatusSuccess, "{}"))
+	if st := h.Stats(); st.Late != 1 || st.BufferedEarly != 1 || st.Buffered != 2 {
+		t.Errorf("Stats() = %+v, want 1 late, 1 early, 2 held", st)
+	}
+	if line := logs.waitLine(t, `job_id="job-late"`); !strings.Contains(line, `outcome="late"`) {
+		t.Errorf("log line %q, want outcome late", line)
+	}
+	if ev, err := h.Await(context.Background(), "job-late"); err != nil || ev.ID != "job-late" {
+		t.Fatalf("a later Await = %+v, %v", ev, err)
 	}
 }

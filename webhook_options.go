@@ -46,19 +46,20 @@ type webhookOptionFunc func(*webhookConfig) error
 func (f webhookOptionFunc) applyWebhook(c *webhookConfig) error { return f(c) }
 
 type webhookConfig struct {
-	secrets       []string
-	maxBody       int64
-	earlyMax      int
-	earlyAge      time.Duration
-	earlyBytes    int64
-	dedupMax      int
-	dedupAge      time.Duration
-	onEvent       func(WebhookEvent)
-	onNonTerminal func(WebhookEvent)
-	onUnmatched   func(WebhookEvent)
-	bus           EventBus
-	logger        *slog.Logger
-	clock         clock
+	secrets        []string
+	maxBody        int64
+	earlyMax       int
+	earlyAge       time.Duration
+	earlyBytes     int64
+	dedupMax       int
+	dedupAge       time.Duration
+	onEvent        func(WebhookEvent)
+	onNonTerminal  func(WebhookEvent)
+	onUnmatched    func(WebhookEvent)
+	bus            EventBus
+	publishTimeout time.Duration
+	logger         *slog.Logger
+	clock          clock
 }
 
 func defaultWebhookConfig(secret string) webhookConfig {
@@ -71,6 +72,8 @@ func defaultWebhookConfig(secret string) webhookConfig {
 		dedupMax:   DefaultDedupIDs,
 		dedupAge:   DefaultDedupAge,
 		clock:      realClock{},
+
+		publishTimeout: DefaultPublishTimeout,
 	}
 }
 
@@ -158,7 +161,8 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 
 // OnEvent calls fn for every distinct event this handler routes: each job's
 // terminal event once, and each job's non-terminal status once (retries and
-// replays dropped). It is
+// replays dropped). With an EventBus it runs on the replica that stored the
+// event, so once in the cluster. It is
 // the place to persist or audit. Each call runs in its own goroutine, with
 // panics recovered, so calls may overlap and arrive out of order.
 func OnEvent(fn func(WebhookEvent)) WebhookOption {
@@ -174,7 +178,9 @@ func OnNonTerminal(fn func(WebhookEvent)) WebhookOption {
 
 // OnUnmatched calls fn for terminal events no waiter claimed: those that
 // outlived the early buffer's age, were pushed out of a full buffer, or
-// were buffered when the handler closed. fn runs as OnEvent's does.
+// were buffered when the handler closed. fn runs as OnEvent's does. With an
+// EventBus there is no early buffer (the bus's store keeps the events) and
+// OnUnmatched is never called.
 func OnUnmatched(fn func(WebhookEvent)) WebhookOption {
 	return hookOption("OnUnmatched", fn, func(c *webhookConfig) { c.onUnmatched = fn })
 }
@@ -185,18 +191,6 @@ func hookOption(name string, fn func(WebhookEvent), set func(*webhookConfig)) We
 			return invalidOption("%s hook is nil", name)
 		}
 		set(c)
-		return nil
-	})
-}
-
-// WithEventBus routes verified events through bus instead of straight to
-// this handler's waiters; see EventBus.
-func WithEventBus(bus EventBus) WebhookOption {
-	return webhookOptionFunc(func(c *webhookConfig) error {
-		if bus == nil {
-			return invalidOption("event bus is nil")
-		}
-		c.bus = bus
 		return nil
 	})
 }
