@@ -193,17 +193,25 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	c := j.c
 	var events <-chan WebhookEvent
 	wait := j.meta.RetryAfter // a fresh dispatch says when to look first
-	if h := c.cfg.webhooks; h != nil && j.webhook {
+	resumed := j.resumed
+	// --- webhook seam (helper h2, issue 10): subscribe, and for a resumed
+	// job look in the EventBus's store before the first poll.
+	h := c.cfg.webhooks
+	if h != nil && j.webhook {
 		ch, cancel, delivered := h.subscribe(j.id)
 		defer cancel()
 		if !delivered {
 			events = ch
 			wait = c.cfg.webhookGrace
+			if resumed && h.lookupNow(ctx, j.id) {
+				resumed = false // the store had the event: it is in ch now
+			}
 		} else {
 			wait = 0 // someone else got the webhook; the status URL has the result
 		}
 	}
-	resumed := j.resumed
+	graceOver := false
+	// --- end of the webhook seam
 	if resumed {
 		wait = 0
 	}
@@ -234,6 +242,13 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 			resetTimer(timer, 0)
 			continue
 		case <-timer.C:
+			if events != nil && !resumed && !graceOver {
+				// The webhook was expected and did not come: say so once.
+				graceOver = true
+				h.graceExpired()
+				c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi: no webhook within the grace period; polling",
+					slog.String("job_id", j.id), slog.Duration("grace", c.cfg.webhookGrace))
+			}
 		case <-ctx.Done():
 			return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, context.Cause(ctx))
 		}

@@ -34,7 +34,7 @@ var (
 	// rotated secret, or a body that was re-encoded before verification.
 	ErrSignatureMismatch = errors.New("sharpapi: webhook signature mismatch")
 	// ErrMalformedWebhook means a correctly signed body is not a JSON
-	// object with a non-empty string "id".
+	// object with a valid job id (see ParseWebhook).
 	ErrMalformedWebhook = errors.New("sharpapi: malformed webhook payload")
 	// ErrNoResult is returned by WebhookEvent.Decode when the event carries
 	// no result: the account's "Include AI Job Result" setting is off, or
@@ -44,21 +44,21 @@ var (
 
 // WebhookEvent is one verified webhook delivery: SharpAPI's flat payload
 // {"id", "status", "type", "result"}, not the data.attributes envelope of
-// the status URL.
+// the status URL. It marshals to the same shape, so a service may store or
+// forward it as JSON (an [EventBus] does).
 type WebhookEvent struct {
 	// ID is the job id, the same one the dispatch returned. SharpAPI retries
 	// a delivery with the same id, which makes it the deduplication key.
-	ID string
+	ID string `json:"id"`
 	// Status is the job's state. Only success and failed are terminal;
 	// values this package does not know are kept as sent.
-	Status JobStatus
+	Status JobStatus `json:"status"`
 	// Type is the job type string, such as "content_translate".
-	Type JobType
+	Type JobType `json:"type"`
 	// Result is the raw JSON of the payload's "result", exactly as sent
-	// (nil when absent; "null" for a failed job). It shares memory with the
-	// request body and with every other receiver of the event: treat it as
-	// read-only. Decode unmarshals it.
-	Result json.RawMessage
+	// (nil when absent; "null" for a failed job); Decode unmarshals it. It
+	// is a copy: it keeps no other part of the request body alive.
+	Result json.RawMessage `json:"result,omitempty"`
 }
 
 // Decode unmarshals the event's result into v, which is usually a pointer
@@ -107,11 +107,12 @@ func VerifySignature(body []byte, signature string, secrets ...string) error {
 }
 
 // ParseWebhook verifies body as VerifySignature does and, only then, parses
-// it. The parse reads the three routing fields and leaves Result as raw
-// JSON; it tolerates unknown fields and status values. Keys match exactly
-// (SharpAPI sends lowercase), and for a repeated key the last one wins, as
-// in encoding/json. A body that is not a JSON object with a non-empty
-// string "id" is ErrMalformedWebhook.
+// it with encoding/json: id, status and type are read, result is kept as raw
+// JSON, unknown fields are ignored, and keys match as encoding/json matches
+// them (case-insensitively, the last duplicate winning). A body that is not a
+// JSON object, has a field of the wrong JSON type, or lacks a valid job id (a
+// short string of letters, digits, '-' and '_') is ErrMalformedWebhook, as is
+// a status longer than 64 bytes.
 func ParseWebhook(body []byte, signature string, secrets ...string) (*WebhookEvent, error) {
 	if err := VerifySignature(body, signature, secrets...); err != nil {
 		return nil, err
@@ -121,6 +122,26 @@ func ParseWebhook(body []byte, signature string, secrets ...string) (*WebhookEve
 		return nil, err
 	}
 	return &ev, nil
+}
+
+// maxStatusLen bounds a webhook's status: SharpAPI's are a few letters, and
+// the handler's dedup memory keeps a non-terminal event's status with its id.
+const maxStatusLen = 64
+
+// parseWebhookBody parses a verified body. json.Unmarshal copies every field
+// it sets (RawMessage included), so the event never pins the body.
+func parseWebhookBody(body []byte) (WebhookEvent, error) {
+	var ev WebhookEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return WebhookEvent{}, fmt.Errorf("%w: %w", ErrMalformedWebhook, err)
+	}
+	if err := checkJobID(ev.ID); err != nil {
+		return WebhookEvent{}, fmt.Errorf("%w: %w", ErrMalformedWebhook, err)
+	}
+	if len(ev.Status) > maxStatusLen {
+		return WebhookEvent{}, fmt.Errorf("%w: status is %d bytes long, more than %d", ErrMalformedWebhook, len(ev.Status), maxStatusLen)
+	}
+	return ev, nil
 }
 
 // SignWebhook returns the X-Signature value SharpAPI would send for body

@@ -24,6 +24,12 @@ const (
 	// ids that turns SharpAPI's at-least-once delivery (up to three
 	// retries) into exactly-once. SharpAPI does not document its retry
 	// spacing; an hour is meant to outlast any plausible schedule.
+	//
+	// The count bounds the bytes too: a remembered key is a job id (at most
+	// 128 bytes, longer ones are refused) and, for a non-terminal event, its
+	// status (at most 64), so an entry with its map and queue slots costs
+	// at most about 300 bytes, and the default memory at most about 30 MB
+	// (about 10 MB with SharpAPI's 36-byte UUIDs).
 	DefaultDedupIDs = 100000
 	DefaultDedupAge = time.Hour
 )
@@ -40,19 +46,20 @@ type webhookOptionFunc func(*webhookConfig) error
 func (f webhookOptionFunc) applyWebhook(c *webhookConfig) error { return f(c) }
 
 type webhookConfig struct {
-	secrets       []string
-	maxBody       int64
-	earlyMax      int
-	earlyAge      time.Duration
-	earlyBytes    int64
-	dedupMax      int
-	dedupAge      time.Duration
-	onEvent       func(WebhookEvent)
-	onNonTerminal func(WebhookEvent)
-	onUnmatched   func(WebhookEvent)
-	bus           EventBus
-	logger        *slog.Logger
-	clock         clock
+	secrets        []string
+	maxBody        int64
+	earlyMax       int
+	earlyAge       time.Duration
+	earlyBytes     int64
+	dedupMax       int
+	dedupAge       time.Duration
+	onEvent        func(WebhookEvent)
+	onNonTerminal  func(WebhookEvent)
+	onUnmatched    func(WebhookEvent)
+	bus            EventBus
+	publishTimeout time.Duration
+	logger         *slog.Logger
+	clock          clock
 }
 
 func defaultWebhookConfig(secret string) webhookConfig {
@@ -65,6 +72,8 @@ func defaultWebhookConfig(secret string) webhookConfig {
 		dedupMax:   DefaultDedupIDs,
 		dedupAge:   DefaultDedupAge,
 		clock:      realClock{},
+
+		publishTimeout: DefaultPublishTimeout,
 	}
 }
 
@@ -119,7 +128,8 @@ func WithEarlyBuffer(n int, maxAge time.Duration) WebhookOption {
 }
 
 // WithEarlyBufferBytes bounds the memory of buffered early events (default
-// 64 MiB), counted as each result's length plus a small fixed overhead. It
+// 64 MiB), counted as the bytes of each event's fields (copies of the
+// request's, so no request body stays alive) plus 160 bytes of bookkeeping. It
 // matters when results are included in webhooks: a parsed resume is tens
 // of KiB, and the count bound alone would let 10 000 of them pile up.
 func WithEarlyBufferBytes(n int64) WebhookOption {
@@ -132,10 +142,13 @@ func WithEarlyBufferBytes(n int64) WebhookOption {
 	})
 }
 
-// WithDedup bounds the memory of finished job ids that drops SharpAPI's
-// retried deliveries: at most n ids (default 100 000), each for at most
-// maxAge (default 1 h). A retry arriving after its id was forgotten is
-// treated as a new event, so keep maxAge above SharpAPI's retry span.
+// WithDedup bounds the memory that drops SharpAPI's retried and replayed
+// deliveries: at most n keys (default 100 000), each for at most maxAge
+// (default 1 h). A key is a finished job's id, or a job id and status for a
+// non-terminal event; each costs at most about 300 bytes (see
+// DefaultDedupIDs), so n bounds the bytes too. A retry arriving after its
+// key was forgotten is treated as a new event, so keep maxAge above
+// SharpAPI's retry span.
 func WithDedup(n int, maxAge time.Duration) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if n <= 0 || maxAge <= 0 {
@@ -147,7 +160,9 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 }
 
 // OnEvent calls fn for every distinct event this handler routes: each job's
-// terminal event once (retries dropped), and every non-terminal event. It is
+// terminal event once, and each job's non-terminal status once (retries and
+// replays dropped). With an EventBus it runs on the replica that stored the
+// event, so once in the cluster. It is
 // the place to persist or audit. Each call runs in its own goroutine, with
 // panics recovered, so calls may overlap and arrive out of order.
 func OnEvent(fn func(WebhookEvent)) WebhookOption {
@@ -163,7 +178,9 @@ func OnNonTerminal(fn func(WebhookEvent)) WebhookOption {
 
 // OnUnmatched calls fn for terminal events no waiter claimed: those that
 // outlived the early buffer's age, were pushed out of a full buffer, or
-// were buffered when the handler closed. fn runs as OnEvent's does.
+// were buffered when the handler closed. fn runs as OnEvent's does. With an
+// EventBus there is no early buffer (the bus's store keeps the events) and
+// OnUnmatched is never called.
 func OnUnmatched(fn func(WebhookEvent)) WebhookOption {
 	return hookOption("OnUnmatched", fn, func(c *webhookConfig) { c.onUnmatched = fn })
 }
@@ -174,18 +191,6 @@ func hookOption(name string, fn func(WebhookEvent), set func(*webhookConfig)) We
 			return invalidOption("%s hook is nil", name)
 		}
 		set(c)
-		return nil
-	})
-}
-
-// WithEventBus routes verified events through bus instead of straight to
-// this handler's waiters; see EventBus.
-func WithEventBus(bus EventBus) WebhookOption {
-	return webhookOptionFunc(func(c *webhookConfig) error {
-		if bus == nil {
-			return invalidOption("event bus is nil")
-		}
-		c.bus = bus
 		return nil
 	})
 }
