@@ -38,6 +38,8 @@ type Bus struct {
 	closed bool
 }
 
+var _ sharpapi.EventBus = (*Bus)(nil)
+
 // New returns a Bus that keeps its keys in rdb, which may be a
 // *redis.Client, a *redis.ClusterClient or a failover client. The Bus does
 // not close rdb. A nil rdb or an invalid option is an error wrapping
