@@ -1,0 +1,146 @@
+package redisbus
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/sharpapitest"
+)
+
+// benchHandler returns a replica's handler: with a bus on its own Redis
+// client sharing prefix, or with no bus when prefix is "".
+func benchHandler(b *testing.B, prefix string) *sharpapi.WebhookHandler {
+	b.Helper()
+	var opts []sharpapi.WebhookOption
+	if prefix != "" {
+		rdb := redis.NewClient(&redis.Options{Addr: testAddr, ContextTimeoutEnabled: true})
+		b.Cleanup(func() { rdb.Close() })
+		bus, err := New(rdb, WithKeyPrefix(prefix))
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts = append(opts, sharpapi.WithEventBus(bus))
+	}
+	h, err := sharpapi.NewWebhookHandler(e2eSecret, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
+}
+
+// benchDelivery is a signed 1 KiB webhook for id, as a request to replay.
+func benchDelivery(id string) *http.Request {
+	raw, _ := sharpapitest.ExampleResult(string(sharpapi.JobTypeContentTranslate))
+	body := []byte(`{"id":"` + id + `","status":"success","type":"content_translate","result":` + string(raw) + `}`)
+	req := httptest.NewRequest(http.MethodPost, "/hooks/sharpapi", bytes.NewReader(body))
+	req.Header.Set(sharpapi.WebhookSignatureHeader, sharpapitest.Sign(body, e2eSecret))
+	return req
+}
+
+// arrivalToWaiter times ServeHTTP on receiver until the waiter on owner
+// has the event, one delivery at a time.
+func arrivalToWaiter(b *testing.B, owner, receiver *sharpapi.WebhookHandler) {
+	ds := make([]time.Duration, 0, b.N)
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		id := "bench-" + strconv.Itoa(i)
+		ch := owner.Subscribe(id)
+		req := benchDelivery(id)
+		rec := httptest.NewRecorder()
+		b.StartTimer()
+		start := time.Now()
+		receiver.ServeHTTP(rec, req)
+		<-ch
+		ds = append(ds, time.Since(start))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("delivery answered %d", rec.Code)
+		}
+	}
+	reportLatencies(b, ds)
+}
+
+// BenchmarkArrivalToWaiter compares a webhook's arrival (ServeHTTP) until
+// its waiter has it: on another replica through Redis, and on the same
+// replica with no bus (the single-replica path).
+func BenchmarkArrivalToWaiter(b *testing.B) {
+	b.Run("other-replica-via-redis", func(b *testing.B) {
+		prefix := testPrefix(b)
+		arrivalToWaiter(b, benchHandler(b, prefix), benchHandler(b, prefix))
+	})
+	b.Run("same-replica-no-bus", func(b *testing.B) {
+		h := benchHandler(b, "")
+		arrivalToWaiter(b, h, h)
+	})
+}
+
+// BenchmarkDeliveriesThreeReplicas measures deliveries per second through
+// three replicas sharing one Redis: every job awaited on one replica, its
+// webhook served by the next one, 32 deliveries in flight; the clock stops
+// when the last waiter has its event. serve-http calls each handler's
+// ServeHTTP directly; loopback posts over keep-alive HTTP on 127.0.0.1.
+func BenchmarkDeliveriesThreeReplicas(b *testing.B) {
+	for _, over := range []string{"serve-http", "loopback"} {
+		b.Run(over, func(b *testing.B) {
+			prefix := testPrefix(b)
+			hs := []*sharpapi.WebhookHandler{benchHandler(b, prefix), benchHandler(b, prefix), benchHandler(b, prefix)}
+			serve := make([]func(*http.Request) int, len(hs))
+			for i, h := range hs {
+				serve[i] = func(req *http.Request) int {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					return rec.Code
+				}
+				if over == "loopback" {
+					srv := httptest.NewServer(h)
+					b.Cleanup(srv.Close)
+					hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+					b.Cleanup(hc.CloseIdleConnections)
+					serve[i] = func(req *http.Request) int {
+						out, _ := http.NewRequest(http.MethodPost, srv.URL, req.Body)
+						out.Header = req.Header
+						resp, err := hc.Do(out)
+						if err != nil {
+							return 0
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						return resp.StatusCode
+					}
+				}
+			}
+			reqs := make([]*http.Request, b.N)
+			var received sync.WaitGroup
+			received.Add(b.N)
+			for i := range reqs {
+				id := "bench-" + strconv.Itoa(i)
+				hs[i%3].OnComplete(id, func(sharpapi.WebhookEvent) { received.Done() })
+				reqs[i] = benchDelivery(id)
+			}
+			var next atomic.Int64
+			b.SetParallelism(16) // 32 goroutines on 2 cores
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1) - 1
+					if code := serve[(i+1)%3](reqs[i]); code != http.StatusOK {
+						b.Errorf("delivery answered %d", code)
+						return
+					}
+				}
+			})
+			received.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+		})
+	}
+}
