@@ -259,7 +259,7 @@ func TestEventBusResyncDeliversWhatWasMissed(t *testing.T) {
 	ch := a.h.Subscribe("job-missed")
 	// Wait until A's own lookup of the store has come back empty, so that
 	// only the resync can deliver.
-	waitUntil(t, func() bool { return a.bus.loads.Load() >= 1 })
+	waitFor(t, func() bool { return a.bus.loads.Load() >= 1 })
 	a.bus.setDown(true)
 	mustDeliver(t, b.h, busEvent("job-missed", sharpapi.JobStatusFailed))
 	none(t, "A while its subscription is down", ch)
@@ -369,7 +369,7 @@ func TestEventBusLoadErrorKeepsTheWaiter(t *testing.T) {
 	a.bus.loadErr = errors.New("redis: i/o timeout")
 	a.bus.mu.Unlock()
 	ch := a.h.Subscribe("job-1")
-	waitUntil(t, func() bool { return a.h.Stats().LoadErrors >= 1 })
+	waitFor(t, func() bool { return a.h.Stats().LoadErrors >= 1 })
 	a.bus.mu.Lock()
 	a.bus.loadErr = nil
 	a.bus.mu.Unlock()
@@ -442,7 +442,7 @@ func TestEventBusResumedJobNeedsNoPoll(t *testing.T) {
 	}
 	ctx2, cancel := context.WithCancel(ctx)
 	done := job.WaitAsync(ctx2)
-	waitUntil(t, func() bool { info, _ := emu.Job(other.ID()); return info.Polls == 1 })
+	waitFor(t, func() bool { info, _ := emu.Job(other.ID()); return info.Polls == 1 })
 	cancel()
 	if out := <-done; !errors.Is(out.Err, context.Canceled) {
 		t.Fatalf("Wait = %+v, want context.Canceled", out)
@@ -469,18 +469,5 @@ func TestEventBusLateEvent(t *testing.T) {
 	// The store still has it for a later waiter.
 	if ev := within(t, a.h.Subscribe("job-late")); ev.ID != "job-late" {
 		t.Fatalf("got %+v", ev)
-	}
-}
-
-// waitUntil yields until cond holds, failing after a safety bound; it
-// asserts nothing about time.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

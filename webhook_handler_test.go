@@ -1068,3 +1068,27 @@ func TestWebhookHandlerLateEvent(t *testing.T) {
 		t.Fatalf("a later Await = %+v, %v", ev, err)
 	}
 }
+
+// The dedup memory's byte bound is its count times a per-key cost that
+// DefaultDedupIDs documents (about 300 bytes for the longest keys).
+func TestWebhookDedupBytesPerKey(t *testing.T) {
+	const n = 20000
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%0*d:%s", maxJobIDLen, i, strings.Repeat("s", maxStatusLen))
+	}
+	now := time.Now()
+	before := heapAfterGC()
+	m := newKeyMemory(n, time.Hour)
+	for _, k := range keys {
+		m.add(k, now)
+	}
+	held := float64(int64(heapAfterGC())-int64(before)) / n
+	runtime.KeepAlive(&m)
+	// The keys' bytes were allocated beforehand, as a parsed event's are.
+	perKey := held + float64(len(keys[0]))
+	t.Logf("%.0f bytes per remembered key of %d bytes", perKey, len(keys[0]))
+	if perKey > 400 {
+		t.Errorf("%.0f bytes per key; DefaultDedupIDs documents about 300", perKey)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"time"
 )
 
@@ -260,7 +261,7 @@ func (h *WebhookHandler) unsubscribe(jobID string, ch <-chan WebhookEvent, keep 
 	for i, w := range ws {
 		if w.ch != nil && (<-chan WebhookEvent)(w.ch) == ch {
 			close(w.ch)
-			h.waiting[jobID] = append(ws[:i], ws[i+1:]...)
+			h.waiting[jobID] = slices.Delete(ws, i, i+1)
 			if len(h.waiting[jobID]) == 0 {
 				delete(h.waiting, jobID)
 				// Whoever waited gave up: an event arriving now is late.
@@ -452,18 +453,22 @@ func (h *WebhookHandler) expire() {
 type keyMemory struct {
 	max  int
 	age  time.Duration
-	keys map[string]time.Time // key → when it was added
-	q    []timedKey           // the same keys, oldest first; q[head:] live
+	keys map[string]uint64 // key → the seq of its slot in q
+	q    []keySlot         // oldest first; q[head:] are live slots
 	head int
+	seq  uint64
 }
 
-type timedKey struct {
+// keySlot is a key's place in the queue. A removed key leaves its slot
+// behind; seq tells it from the slot of the same key added again.
+type keySlot struct {
 	key string
 	at  time.Time
+	seq uint64
 }
 
 func newKeyMemory(n int, age time.Duration) keyMemory {
-	return keyMemory{max: n, age: age, keys: make(map[string]time.Time)}
+	return keyMemory{max: n, age: age, keys: make(map[string]uint64)}
 }
 
 // add remembers key and reports whether it was new; the oldest key is
@@ -473,25 +478,25 @@ func (m *keyMemory) add(key string, now time.Time) bool {
 	if _, ok := m.keys[key]; ok {
 		return false
 	}
-	// Removed keys leave their slots in q until they age out; bounding q
-	// too keeps a key removed and re-added in a loop from growing it.
+	// Bounding the slots as well as the keys keeps a key removed and
+	// re-added in a loop from growing the queue.
 	for (len(m.keys) >= m.max || len(m.q)-m.head >= 2*m.max) && m.head < len(m.q) {
 		m.pop()
 	}
-	m.keys[key] = now
-	m.q = append(m.q, timedKey{key, now})
+	m.seq++
+	m.keys[key] = m.seq
+	m.q = append(m.q, keySlot{key, now, m.seq})
 	return true
 }
 
+// has reports whether key is remembered.
 func (m *keyMemory) has(key string, now time.Time) bool {
 	m.prune(now)
 	_, ok := m.keys[key]
 	return ok
 }
 
-// remove forgets key and reports whether it was remembered. Its queue slot
-// stays until it ages out, matched by time so that a re-added key is not
-// dropped early.
+// remove forgets key and reports whether it was remembered.
 func (m *keyMemory) remove(key string) bool {
 	_, ok := m.keys[key]
 	delete(m.keys, key)
@@ -508,10 +513,10 @@ func (m *keyMemory) prune(now time.Time) {
 
 func (m *keyMemory) pop() {
 	k := m.q[m.head]
-	if at, ok := m.keys[k.key]; ok && at.Equal(k.at) {
+	if m.keys[k.key] == k.seq {
 		delete(m.keys, k.key)
 	}
-	m.q[m.head] = timedKey{}
+	m.q[m.head] = keySlot{}
 	m.head++
 	// Compact once the dead prefix dominates, so the queue's memory tracks
 	// the live keys (amortised O(1) per key).
