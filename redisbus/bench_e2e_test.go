@@ -130,7 +130,19 @@ func BenchmarkDeliveriesThreeReplicas(b *testing.B) {
 					}
 				}
 			})
-			received.Wait()
+			all := make(chan struct{})
+			go func() {
+				received.Wait()
+				close(all)
+			}()
+			select {
+			case <-all:
+			case <-time.After(time.Minute):
+				for i, h := range hs {
+					b.Logf("replica %d: %+v", i, h.Stats())
+				}
+				b.Fatal("some waiters never got their event")
+			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 		})
 	}
