@@ -1,7 +1,6 @@
 package redisbus
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
-	"github.com/sharpapi-go/sharpapi/sharpapitest"
+	"github.com/sharpapi-go/sharpapi/redisbus/internal/singlebench"
 )
 
 // benchHandler returns a replica's handler, with a bus on its own Redis
@@ -34,44 +33,13 @@ func benchHandler(b *testing.B, prefix string) *sharpapi.WebhookHandler {
 	return h
 }
 
-// benchDelivery is a signed 1 KiB webhook for id, as a request to replay.
-func benchDelivery(id string) *http.Request {
-	raw, _ := sharpapitest.ExampleResult(string(sharpapi.JobTypeContentTranslate))
-	body := []byte(`{"id":"` + id + `","status":"success","type":"content_translate","result":` + string(raw) + `}`)
-	req := httptest.NewRequest(http.MethodPost, "/hooks/sharpapi", bytes.NewReader(body))
-	req.Header.Set(sharpapi.WebhookSignatureHeader, sharpapitest.Sign(body, e2eSecret))
-	return req
-}
-
-// arrivalToWaiter times ServeHTTP on receiver until the waiter on owner
-// has the event, one delivery at a time.
-func arrivalToWaiter(b *testing.B, owner, receiver *sharpapi.WebhookHandler) {
-	ds := make([]time.Duration, 0, b.N)
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		id := "bench-" + strconv.Itoa(i)
-		ch := owner.Subscribe(id)
-		req := benchDelivery(id)
-		rec := httptest.NewRecorder()
-		b.StartTimer()
-		start := time.Now()
-		receiver.ServeHTTP(rec, req)
-		<-ch
-		ds = append(ds, time.Since(start))
-		if rec.Code != http.StatusOK {
-			b.Fatalf("delivery answered %d", rec.Code)
-		}
-	}
-	reportLatencies(b, ds)
-}
-
 // BenchmarkArrivalToWaiter times a webhook's arrival (ServeHTTP) until
 // its waiter, on another replica, has it through Redis. The single-replica
 // path with no bus is internal/singlebench's benchmark, kept apart so that
 // it builds against older cores too; go test -bench=. ./... runs both.
 func BenchmarkArrivalToWaiter(b *testing.B) {
 	prefix := testPrefix(b)
-	arrivalToWaiter(b, benchHandler(b, prefix), benchHandler(b, prefix))
+	singlebench.ArrivalToWaiter(b, benchHandler(b, prefix), benchHandler(b, prefix), e2eSecret)
 }
 
 // BenchmarkDeliveriesThreeReplicas measures deliveries per second through
@@ -115,7 +83,7 @@ func BenchmarkDeliveriesThreeReplicas(b *testing.B) {
 			for i := range reqs {
 				id := "bench-" + strconv.Itoa(i)
 				hs[i%3].OnComplete(id, func(sharpapi.WebhookEvent) { received.Done() })
-				reqs[i] = benchDelivery(id)
+				reqs[i] = singlebench.Delivery(id, e2eSecret)
 			}
 			var next atomic.Int64
 			b.SetParallelism(16) // 32 goroutines on 2 cores

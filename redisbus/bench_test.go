@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/redisbus/internal/singlebench"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -18,17 +19,6 @@ import (
 func translation(id string) sharpapi.WebhookEvent {
 	raw, _ := sharpapitest.ExampleResult(string(sharpapi.JobTypeContentTranslate))
 	return sharpapi.WebhookEvent{ID: id, Status: sharpapi.JobStatusSuccess, Type: sharpapi.JobTypeContentTranslate, Result: raw}
-}
-
-// reportLatencies reports the median and 99th percentile of ds.
-func reportLatencies(b *testing.B, ds []time.Duration) {
-	if len(ds) == 0 {
-		return
-	}
-	slices.Sort(ds)
-	at := func(q float64) float64 { return float64(ds[int(q*float64(len(ds)-1))].Nanoseconds()) / 1e3 }
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
 }
 
 // BenchmarkBusStoreToNotify measures the bus alone: Store on one replica's
@@ -50,7 +40,7 @@ func BenchmarkBusStoreToNotify(b *testing.B) {
 		<-s.ids
 		ds = append(ds, time.Since(start))
 	}
-	reportLatencies(b, ds)
+	singlebench.ReportLatencies(b, ds)
 }
 
 // BenchmarkBusStoreParallel measures Stores per second from many
