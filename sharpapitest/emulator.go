@@ -52,13 +52,12 @@ type Emulator struct {
 	rec recorder
 }
 
-// NewEmulator returns an Emulator configured by opts.
-func NewEmulator(opts ...Option) *Emulator {
+// NewEmulator returns an Emulator configured by opts, or an error that
+// wraps [ErrInvalidOption] and names every option given a bad value.
+func NewEmulator(opts ...Option) (*Emulator, error) {
 	cfg := defaultConfig()
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+	if err := cfg.apply(opts); err != nil {
+		return nil, err
 	}
 	e := &Emulator{
 		cfg:     cfg,
@@ -82,7 +81,7 @@ func NewEmulator(opts ...Option) *Emulator {
 	}
 	e.workflows, e.slugs = workflowTable(cfg.workflows)
 	e.mux = e.routes()
-	return e
+	return e, nil
 }
 
 // ServeHTTP answers one API request.

@@ -57,11 +57,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	base := "http://" + ln.Addr().String() + "/api/v1"
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	em := sharpapitest.NewEmulator(append(opts,
+	em, err := sharpapitest.NewEmulator(append(opts,
 		sharpapitest.WithBaseURL(base),
 		sharpapitest.WithLogger(logger),
 		sharpapitest.WithRecordLimit(1000), // a long-running server must not grow without bound
 	)...)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
 
 	fmt.Fprintf(stdout, "sharpapi-emulator: SharpAPI base URL %s\n", base)

@@ -68,7 +68,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-drop-rate", "2"}, {"-nope"}, {"extra"}, {"-addr", "not an address"}} {
+	for _, args := range [][]string{{"-drop-rate", "2"}, {"-nope"}, {"extra"}, {"-addr", "not an address"}, {"-rate-limit", "0"}, {"-latency", "-1s"}} {
 		if err := run(context.Background(), args, io.Discard); err == nil {
 			t.Errorf("run(%q) succeeded", args)
 		}
