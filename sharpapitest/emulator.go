@@ -66,7 +66,7 @@ func NewEmulator(opts ...Option) (*Emulator, error) {
 		rng:     rand.New(rand.NewPCG(cfg.seed, cfg.seed)),
 		jobs:    map[string]*job{},
 		timers:  map[string]func() bool{},
-		rec:     recorder{limit: cfg.recordLimit},
+		rec:     recorder{limit: cfg.recordLimit, bodyLimit: cfg.recordBodyLimit, budget: cfg.recordBytes},
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.client = cfg.webhookClient

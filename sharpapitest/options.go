@@ -81,6 +81,10 @@ type config struct {
 	webhookTimeout    time.Duration
 	webhookClient     *http.Client
 	recordLimit       int
+	recordBodyLimit   int
+	recordBytes       int
+	jobRetention      time.Duration
+	jobLimit          int
 	logger            *slog.Logger
 }
 
@@ -99,6 +103,14 @@ const (
 	DefaultWebhookRetryDelay = time.Second
 	// DefaultWebhookTimeout bounds one webhook attempt.
 	DefaultWebhookTimeout = 10 * time.Second
+	// DefaultRecordBodyLimit is how much of each request and webhook body
+	// the record keeps: far above any JSON dispatch, far below the 100 MB
+	// uploads SharpAPI accepts.
+	DefaultRecordBodyLimit = 1 << 20
+	// DefaultRecordBytes is the weight (bodies, headers, URLs) of the
+	// recorded requests, and again of the recorded deliveries, beyond which
+	// the oldest records are dropped.
+	DefaultRecordBytes = 64 << 20
 )
 
 func defaultConfig() config {
@@ -112,6 +124,8 @@ func defaultConfig() config {
 		seed:              1,
 		webhookRetryDelay: DefaultWebhookRetryDelay,
 		webhookTimeout:    DefaultWebhookTimeout,
+		recordBodyLimit:   DefaultRecordBodyLimit,
+		recordBytes:       DefaultRecordBytes,
 	}
 }
 
@@ -335,6 +349,60 @@ func WithRecordLimit(n int) Option {
 			return invalid("WithRecordLimit", "negative limit %d", n)
 		}
 		c.recordLimit = n
+		return nil
+	}
+}
+
+// WithRecordBodyLimit keeps only the first n bytes of each recorded
+// request and webhook body ([DefaultRecordBodyLimit]; zero keeps none).
+// [RecordedRequest.BodyLen] and [Delivery.BodyLen] still tell the full
+// length; a [ResultFunc] always sees the whole body.
+func WithRecordBodyLimit(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithRecordBodyLimit", "negative limit %d", n)
+		}
+		c.recordBodyLimit = n
+		return nil
+	}
+}
+
+// WithRecordBytes bounds the memory the record holds: once the recorded
+// requests weigh more than n bytes (bodies, headers and URLs), the oldest
+// are dropped, and likewise the deliveries ([DefaultRecordBytes]). The
+// latest record of each kind is always kept. n must be positive.
+func WithRecordBytes(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("WithRecordBytes", "budget %d is not positive", n)
+		}
+		c.recordBytes = n
+		return nil
+	}
+}
+
+// WithJobRetention forgets finished jobs once they have been final for
+// longer than d, on the emulator's [Clock]: their status URLs then answer
+// 404 and [Emulator.Job] no longer finds them. Zero, the default, keeps
+// them for the emulator's life; a long-running emulator should set it
+// (cmd/sharpapi-emulator keeps jobs an hour).
+func WithJobRetention(d time.Duration) Option {
+	return func(c *config) error {
+		c.jobRetention = d
+		return nonNegative("WithJobRetention", d)
+	}
+}
+
+// WithJobLimit keeps at most n jobs: past it, the oldest finished jobs are
+// forgotten, as [WithJobRetention] forgets them. Jobs still running are
+// never forgotten, so their number is bounded by the rate limit and the
+// job duration instead. Zero, the default, sets no limit.
+func WithJobLimit(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithJobLimit", "negative limit %d", n)
+		}
+		c.jobLimit = n
 		return nil
 	}
 }

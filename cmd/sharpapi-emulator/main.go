@@ -9,7 +9,12 @@
 //	sharpapi-emulator [-addr 127.0.0.1:8719] [-api-key KEY] [-webhook-url URL -webhook-secret S] [fault flags]
 //
 // It prints the API base URL, logs every request and webhook attempt (never
-// the API key or the webhook secret), and stops cleanly on SIGINT or SIGTERM.
+// the API key, the webhook secret or a URL's query), and stops cleanly on
+// SIGINT or SIGTERM. Its memory stays bounded however long it runs: it
+// records the latest 1000 requests and webhook attempts with the first
+// 4 KiB of each body, within 8 MiB of each kind, and forgets a job an hour
+// after it finished (its status URL then answers 404), or sooner once more
+// than 10000 jobs are kept.
 package main
 
 import (
@@ -42,6 +47,17 @@ func main() {
 // shutdownGrace bounds the wait for requests in flight at shutdown.
 const shutdownGrace = 5 * time.Second
 
+// What the command keeps, so that its memory stays bounded however long it
+// runs: nobody reads its record but its log, so a little of each body is
+// enough, and jobs are forgotten an hour after they finish.
+const (
+	recordLimit     = 1000
+	recordBodyLimit = 4 << 10
+	recordBytes     = 8 << 20
+	jobRetention    = time.Hour
+	jobLimit        = 10000
+)
+
 // run serves the emulator until ctx ends.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	opts, addr, err := parseFlags(args, stdout)
@@ -60,7 +76,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	em, err := sharpapitest.NewEmulator(append(opts,
 		sharpapitest.WithBaseURL(base),
 		sharpapitest.WithLogger(logger),
-		sharpapitest.WithRecordLimit(1000), // a long-running server must not grow without bound
+		// A long-running server must not grow without bound.
+		sharpapitest.WithRecordLimit(recordLimit),
+		sharpapitest.WithRecordBodyLimit(recordBodyLimit),
+		sharpapitest.WithRecordBytes(recordBytes),
+		sharpapitest.WithJobRetention(jobRetention),
+		sharpapitest.WithJobLimit(jobLimit),
 	)...)
 	if err != nil {
 		ln.Close()
