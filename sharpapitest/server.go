@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"time"
 )
 
 // Server is an [Emulator] listening on a loopback address, like an
@@ -30,7 +31,15 @@ func New(opts ...Option) (*Server, error) {
 		e.Close()
 		return nil, err
 	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e}}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{
+		Handler: e,
+		// A client that stalls ties up no more than a goroutine for long.
+		// No WriteTimeout: injected latency holds answers as long as a
+		// test's Clock says, which may be longer than any fixed bound.
+		ReadHeaderTimeout: serverReadHeaderTimeout,
+		ReadTimeout:       serverReadTimeout,
+		IdleTimeout:       serverIdleTimeout,
+	}}
 	// The listener's address is known before Start, so the base URL is set
 	// before any request can read it.
 	base := "http://" + ln.Addr().String() + apiPrefix
@@ -40,6 +49,14 @@ func New(opts ...Option) (*Server, error) {
 	srv.Start()
 	return &Server{URL: base, Emulator: e, srv: srv}, nil
 }
+
+// The timeouts of a Server's http.Server. ReadTimeout leaves time for the
+// largest upload SharpAPI accepts (100 MB) on a slow machine.
+const (
+	serverReadHeaderTimeout = 10 * time.Second
+	serverReadTimeout       = 2 * time.Minute
+	serverIdleTimeout       = 2 * time.Minute
+)
 
 // NewServer is [New] for tests, where a bad option is the test's own bug:
 // it panics with New's error, as [httptest.NewServer] panics when it

@@ -60,20 +60,20 @@ const (
 
 // run serves the emulator until ctx ends.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	opts, addr, err := parseFlags(args, stdout)
+	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/api/v1"
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	em, err := sharpapitest.NewEmulator(append(opts,
+	em, err := sharpapitest.NewEmulator(append(cfg.opts,
 		sharpapitest.WithBaseURL(base),
 		sharpapitest.WithLogger(logger),
 		// A long-running server must not grow without bound.
@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(em, cfg.latency)
 
 	fmt.Fprintf(stdout, "sharpapi-emulator: SharpAPI base URL %s\n", base)
 	served := make(chan error, 1)
@@ -110,8 +110,45 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
+// The timeouts of the command's server. A client that stalls (slow
+// headers, a slow body, an idle connection) ties up a goroutine and a
+// connection for no longer than these.
+const (
+	readHeaderTimeout = 10 * time.Second
+	// readTimeout leaves time for the largest upload SharpAPI accepts
+	// (100 MB) on a slow machine.
+	readTimeout = 2 * time.Minute
+	// writeMargin is the time an answer takes to write, beyond reading the
+	// request and any injected latency.
+	writeMargin = 30 * time.Second
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes is far above what any SharpAPI client sends.
+	maxHeaderBytes = 64 << 10
+)
+
+// newHTTPServer is the server the command runs h on. The write deadline
+// runs from the end of the request's headers, so it covers reading the
+// body and the injected latency too.
+func newHTTPServer(h http.Handler, latency time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      readTimeout + latency + writeMargin,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
+// settings is what the command line asks for.
+type settings struct {
+	addr    string
+	latency time.Duration // the injected latency, which answers must outlast
+	opts    []sharpapitest.Option
+}
+
 // parseFlags turns the command line into emulator options and a listen address.
-func parseFlags(args []string, output io.Writer) ([]sharpapitest.Option, string, error) {
+func parseFlags(args []string, output io.Writer) (settings, error) {
 	fs := flag.NewFlagSet("sharpapi-emulator", flag.ContinueOnError)
 	fs.SetOutput(output)
 	var (
@@ -136,14 +173,14 @@ func parseFlags(args []string, output io.Writer) ([]sharpapitest.Option, string,
 		seed          = fs.Uint64("seed", 1, "seed of the random faults")
 	)
 	if err := fs.Parse(args); err != nil {
-		return nil, "", err
+		return settings{}, err
 	}
 	if fs.NArg() > 0 {
-		return nil, "", fmt.Errorf("unexpected arguments %q", fs.Args())
+		return settings{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	for name, p := range map[string]float64{"drop-rate": *dropRate, "fail-rate": *failRate, "error-rate": *errorRate, "ratelimit-rate": *limitRate} {
 		if p < 0 || p > 1 {
-			return nil, "", fmt.Errorf("-%s must be between 0 and 1, not %v", name, p)
+			return settings{}, fmt.Errorf("-%s must be between 0 and 1, not %v", name, p)
 		}
 	}
 	opts := []sharpapitest.Option{
@@ -170,5 +207,5 @@ func parseFlags(args []string, output io.Writer) ([]sharpapitest.Option, string,
 	if *genericURL {
 		opts = append(opts, sharpapitest.WithGenericStatusURL())
 	}
-	return opts, *addr, nil
+	return settings{addr: *addr, latency: *latency, opts: opts}, nil
 }

@@ -77,3 +77,18 @@ func TestRunBadFlags(t *testing.T) {
 		t.Errorf("-h: %v", err)
 	}
 }
+
+// TestServerTimeouts checks that the command's server cannot be tied up by
+// a client that stalls, and that an answer held by -latency still gets out.
+func TestServerTimeouts(t *testing.T) {
+	const latency = 5 * time.Minute
+	srv := newHTTPServer(http.NotFoundHandler(), latency)
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+		t.Errorf("ReadHeaderTimeout %v, ReadTimeout %v, IdleTimeout %v, MaxHeaderBytes %d: want each set",
+			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
+	}
+	if srv.WriteTimeout <= srv.ReadTimeout+latency {
+		t.Errorf("WriteTimeout %v leaves no time to answer after reading a body (%v) and a latency of %v",
+			srv.WriteTimeout, srv.ReadTimeout, latency)
+	}
+}
