@@ -23,9 +23,10 @@
 // Jobs go new, pending, then success (or failed) after the job duration,
 // read off a [Clock] so that polls see exact states; a [ManualClock] makes
 // that deterministic. Results are the examples SharpAPI documents for each
-// job type (see [ExampleResult]) unless [WithResult] replaces them. What
-// happened is recorded for assertions: [Emulator.Requests],
-// [Emulator.Deliveries], [Emulator.Job].
+// job type (see [ExampleResult]) unless [WithResult] or [WithResultsDir]
+// replaces them. What happened is recorded for assertions, within bounds
+// ([WithRecordBytes]): [Emulator.Requests], [Emulator.Deliveries],
+// [Emulator.Job].
 //
 // Fidelity: status codes, headers and bodies follow SharpAPI's documented
 // behaviour, and JSON is encoded as its PHP backend encodes it ("/" as "\/",

@@ -56,7 +56,9 @@ type Emulator struct {
 // wraps [ErrInvalidOption] and names every option given a bad value.
 func NewEmulator(opts ...Option) (*Emulator, error) {
 	cfg := defaultConfig()
-	if err := cfg.apply(opts); err != nil {
+	err := cfg.apply(opts)
+	workflows, slugs := workflowTable(cfg.workflows) // only the good ones are in cfg
+	if err := errors.Join(err, checkResultTypes(&cfg, workflows)); err != nil {
 		return nil, err
 	}
 	e := &Emulator{
@@ -79,7 +81,7 @@ func NewEmulator(opts ...Option) (*Emulator, error) {
 		}
 		e.client = &http.Client{Timeout: cfg.webhookTimeout, Transport: e.transport}
 	}
-	e.workflows, e.slugs = workflowTable(cfg.workflows)
+	e.workflows, e.slugs = workflows, slugs
 	e.mux = e.routes()
 	return e, nil
 }

@@ -72,6 +72,7 @@ type config struct {
 	genericStatusURL  bool
 	clock             Clock
 	results           map[string]ResultFunc
+	resultOrigin      map[string]string // by job type: the option that set the result
 	workflows         []Workflow
 	wordQuota         int
 	rateLimit         int
@@ -119,6 +120,7 @@ func defaultConfig() config {
 		jobDuration:       DefaultJobDuration,
 		clock:             realClock{},
 		results:           map[string]ResultFunc{},
+		resultOrigin:      map[string]string{},
 		wordQuota:         DefaultWordQuota,
 		rateLimit:         DefaultRateLimit,
 		seed:              1,
@@ -274,7 +276,9 @@ func WithClock(clk Clock) Option {
 
 // WithResult replaces the canned result of one job type (such as
 // "content_translate", "invoice_parse" or "custom_sentiment_analysis") with
-// f's answer to each request. f must not be nil.
+// f's answer to each request. f must not be nil, and jobType must be one
+// the emulator creates: a documented one or a [Workflow]'s. To answer with
+// fixed JSON read from files, see [WithResultsDir].
 func WithResult(jobType string, f ResultFunc) Option {
 	return func(c *config) error {
 		switch {
@@ -283,7 +287,7 @@ func WithResult(jobType string, f ResultFunc) Option {
 		case f == nil:
 			return invalid("WithResult", "nil function for job type %q", jobType)
 		}
-		c.results[jobType] = f
+		c.setResult(jobType, "WithResult", f)
 		return nil
 	}
 }

@@ -6,7 +6,11 @@
 //
 // Usage:
 //
-//	sharpapi-emulator [-addr 127.0.0.1:8719] [-api-key KEY] [-webhook-url URL -webhook-secret S] [fault flags]
+//	sharpapi-emulator [-addr 127.0.0.1:8719] [-api-key KEY] [-webhook-url URL -webhook-secret S] [-results DIR] [fault flags]
+//
+// With -results DIR, the jobs of each job type whose DIR/<job_type>.json
+// exists are answered with that file's JSON (the result alone), the others
+// with SharpAPI's documented example; the files are checked at start.
 //
 // It prints the API base URL, logs every request and webhook attempt (never
 // the API key, the webhook secret or a URL's query), and stops cleanly on
@@ -171,6 +175,7 @@ func parseFlags(args []string, output io.Writer) (settings, error) {
 		limitRate     = fs.Float64("ratelimit-rate", 0, "share of requests answered 429")
 		latency       = fs.Duration("latency", 0, "delay added to every answer")
 		seed          = fs.Uint64("seed", 1, "seed of the random faults")
+		results       = fs.String("results", "", "answer the jobs of each type with the JSON in `DIR`/<job_type>.json instead of SharpAPI's documented example")
 	)
 	if err := fs.Parse(args); err != nil {
 		return settings{}, err
@@ -206,6 +211,9 @@ func parseFlags(args []string, output io.Writer) (settings, error) {
 	}
 	if *genericURL {
 		opts = append(opts, sharpapitest.WithGenericStatusURL())
+	}
+	if *results != "" {
+		opts = append(opts, sharpapitest.WithResultsDir(*results))
 	}
 	return settings{addr: *addr, latency: *latency, opts: opts}, nil
 }
