@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,26 +17,13 @@ import (
 // webhook URL with user info and a query: neither Delivery.Err nor the log
 // line repeats them.
 func TestWebhookErrorsCarryNoURLCredentials(t *testing.T) {
-	attempts := make(chan struct{}, 4)
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attempts <- struct{}{}
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close() // the client's error quotes the URL it posted to
-		}
-	}))
-	t.Cleanup(recv.Close)
+	recv, awaitAttempts := hangingUpReceiver(t) // the client's error quotes the URL it posted to
 	hookURL := strings.Replace(recv.URL, "http://", "http://hookuser:hookpass@", 1) + "/hooks?token=t0k3n"
 
 	var log bytes.Buffer // written only by the emulator's goroutines, read after Close
 	srv := webhookServer(t, hookURL, sharpapitest.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 	dispatch(t, srv.URL+"/content/translate", map[string]string{"content": "x"})
-	for range 4 {
-		select {
-		case <-attempts:
-		case <-testContext(t).Done():
-			t.Fatal("fewer than 4 attempts")
-		}
-	}
+	awaitAttempts(4)
 	srv.Close() // waits for the last attempt to be recorded and logged
 
 	dl := srv.Deliveries()

@@ -309,10 +309,10 @@ func WithWorkflow(w Workflow) Option {
 }
 
 // WithWordQuota sets the monthly word quota ([DefaultWordQuota]), zero or
-// more. Words are
-// counted in the "content" field of each dispatch. Once the quota is used
-// up, or when a dispatch's words would go past it, the dispatch is answered
-// 402 GEN-PAYMENT-REQUIRED. Failed jobs are not charged, as on SharpAPI.
+// more. Words are counted in the "content" field of each dispatch. Once the
+// quota is used up, or when a dispatch's words would go past it, the
+// dispatch is answered 402 GEN-PAYMENT-REQUIRED. Failed jobs are not
+// charged, as on SharpAPI.
 func WithWordQuota(words int) Option {
 	return func(c *config) error {
 		if words < 0 {
@@ -346,7 +346,8 @@ func WithSeed(seed uint64) Option {
 }
 
 // WithRecordLimit keeps only the latest n recorded requests and deliveries
-// of each kind (0, the default, keeps all).
+// of each kind (0, the default, sets no count; [WithRecordBytes] still
+// bounds their bytes).
 func WithRecordLimit(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
