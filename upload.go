@@ -32,7 +32,9 @@ func jsonBody(v any) (requestBody, error) {
 }
 
 // File is a file to upload (a resume, an invoice). Build one with
-// FileFromPath, FileFromReader or FileFromBytes; the zero File is "no file".
+// [FileFromPath], [FileFromReader] or [FileFromBytes]; the zero File is "no
+// file". A file name with a control character (CR, LF, NUL, ...) is
+// refused with [ErrInvalidParams] before anything is sent.
 type File struct {
 	name string
 	// open returns the content from its first byte; a retry calls it again.
