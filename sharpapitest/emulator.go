@@ -58,7 +58,7 @@ func NewEmulator(opts ...Option) (*Emulator, error) {
 	cfg := defaultConfig()
 	err := cfg.apply(opts)
 	workflows, slugs := workflowTable(cfg.workflows) // only the good ones are in cfg
-	if err := errors.Join(err, checkResultTypes(&cfg, workflows)); err != nil {
+	if err := errors.Join(err, checkJobTypes(&cfg, workflows)); err != nil {
 		return nil, err
 	}
 	e := &Emulator{

@@ -13,8 +13,8 @@ import (
 // requests meets the same faults on every run. Set them at construction
 // with the With* fault options or WithFaults, and change them between
 // steps of a test with [Emulator.SetFaults]. Rates are probabilities in
-// [0, 1]; counts and durations are not negative: other values are an
-// [ErrInvalidOption].
+// [0, 1], counts and durations are not negative, and FailJobTypes names
+// job types the emulator creates: other values are an [ErrInvalidOption].
 type Faults struct {
 	// DropRate is the probability that a job's webhook is never sent.
 	DropRate float64
@@ -74,6 +74,18 @@ func (f Faults) validate() error {
 	}{{"WebhookDelay", f.WebhookDelay}, {"Latency", f.Latency}} {
 		if d.d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", d.name, d.d))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkFailJobTypes reports the job types in f.FailJobTypes that are not
+// among known.
+func checkFailJobTypes(f Faults, known map[string]bool) error {
+	var errs []error
+	for _, jobType := range f.FailJobTypes {
+		if !known[jobType] {
+			errs = append(errs, fmt.Errorf("FailJobTypes: %w", unknownJobType(known, jobType)))
 		}
 	}
 	return errors.Join(errs...)
@@ -149,7 +161,7 @@ func WithLatency(d time.Duration) Option {
 // Faults that make no sense (see [Faults]) are an error that wraps
 // [ErrInvalidOption], and leave the faults in force unchanged.
 func (e *Emulator) SetFaults(f Faults) error {
-	if err := f.validate(); err != nil {
+	if err := errors.Join(f.validate(), checkFailJobTypes(f, knownJobTypes(e.workflows))); err != nil {
 		return fmt.Errorf("%w: SetFaults: %w", ErrInvalidOption, err)
 	}
 	e.mu.Lock()

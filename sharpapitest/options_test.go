@@ -44,6 +44,7 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		{sharpapitest.WithWebhookDelay(-time.Second), "WebhookDelay -1s is negative"},
 		{sharpapitest.WithLatency(-time.Second), "Latency -1s is negative"},
 		{sharpapitest.WithFaults(sharpapitest.Faults{DropRate: -1}), "DropRate -1"},
+		{sharpapitest.WithFailJobTypes("content_translate", "content_translation"), `FailJobTypes: unknown job type "content_translation"; the job types are `},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			srv, err := sharpapitest.New(tc.opt)
@@ -101,14 +102,15 @@ func TestNewReportsEveryBadOption(t *testing.T) {
 // ones make no sense.
 func TestSetFaultsRejectsBadValues(t *testing.T) {
 	srv := newServer(t, sharpapitest.WithDuplicates(2))
-	err := srv.SetFaults(sharpapitest.Faults{ErrorRate: 3, Latency: -time.Second})
-	if !errors.Is(err, sharpapitest.ErrInvalidOption) || !strings.Contains(err.Error(), "ErrorRate 3") || !strings.Contains(err.Error(), "Latency -1s") {
+	err := srv.SetFaults(sharpapitest.Faults{ErrorRate: 3, Latency: -time.Second, FailJobTypes: []string{"nope"}})
+	if !errors.Is(err, sharpapitest.ErrInvalidOption) || !strings.Contains(err.Error(), "ErrorRate 3") ||
+		!strings.Contains(err.Error(), "Latency -1s") || !strings.Contains(err.Error(), `unknown job type "nope"`) {
 		t.Errorf("SetFaults: %v", err)
 	}
 	if diff := cmp.Diff(sharpapitest.Faults{Duplicates: 2}, srv.Faults()); diff != "" {
 		t.Errorf("faults changed (-want +got):\n%s", diff)
 	}
-	if err := srv.SetFaults(sharpapitest.Faults{ErrorRate: 1}); err != nil {
+	if err := srv.SetFaults(sharpapitest.Faults{ErrorRate: 1, FailJobTypes: []string{"custom_sentiment_analysis"}}); err != nil {
 		t.Errorf("SetFaults with good faults: %v", err)
 	}
 }

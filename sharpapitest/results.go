@@ -84,10 +84,26 @@ func (c *config) setResult(jobType, origin string, f ResultFunc) {
 	c.resultOrigin[jobType] = origin
 }
 
-// checkResultTypes reports each result given for a job type the emulator
-// never creates, which would otherwise be silently ignored: a typo in a
-// file name or a job type.
-func checkResultTypes(cfg *config, workflows map[string]Workflow) error {
+// checkJobTypes reports each result, and each job type made to fail, that
+// names a job type the emulator never creates: a typo in a file name or a
+// job type, which would otherwise be silently ignored.
+func checkJobTypes(cfg *config, workflows map[string]Workflow) error {
+	known := knownJobTypes(workflows)
+	var errs []error
+	for _, jobType := range slices.Sorted(maps.Keys(cfg.results)) {
+		if !known[jobType] {
+			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidOption, cfg.resultOrigin[jobType], unknownJobType(known, jobType)))
+		}
+	}
+	if err := checkFailJobTypes(cfg.faults, known); err != nil {
+		errs = append(errs, fmt.Errorf("%w: faults: %w", ErrInvalidOption, err))
+	}
+	return errors.Join(errs...)
+}
+
+// knownJobTypes is the set of job types the emulator creates: those of the
+// fixed endpoints and of the workflows.
+func knownJobTypes(workflows map[string]Workflow) map[string]bool {
 	known := map[string]bool{}
 	for _, ep := range endpoints {
 		known[ep.jobType] = true
@@ -95,12 +111,10 @@ func checkResultTypes(cfg *config, workflows map[string]Workflow) error {
 	for _, w := range workflows {
 		known[w.jobType()] = true
 	}
-	var errs []error
-	for _, jobType := range slices.Sorted(maps.Keys(cfg.results)) {
-		if !known[jobType] {
-			errs = append(errs, fmt.Errorf("%w: %s: unknown job type %q; the job types are %s",
-				ErrInvalidOption, cfg.resultOrigin[jobType], jobType, strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
-		}
-	}
-	return errors.Join(errs...)
+	return known
+}
+
+// unknownJobType says that jobType is not among known, and lists them.
+func unknownJobType(known map[string]bool, jobType string) error {
+	return fmt.Errorf("unknown job type %q; the job types are %s", jobType, strings.Join(slices.Sorted(maps.Keys(known)), ", "))
 }
