@@ -27,9 +27,11 @@ type Client struct {
 	cfg    clientConfig
 	log    *slog.Logger // never nil: a discarding logger when silent
 
-	// get sends status polls and synchronous reads; post sends dispatches.
-	// They differ only in what they retry.
-	get, post *retryablehttp.Client
+	// reads sends status polls and synchronous calls, which change nothing
+	// and so retry any transient failure; dispatches sends job POSTs, which
+	// retry only what proves SharpAPI created no job. They share one
+	// http.Client and differ only in their retry policy.
+	reads, dispatches *retryablehttp.Client
 
 	rateLimit atomic.Pointer[RateLimit]
 }
@@ -72,8 +74,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		rt = http.DefaultTransport
 	}
 	shared.Transport = keepIdle{rt}
-	c.get = c.newRetryClient(&shared, c.retryRead)
-	c.post = c.newRetryClient(&shared, c.retryDispatch)
+	c.reads = c.newRetryClient(&shared, c.retryRead)
+	c.dispatches = c.newRetryClient(&shared, c.retryDispatch)
 	return c, nil
 }
 
@@ -271,7 +273,7 @@ func (c *Client) endpoint(path string, query url.Values) string {
 // getJSON calls a synchronous endpoint and decodes its JSON answer into out.
 func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any) error {
 	u := c.endpoint(path, query)
-	_, body, err := c.do(ctx, c.get, request{method: http.MethodGet, url: u})
+	_, body, err := c.do(ctx, c.reads, request{method: http.MethodGet, url: u})
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ type JobSnapshot struct {
 
 // Status polls the job's status URL once.
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
-	resp, body, err := j.c.do(ctx, j.c.get, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
+	resp, body, err := j.c.do(ctx, j.c.reads, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +335,7 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 		header = http.Header{"Job-Webhook": {webhook}}
 	}
 	u := c.endpoint(path, nil)
-	resp, raw, err := c.do(ctx, c.post, request{
+	resp, raw, err := c.do(ctx, c.dispatches, request{
 		method: http.MethodPost, url: u, body: body.content, contentType: body.contentType, header: header,
 	})
 	if err != nil {
