@@ -206,7 +206,10 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	// The key goes to SharpAPI's origin only, whatever URL reached here.
+	if c.sameOrigin(req.URL) {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.cfg.userAgent)
 	if r.contentType != "" {
@@ -268,6 +271,23 @@ func (c *Client) endpoint(path string, query url.Values) string {
 		u.RawQuery = query.Encode()
 	}
 	return u.String()
+}
+
+// sameOrigin reports whether u has the base URL's scheme, host and port:
+// the only origin the API key is sent to.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	return origin(u) == origin(c.cfg.baseURL)
+}
+
+// origin returns u's scheme, host and port, the port made explicit, so
+// that "http://h" and "http://h:80" compare equal.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // getJSON calls a synchronous endpoint and decodes its JSON answer into out.

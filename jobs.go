@@ -294,21 +294,39 @@ func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], er
 	}
 	ref := strings.TrimSpace(idOrStatusURL)
 	j := &Job[T]{c: c, typ: typ, resumed: true}
-	if u, err := url.Parse(ref); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+	if u, err := url.Parse(ref); err == nil && u.Scheme != "" && u.Host != "" {
+		if !c.sameOrigin(u) {
+			return nil, fmt.Errorf("%w: status URL %s is not on the base URL's origin %s, where the API key goes",
+				ErrInvalidParams, redactURL(ref), origin(c.cfg.baseURL))
+		}
 		j.statusURL = ref
 		j.id = path.Base(strings.TrimRight(u.Path, "/"))
 	} else {
-		if ref == "" || strings.ContainsAny(ref, "/?#% \t\r\n") {
-			return nil, fmt.Errorf("%w: %q is neither a job id nor a status URL", ErrInvalidParams, ref)
-		}
 		j.id = ref
 		j.statusURL = c.endpoint("/job/status/"+ref, nil)
 	}
-	if j.id == "" || j.id == "." || j.id == "/" {
-		return nil, fmt.Errorf("%w: status URL %q names no job", ErrInvalidParams, redactURL(ref))
+	if err := checkJobID(j.id); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
 	}
 	j.webhook = true // it may have had one; listening costs nothing
 	return j, nil
+}
+
+// statusURL returns the URL to poll for a job dispatched to path. It is the
+// dispatch answer's status_url if that is on the base URL's origin; the API
+// key is never sent anywhere else, so another origin's URL (or none) is
+// replaced by the endpoint-specific URL under the base URL.
+func (c *Client) statusURL(ctx context.Context, path, id, answered string) string {
+	own := c.endpoint(path+"/job/status/"+id, nil)
+	if answered == "" {
+		return own
+	}
+	if u, err := url.Parse(answered); err == nil && c.sameOrigin(u) {
+		return answered
+	}
+	c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi status URL of another origin ignored",
+		slog.String("job_id", id), slog.String("status_url", redactURL(answered)), slog.String("polling", redactURL(own)))
+	return own
 }
 
 // dispatch POSTs a job and returns its handle. SharpAPI answers 202 with
@@ -352,12 +370,10 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	if accepted.JobID == "" {
 		accepted.JobID = meta.JobID
 	}
-	if accepted.JobID == "" {
-		return nil, fmt.Errorf("%w: POST %s: no job_id in the answer", ErrMalformedResponse, redactURL(u))
+	if err := checkJobID(accepted.JobID); err != nil {
+		return nil, fmt.Errorf("%w: POST %s: %w", ErrMalformedResponse, redactURL(u), err)
 	}
-	if accepted.StatusURL == "" {
-		accepted.StatusURL = c.endpoint(path+"/job/status/"+accepted.JobID, nil)
-	}
+	accepted.StatusURL = c.statusURL(ctx, path, accepted.JobID, accepted.StatusURL)
 	c.log.LogAttrs(ctx, slog.LevelInfo, "sharpapi job dispatched",
 		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
 	return &Job[T]{

@@ -1,0 +1,172 @@
+package sharpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// elsewhere is a server of another origin than the client's base URL. It
+// records the Authorization header of every request it receives.
+type elsewhere struct {
+	*httptest.Server
+	mu   sync.Mutex
+	auth []string
+}
+
+func newElsewhere(t *testing.T) *elsewhere {
+	t.Helper()
+	e := &elsewhere{}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		e.auth = append(e.auth, r.Header.Get("Authorization"))
+		e.mu.Unlock()
+		w.Write([]byte(strings.ReplaceAll(successBody, "%s", "5de4887a-0dfd-49b6-8edb-9280e468c210")))
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *elsewhere) requests() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.auth...)
+}
+
+// sameHostOtherScheme returns srvURL with https instead of http: the same
+// host and port, another origin.
+func sameHostOtherScheme(srvURL string) string {
+	return "https" + strings.TrimPrefix(srvURL, "http")
+}
+
+// TestStatusURLOfAnotherOriginIsNotUsed: a dispatch answer's status_url
+// elsewhere is replaced by the status URL under the base URL, with a
+// warning that names no query or user info.
+func TestStatusURLOfAnotherOriginIsNotUsed(t *testing.T) {
+	const id = "5de4887a-0dfd-49b6-8edb-9280e468c210"
+	evil := newElsewhere(t)
+	for _, statusURL := range []func(base string) string{
+		func(string) string { return evil.URL + "/api/v1/content/translate/job/status/" + id + "?sig=SECRET" },
+		func(string) string {
+			u, _ := url.Parse(evil.URL)
+			return "http://user:SECRET@" + u.Host + "/job/status/" + id
+		},
+		func(base string) string {
+			return sameHostOtherScheme(base) + "/api/v1/job/status/" + id + "?sig=SECRET"
+		},
+	} {
+		var logs bytes.Buffer
+		var polled []string
+		var mu sync.Mutex
+		c, srv := pipeClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				w.WriteHeader(http.StatusAccepted)
+				w.Write([]byte(`{"job_id":"` + id + `","status_url":"` + statusURL("http://"+r.Host) + `"}`))
+				return
+			}
+			mu.Lock()
+			polled = append(polled, r.URL.Path)
+			mu.Unlock()
+			w.Write([]byte(strings.ReplaceAll(successBody, "%s", id)))
+		}), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		job, err := dispatchTranslation(t, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := srv.URL + "/api/v1/content/translate/job/status/" + id; job.StatusURL() != want {
+			t.Errorf("StatusURL = %s, want %s", job.StatusURL(), want)
+		}
+		if _, err := job.Wait(testContext(t)); err != nil {
+			t.Fatal(err)
+		}
+		if want := "/api/v1/content/translate/job/status/" + id; len(polled) != 1 || polled[0] != want {
+			t.Errorf("polled %q at the base URL, want [%s]", polled, want)
+		}
+		line := logs.String()
+		if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "another origin") {
+			t.Errorf("no warning logged:\n%s", line)
+		}
+		if strings.Contains(line, "SECRET") {
+			t.Errorf("the warning carries the URL's query or user info:\n%s", line)
+		}
+	}
+	if got := evil.requests(); len(got) != 0 {
+		t.Errorf("the other origin received %d requests (Authorization %q)", len(got), got)
+	}
+}
+
+func TestResumeJobChecksOriginAndID(t *testing.T) {
+	const id = "5de4887a-0dfd-49b6-8edb-9280e468c210"
+	evil := newElsewhere(t)
+	c, srv := pipeClient(t, &fakeJobs{t: t, script: []string{successBody}})
+	bad := []string{
+		evil.URL + "/api/v1/job/status/" + id,
+		sameHostOtherScheme(srv.URL) + "/api/v1/job/status/" + id,
+		"http://user:pw@example.com/api/v1/job/status/" + id,
+		srv.URL + "/api/v1/job/status/a%0Ab",
+		srv.URL + "/api/v1/job/status/" + strings.Repeat("a", 8<<20),
+		"a\nb",
+		strings.Repeat("a", 8<<20),
+		"../" + id,
+	}
+	for _, ref := range bad {
+		_, err := ResumeJob[translation](c, ref, "")
+		if !errors.Is(err, ErrInvalidParams) {
+			t.Errorf("ResumeJob(%.60q): err = %v, want ErrInvalidParams", ref, err)
+		} else if len(err.Error()) > 300 {
+			t.Errorf("ResumeJob(%.60q): error of %d bytes", ref, len(err.Error()))
+		}
+	}
+	// The same origin spelled with its default port is the same origin.
+	u, _ := url.Parse(srv.URL)
+	if _, err := ResumeJob[translation](c, "HTTP://"+strings.ToUpper(u.Host)+"/api/v1/job/status/"+id, ""); err != nil {
+		t.Errorf("same origin, other spelling: %v", err)
+	}
+	if got := evil.requests(); len(got) != 0 {
+		t.Errorf("the other origin received %d requests", len(got))
+	}
+}
+
+func TestDispatchRejectsABadJobID(t *testing.T) {
+	for _, id := range []string{"a\nb", strings.Repeat("a", 8<<20), "../x", "a b"} {
+		c, _ := pipeClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("SharpAPI-Job-Id", id)
+			w.WriteHeader(http.StatusAccepted)
+			w.Write([]byte(`{}`)) // the header is the only id
+		}))
+		_, err := dispatchTranslation(t, c)
+		if !errors.Is(err, ErrMalformedResponse) {
+			t.Errorf("job id %.20q: err = %v, want ErrMalformedResponse", id, err)
+		}
+	}
+}
+
+// TestKeyGoesOnlyToTheBaseOrigin: whatever URL reaches the pipeline, the
+// API key is attached only for the base URL's origin.
+func TestKeyGoesOnlyToTheBaseOrigin(t *testing.T) {
+	evil := newElsewhere(t)
+	var got string
+	c, srv := pipeClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("Authorization")
+	}))
+	ctx := context.Background()
+	if _, _, err := c.do(ctx, c.reads, request{method: http.MethodGet, url: evil.URL + "/x"}); err != nil {
+		t.Fatal(err)
+	}
+	if a := evil.requests(); len(a) != 1 || a[0] != "" {
+		t.Errorf("other origin got Authorization %q, want none", a)
+	}
+	if _, _, err := c.do(ctx, c.reads, request{method: http.MethodGet, url: srv.URL + "/x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got != "Bearer "+pipeKey {
+		t.Errorf("base origin got Authorization %q", got)
+	}
+}
