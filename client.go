@@ -74,10 +74,51 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		rt = http.DefaultTransport
 	}
 	shared.Transport = keepIdle{rt}
+	shared.CheckRedirect = checkRedirect(hc.CheckRedirect)
 	c.reads = c.newRetryClient(&shared, c.retryRead)
 	c.dispatches = c.newRetryClient(&shared, c.retryDispatch)
 	return c, nil
 }
+
+// checkRedirect refuses what would carry the key or a job elsewhere: any
+// redirect of a POST (a 307 would re-send the job to another URL, a 302
+// would turn it into a GET whose 202 looks like a created job), and any
+// redirect to another scheme, host or port (Go keeps Authorization when
+// only the scheme or port changes). Other redirects go to next, the
+// caller's own policy, or Go's default of at most 10.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		if first.Method == http.MethodPost {
+			return &redirectError{fmt.Errorf("answered %d redirect to another URL; dispatches follow no redirect", status)}
+		}
+		if origin(req.URL) != origin(first.URL) {
+			return &redirectError{fmt.Errorf("answered %d redirect to %s, another origin; the SDK follows none", status, origin(req.URL))}
+		}
+		if next == nil {
+			if len(via) >= 10 {
+				return &redirectError{errors.New("stopped after 10 redirects")}
+			}
+			return nil
+		}
+		err := next(req, via)
+		if err == nil || errors.Is(err, http.ErrUseLastResponse) {
+			return err
+		}
+		return &redirectError{err}
+	}
+}
+
+// redirectError is a redirect the client refused. It is final: retrying
+// would meet the same redirect.
+type redirectError struct{ err error }
+
+func (e *redirectError) Error() string { return e.err.Error() }
+func (e *redirectError) Unwrap() error { return e.err }
 
 // keepIdle hides the transport's CloseIdleConnections from retryablehttp.
 type keepIdle struct{ http.RoundTripper }
@@ -142,21 +183,22 @@ func neverSent(err error) bool {
 }
 
 // transientNetError reports transport errors worth retrying: not a bad
-// certificate, scheme or redirect loop, which will fail the same way again.
+// certificate, scheme or a refused redirect, which will fail the same way
+// again.
 func transientNetError(err error) bool {
 	var (
 		verifyErr    *tls.CertificateVerificationError
 		authorityErr x509.UnknownAuthorityError
 		hostErr      x509.HostnameError
 		invalidErr   x509.CertificateInvalidError
+		redirectErr  *redirectError
 	)
 	if errors.As(err, &verifyErr) || errors.As(err, &authorityErr) ||
-		errors.As(err, &hostErr) || errors.As(err, &invalidErr) {
+		errors.As(err, &hostErr) || errors.As(err, &invalidErr) || errors.As(err, &redirectErr) {
 		return false
 	}
 	msg := err.Error()
-	return !strings.Contains(msg, "stopped after") && !strings.Contains(msg, "unsupported protocol scheme") &&
-		!strings.Contains(msg, "invalid header")
+	return !strings.Contains(msg, "unsupported protocol scheme") && !strings.Contains(msg, "invalid header")
 }
 
 // backoff waits what Retry-After asks on 429 and 503, capped at max, and

@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -168,5 +171,80 @@ func TestKeyGoesOnlyToTheBaseOrigin(t *testing.T) {
 	}
 	if got != "Bearer "+pipeKey {
 		t.Errorf("base origin got Authorization %q", got)
+	}
+}
+
+// TestRedirects: no redirect leaves the base origin, no POST is redirected,
+// a refused redirect is not retried, and the caller's http.Client keeps its
+// own CheckRedirect, which still rules the redirects the SDK allows.
+func TestRedirects(t *testing.T) {
+	evil := newElsewhere(t)
+	var callerChecks atomic.Int32
+	callerCheck := func(*http.Request, []*http.Request) error { callerChecks.Add(1); return nil }
+	ct := &countingTransport{rt: http.DefaultTransport}
+	hc := &http.Client{Transport: ct, CheckRedirect: callerCheck}
+	var target atomic.Value // where the next redirect points
+	var pinged atomic.Value // Authorization of the redirected GET
+	c, srv := pipeClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/ping":
+			pinged.Store(r.Header.Get("Authorization"))
+			w.Write([]byte(`{}`))
+		default:
+			code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+			if r.Method == http.MethodPost {
+				code = http.StatusTemporaryRedirect
+			}
+			http.Redirect(w, r, target.Load().(string), code)
+		}
+	}), WithHTTPClient(hc))
+	if reflect.ValueOf(hc.CheckRedirect).Pointer() != reflect.ValueOf(callerCheck).Pointer() {
+		t.Fatal("NewClient replaced the caller's CheckRedirect")
+	}
+	ctx := context.Background()
+	var out any
+
+	// A GET may follow a redirect within the origin; the key goes along.
+	target.Store(srv.URL + "/api/v1/ping")
+	if err := c.getJSON(ctx, "/quota", url.Values{"code": {"302"}}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got := pinged.Load(); got != "Bearer "+pipeKey {
+		t.Errorf("redirected GET carried Authorization %q", got)
+	}
+	if callerChecks.Load() != 1 {
+		t.Errorf("caller's CheckRedirect ran %d times, want 1", callerChecks.Load())
+	}
+
+	// Nowhere else: another port, another scheme.
+	for _, to := range []string{evil.URL + "/api/v1/ping", sameHostOtherScheme(srv.URL) + "/api/v1/ping"} {
+		for _, code := range []string{"301", "302", "307", "308"} {
+			target.Store(to)
+			ct.n.Store(0)
+			err := c.getJSON(ctx, "/quota", url.Values{"code": {code}}, &out)
+			if err == nil || !strings.Contains(err.Error(), "another origin") {
+				t.Errorf("GET redirected %s to %s: err = %v", code, to, err)
+			}
+			if n := ct.n.Load(); n != 1 {
+				t.Errorf("GET redirected %s to %s: %d attempts, want 1 (a refused redirect is final)", code, to, n)
+			}
+		}
+	}
+
+	// A dispatch follows no redirect at all, even within the origin.
+	for _, to := range []string{srv.URL + "/api/v1/content/translate2", evil.URL} {
+		target.Store(to)
+		ct.n.Store(0)
+		_, err := dispatchTranslation(t, c)
+		want := "sharpapi: POST " + srv.URL + "/api/v1/content/translate: answered 307 redirect to another URL; dispatches follow no redirect"
+		if err == nil || err.Error() != want {
+			t.Errorf("dispatch redirected to %s:\n err = %v\nwant %s", to, err, want)
+		}
+		if n := ct.n.Load(); n != 1 {
+			t.Errorf("dispatch redirected to %s: %d attempts, want 1", to, n)
+		}
+	}
+	if got := evil.requests(); len(got) != 0 {
+		t.Errorf("the other origin received %d requests", len(got))
 	}
 }
