@@ -23,7 +23,9 @@ import (
 // Client calls SharpAPI. It is safe for concurrent use; build one per API
 // key and share it.
 type Client struct {
-	apiKey string
+	// apiKey is behind a pointer because fmt prints a Client value field by
+	// field, bypassing methods, and shows a pointer only as its address.
+	apiKey *string
 	cfg    clientConfig
 	log    *slog.Logger // never nil: a discarding logger when silent
 
@@ -58,7 +60,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	c := &Client{apiKey: apiKey, cfg: cfg, log: cfg.logger}
+	c := &Client{apiKey: &apiKey, cfg: cfg, log: cfg.logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -250,7 +252,7 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 	}
 	// The key goes to SharpAPI's origin only, whatever URL reached here.
 	if c.sameOrigin(req.URL) {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+		req.Header.Set("Authorization", "Bearer "+*c.apiKey)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.cfg.userAgent)

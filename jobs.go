@@ -193,7 +193,7 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	c := j.c
 	var events <-chan WebhookEvent
 	wait := j.meta.RetryAfter // a fresh dispatch says when to look first
-	if h := c.cfg.webhooks; h != nil && j.webhook {
+	if h := c.cfg.webhookHandler(); h != nil && j.webhook {
 		ch, cancel, delivered := h.subscribe(j.id)
 		defer cancel()
 		if !delivered {

@@ -40,17 +40,21 @@ type optionFunc func(*clientConfig) error
 func (f optionFunc) applyClient(c *clientConfig) error { return f(c) }
 
 type clientConfig struct {
-	baseURL            *url.URL
-	httpClient         *http.Client
-	userAgent          string
-	logger             *slog.Logger
-	retryMax           int
-	retryWaitMin       time.Duration
-	retryWaitMax       time.Duration
-	pollInterval       time.Duration
-	maxPollInterval    time.Duration
-	webhookGrace       time.Duration
-	webhooks           *WebhookHandler
+	baseURL         *url.URL
+	httpClient      *http.Client
+	userAgent       string
+	logger          *slog.Logger
+	retryMax        int
+	retryWaitMin    time.Duration
+	retryWaitMax    time.Duration
+	pollInterval    time.Duration
+	maxPollInterval time.Duration
+	webhookGrace    time.Duration
+	// webhooks is one pointer further away than it needs to be: fmt,
+	// printing a Client value with %s or %q, dereferences a pointer it
+	// meets, and the handler's fields hold its secrets; it shows a
+	// pointer to a pointer as an address.
+	webhooks           **WebhookHandler
 	defaultWebhook     string
 	unsafeRetryOnError bool
 }
@@ -184,9 +188,17 @@ func WithWebhookHandler(h *WebhookHandler) Option {
 		if h == nil {
 			return invalidOption("webhook handler is nil")
 		}
-		c.webhooks = h
+		c.webhooks = &h
 		return nil
 	})
+}
+
+// webhookHandler returns the handler of WithWebhookHandler, or nil.
+func (c *clientConfig) webhookHandler() *WebhookHandler {
+	if c.webhooks == nil {
+		return nil
+	}
+	return *c.webhooks
 }
 
 // WithDefaultWebhook sends every job's webhook to url unless the dispatch
