@@ -126,7 +126,7 @@ func (e *redirectError) Unwrap() error { return e.err }
 type keepIdle struct{ http.RoundTripper }
 
 func (c *Client) newRetryClient(hc *http.Client, check retryablehttp.CheckRetry) *retryablehttp.Client {
-	rc := &retryablehttp.Client{
+	return &retryablehttp.Client{
 		HTTPClient:   hc,
 		RetryMax:     c.cfg.retryMax,
 		RetryWaitMin: c.cfg.retryWaitMin,
@@ -136,11 +136,16 @@ func (c *Client) newRetryClient(hc *http.Client, check retryablehttp.CheckRetry)
 		// Hand back the last response as it is, so it becomes an *APIError
 		// with its status and body instead of "giving up after N attempts".
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		// retryablehttp's own log lines print whole URLs, query and user
+		// info included: it gets no logger, and each retry is logged here.
+		Logger: nil,
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+			if attempt > 0 {
+				c.log.LogAttrs(req.Context(), slog.LevelDebug, "sharpapi retrying request", slog.String("method", req.Method),
+					slog.String("url", redactURL(req.URL.String())), slog.Int("attempt", attempt+1))
+			}
+		},
 	}
-	if c.cfg.logger != nil {
-		rc.Logger = c.cfg.logger
-	}
-	return rc
 }
 
 // retryRead is the policy of GETs: they change nothing, so any error that

@@ -248,3 +248,41 @@ func TestRedirects(t *testing.T) {
 		t.Errorf("the other origin received %d requests", len(got))
 	}
 }
+
+// TestLogsCarryNoURLCredentials: neither the SDK's log lines nor those of
+// its retrying transport carry a URL's query or user info.
+func TestLogsCarryNoURLCredentials(t *testing.T) {
+	const id = "5de4887a-0dfd-49b6-8edb-9280e468c210"
+	var logs bytes.Buffer
+	var calls atomic.Int32
+	c, srv := pipeClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1)%2 == 1 { // every request is retried once
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/scrape_url") {
+			w.Write([]byte(`{"url":"x","text":"y"}`))
+			return
+		}
+		w.Write([]byte(strings.ReplaceAll(successBody, "%s", id)))
+	}), WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ctx := testContext(t)
+	if _, err := c.ScrapeURL(ctx, "https://example.com/page?access_token=SECRET"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(srv.URL)
+	job, err := ResumeJob[translation](c, "http://user:SECRET@"+u.Host+"/api/v1/job/status/"+id+"?sig=SECRET", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := job.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "retrying"); n != 2 {
+		t.Errorf("%d retry lines, want 2; the test proves nothing:\n%s", n, out)
+	}
+	if strings.Contains(out, "SECRET") || strings.Contains(out, "user") {
+		t.Errorf("a log line carries a URL's query or user info:\n%s", out)
+	}
+}
