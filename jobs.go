@@ -192,7 +192,9 @@ func (j *Job[T]) WaitAsync(ctx context.Context) <-chan Outcome[T] {
 func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	c := j.c
 	var events <-chan WebhookEvent
-	wait := j.meta.RetryAfter // a fresh dispatch says when to look first
+	// A fresh dispatch says when to look first; like every wait between
+	// polls, within the client's cap.
+	wait := min(j.meta.RetryAfter, c.cfg.maxPollInterval)
 	if h := c.cfg.webhookHandler(); h != nil && j.webhook {
 		ch, cancel, delivered := h.subscribe(j.id)
 		defer cancel()
