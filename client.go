@@ -99,7 +99,8 @@ func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.R
 			return &redirectError{fmt.Errorf("answered %d redirect to another URL; dispatches follow no redirect", status)}
 		}
 		if origin(req.URL) != origin(first.URL) {
-			return &redirectError{fmt.Errorf("answered %d redirect to %s, another origin; the SDK follows none", status, origin(req.URL))}
+			return &redirectError{fmt.Errorf("answered %d redirect to another origin, %s; redirects are followed within the origin only",
+				status, origin(req.URL))}
 		}
 		if next == nil {
 			if len(via) >= 10 {
@@ -212,8 +213,17 @@ func transientNetError(err error) bool {
 // otherwise an exponential delay with equal jitter (half fixed, half random)
 // so that many clients refused together do not come back together.
 func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+	if resp == nil {
+		return retryDelay(min, max, attempt, 0, nil)
+	}
+	return retryDelay(min, max, attempt, resp.StatusCode, resp.Header)
+}
+
+// retryDelay is backoff for an answer known by its status and header; zero
+// and nil for a request that got no answer.
+func retryDelay(min, max time.Duration, attempt int, status int, header http.Header) time.Duration {
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if d, ok := parseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
 			return minDuration(d, max)
 		}
 	}

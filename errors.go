@@ -69,7 +69,7 @@ func (e *APIError) Error() string {
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
-	if e.JobID != "" {
+	if e.JobID != "" && !strings.HasSuffix(e.URL, "/"+e.JobID) { // a status URL names its job
 		fmt.Fprintf(&b, " (job %s)", e.JobID)
 	}
 	return b.String()
@@ -125,6 +125,31 @@ func (e *JobFailedError) Error() string {
 		msg += ": " + d
 	}
 	return msg
+}
+
+// waitError is Wait's error when ctx ends first. It names the job once
+// and wraps ctx's error and the last failed poll, if the last poll failed.
+type waitError struct {
+	jobID, statusURL string
+	cause, last      error
+}
+
+func (e *waitError) Error() string {
+	msg := "sharpapi: waiting for job " + e.jobID + ": " + e.cause.Error()
+	if e.last != nil {
+		// The failure came from the pipeline, which begins by naming the
+		// request; the job is named already.
+		last := strings.TrimPrefix(e.last.Error(), "sharpapi: GET "+redactURL(e.statusURL)+": ")
+		msg += "; the last poll failed: " + last
+	}
+	return msg
+}
+
+func (e *waitError) Unwrap() []error {
+	if e.last == nil {
+		return []error{e.cause}
+	}
+	return []error{e.cause, e.last}
 }
 
 // maxErrorBody bounds how much of an error response is kept.

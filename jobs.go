@@ -130,7 +130,7 @@ func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
 	}
 	snap, err := decodeStatus(body, isGenericStatusURL(j.statusURL, j.id))
 	if err != nil {
-		return nil, fmt.Errorf("%w (job %s)", err, j.id)
+		return nil, fmt.Errorf("%w (GET %s)", err, redactURL(j.statusURL))
 	}
 	snap.Meta = newResponseMeta(resp, time.Now())
 	if snap.ID == "" {
@@ -140,16 +140,23 @@ func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
 }
 
 // Wait blocks until the job is finished and returns its typed result. A
-// failed job is a *JobFailedError. Wait never returns an unfinished job: it
-// waits until ctx is done and then returns an error that wraps ctx's error
-// and names the job, which can still be awaited later (see ResumeJob).
+// failed job is a [*JobFailedError]. Wait never returns an unfinished job:
+// it waits until ctx is done and then returns an error that names the job
+// and wraps ctx's error (and the last poll's failure, if it failed); the job
+// can still be awaited later (see [ResumeJob]).
 //
-// With a webhook (WithWebhook, or the client's default) and a client built
-// WithWebhookHandler, Wait sends no status poll while the webhook is expected; it
-// starts polling only after the client's webhook grace period, so a lost
-// webhook still completes the job. Without one, Wait polls: first after the
-// dispatch's Retry-After, then as each status answer's Retry-After says, or
-// every poll interval; jittered and capped by the client's options.
+// With a webhook ([WithWebhook], or the client's [WithDefaultWebhook]) and a
+// client built [WithWebhookHandler], Wait sends no status poll while the
+// webhook is expected; it starts polling only after the client's webhook
+// grace period, so a lost webhook still completes the job. Without one, Wait
+// polls: first after the dispatch's Retry-After, then as each status
+// answer's Retry-After says, or every poll interval; jittered, and each wait
+// capped by [WithMaxPollInterval].
+//
+// A poll that fails with a 429, a 5xx (but 501) or a network error is tried
+// again, with backoff, for as long as ctx lasts: the job exists and will
+// finish. Any other failure (401, 402, 404, another 4xx, a malformed answer)
+// cannot get better, and Wait returns it.
 func (j *Job[T]) Wait(ctx context.Context) (T, error) {
 	var zero T
 	snap, err := j.await(ctx)
@@ -211,6 +218,8 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	var lastErr error // the last poll's failure, if it failed
+	failures := 0     // polls failed in a row
 	for {
 		select {
 		case ev, ok := <-events:
@@ -237,15 +246,23 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 			continue
 		case <-timer.C:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, context.Cause(ctx))
+			return nil, &waitError{jobID: j.id, statusURL: j.statusURL, cause: context.Cause(ctx), last: lastErr}
 		}
 		snap, err := j.Status(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, context.Cause(ctx))
+				return nil, &waitError{jobID: j.id, statusURL: j.statusURL, cause: context.Cause(ctx), last: lastErr}
 			}
-			return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, err)
+			if !transientPollError(err) {
+				return nil, err // it names the job: in its status URL, or "(job …)"
+			}
+			// The job exists and will finish: wait out the outage.
+			lastErr = err
+			failures++
+			resetTimer(timer, c.pollRetryDelay(failures, err))
+			continue
 		}
+		lastErr, failures = nil, 0
 		if snap.Status.Terminal() {
 			return snap, nil
 		}
@@ -273,6 +290,30 @@ func (c *Client) pollDelay(retryAfter time.Duration) time.Duration {
 		d += rand.N(d / 10)
 	}
 	return minDuration(d, c.cfg.maxPollInterval)
+}
+
+// transientPollError reports a failed poll that may succeed later: a 429,
+// a 5xx other than 501, or a network error. What cannot get better (401,
+// 402, 404 for an unknown job, any other 4xx, a malformed answer, a refused
+// redirect) ends Wait.
+func transientPollError(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode == http.StatusTooManyRequests ||
+			(apiErr.StatusCode >= 500 && apiErr.StatusCode != http.StatusNotImplemented)
+	}
+	return !errors.Is(err, ErrMalformedResponse) && transientNetError(err)
+}
+
+// pollRetryDelay is the wait after the n-th poll in a row failed with err:
+// its Retry-After, or an exponential backoff with jitter; capped by the
+// maximum poll interval like any wait between polls.
+func (c *Client) pollRetryDelay(n int, err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return retryDelay(c.cfg.retryWaitMin, c.cfg.maxPollInterval, n-1, apiErr.StatusCode, apiErr.Header)
+	}
+	return retryDelay(c.cfg.retryWaitMin, c.cfg.maxPollInterval, n-1, 0, nil)
 }
 
 func resetTimer(t *time.Timer, d time.Duration) {
