@@ -110,16 +110,17 @@ func (j *Job[T]) Raw() json.RawMessage {
 	return nil
 }
 
-// JobSnapshot is a job as one status poll saw it.
+// JobSnapshot is a job as one status poll saw it. It marshals to JSON with
+// snake_case names, as a service may return it.
 type JobSnapshot struct {
-	ID     string
-	Type   JobType
-	Status JobStatus
+	ID     string    `json:"id"`
+	Type   JobType   `json:"type,omitempty"`
+	Status JobStatus `json:"status"`
 	// Result is the result JSON, nil while the job is unfinished and often
 	// for a failed job. The generic status URL's string form is unwrapped.
-	Result json.RawMessage
+	Result json.RawMessage `json:"result,omitempty"`
 	// Meta holds the response headers, among them Retry-After.
-	Meta ResponseMeta
+	Meta ResponseMeta `json:"meta,omitzero"`
 }
 
 // Status polls the job's status URL once.
