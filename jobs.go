@@ -329,9 +329,12 @@ func isNull(raw json.RawMessage) bool {
 
 // ResumeJob returns a handle on a job this process did not dispatch (after a
 // restart, say), known by its id or its status URL. With only an id, the job
-// is polled at SharpAPI's generic status URL. typ may be empty; it is then
-// what each JobSnapshot (and a JobFailedError) reports. Its Wait polls once at once, then awaits the
-// webhook (if the client has a WebhookHandler) or keeps polling.
+// is polled at SharpAPI's generic status URL. A status URL must be on the
+// origin of the client's base URL, the only one the API key goes to, and an
+// id must be one SharpAPI could have given; otherwise the error wraps
+// [ErrInvalidParams]. typ may be empty; it is then what each [JobSnapshot]
+// (and a [JobFailedError]) reports. Its Wait polls once at once, then awaits
+// the webhook (if the client has a [WebhookHandler]) or keeps polling.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil client", ErrInvalidParams)

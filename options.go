@@ -94,8 +94,10 @@ func WithBaseURL(raw string) Option {
 }
 
 // WithHTTPClient sends requests through hc instead of a client of the SDK's
-// own (which has a 2-minute per-attempt timeout). The SDK never closes hc's
-// idle connections.
+// own (which has a 2-minute per-attempt timeout). The SDK never modifies hc
+// and never closes its idle connections. It sends through a copy of hc
+// that follows no redirect of a dispatch and none to another scheme, host
+// or port; hc's own CheckRedirect rules the redirects left.
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if hc == nil {

@@ -247,6 +247,10 @@ func TestRedirects(t *testing.T) {
 	if got := evil.requests(); len(got) != 0 {
 		t.Errorf("the other origin received %d requests", len(got))
 	}
+	plain := &http.Client{}
+	if _, err := NewClient("k", WithHTTPClient(plain)); err != nil || plain.CheckRedirect != nil {
+		t.Errorf("NewClient = %v; the caller's nil CheckRedirect became %p", err, plain.CheckRedirect)
+	}
 }
 
 // TestLogsCarryNoURLCredentials: neither the SDK's log lines nor those of
