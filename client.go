@@ -221,7 +221,7 @@ func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Dura
 
 // retryDelay is backoff for an answer known by its status and header; zero
 // and nil for a request that got no answer.
-func retryDelay(min, max time.Duration, attempt int, status int, header http.Header) time.Duration {
+func retryDelay(min, max time.Duration, attempt, status int, header http.Header) time.Duration {
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		if d, ok := parseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
 			return minDuration(d, max)

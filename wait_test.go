@@ -206,3 +206,38 @@ func TestStatusErrorSaysItOnce(t *testing.T) {
 		t.Errorf("Status error:\n got %v\nwant %s", err, want)
 	}
 }
+
+// TestPollRetryDelay: after a failed poll, Wait waits what Retry-After asks
+// or an exponential backoff with jitter, never more than the max poll
+// interval.
+func TestPollRetryDelay(t *testing.T) {
+	c, err := NewClient("k", WithRetryWait(100*time.Millisecond, time.Second), WithMaxPollInterval(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(code int, retryAfter string) error {
+		return &APIError{StatusCode: code, Header: http.Header{"Retry-After": {retryAfter}}}
+	}
+	network := errors.New("connection reset by peer")
+	tests := []struct {
+		n      int
+		err    error
+		lo, hi time.Duration
+	}{
+		{1, network, 50 * time.Millisecond, 100 * time.Millisecond},
+		{3, network, 200 * time.Millisecond, 400 * time.Millisecond},
+		{40, network, 500 * time.Millisecond, time.Second},
+		{1, answer(429, "3600"), time.Second, time.Second},
+		{1, &RateLimitError{APIError: answer(429, "Fri, 31 Dec 9999 23:59:59 GMT").(*APIError)}, time.Second, time.Second},
+		{5, answer(503, "0.25"), 250 * time.Millisecond, 250 * time.Millisecond},
+		{2, answer(500, "0.25"), 100 * time.Millisecond, 200 * time.Millisecond}, // Retry-After of a 500 is no rate limit
+	}
+	for _, tt := range tests {
+		for range 20 {
+			if d := c.pollRetryDelay(tt.n, tt.err); d < tt.lo || d > tt.hi {
+				t.Errorf("pollRetryDelay(%d, %v) = %v, want in [%v, %v]", tt.n, tt.err, d, tt.lo, tt.hi)
+				break
+			}
+		}
+	}
+}
