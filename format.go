@@ -7,12 +7,12 @@ import (
 	"strconv"
 )
 
-// A *Client, a *WebhookHandler and a *Job hold the API key or a webhook
-// secret, or reach one. Under every fmt verb and in slog they print as a
-// short summary in which the credential is redacted, so that a debug print,
-// a log line or a panic message never carries it. (A Client or Job value,
-// printed field by field, shows the key only as a pointer address.)
-
+// redacted stands for a credential in what fmt and slog print. A *Client,
+// a *WebhookHandler and a *Job hold the API key or a webhook secret, or
+// reach one; under every verb and in slog they print as a short summary, so
+// that a debug print, a log line or a panic message never carries the
+// credential. (A Client or Job value, printed field by field, shows the key
+// only as a pointer address.)
 const redacted = "<redacted>"
 
 // String returns a summary of c that names its base URL, never its key.
