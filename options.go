@@ -40,17 +40,21 @@ type optionFunc func(*clientConfig) error
 func (f optionFunc) applyClient(c *clientConfig) error { return f(c) }
 
 type clientConfig struct {
-	baseURL            *url.URL
-	httpClient         *http.Client
-	userAgent          string
-	logger             *slog.Logger
-	retryMax           int
-	retryWaitMin       time.Duration
-	retryWaitMax       time.Duration
-	pollInterval       time.Duration
-	maxPollInterval    time.Duration
-	webhookGrace       time.Duration
-	webhooks           *WebhookHandler
+	baseURL         *url.URL
+	httpClient      *http.Client
+	userAgent       string
+	logger          *slog.Logger
+	retryMax        int
+	retryWaitMin    time.Duration
+	retryWaitMax    time.Duration
+	pollInterval    time.Duration
+	maxPollInterval time.Duration
+	webhookGrace    time.Duration
+	// webhooks is one pointer further away than it needs to be: fmt,
+	// printing a Client value with %s or %q, dereferences a pointer it
+	// meets, and the handler's fields hold its secrets; it shows a
+	// pointer to a pointer as an address.
+	webhooks           **WebhookHandler
 	defaultWebhook     string
 	unsafeRetryOnError bool
 }
@@ -90,8 +94,10 @@ func WithBaseURL(raw string) Option {
 }
 
 // WithHTTPClient sends requests through hc instead of a client of the SDK's
-// own (which has a 2-minute per-attempt timeout). The SDK never closes hc's
-// idle connections.
+// own (which has a 2-minute per-attempt timeout). The SDK never modifies hc
+// and never closes its idle connections. It sends through a copy of hc
+// that follows no redirect of a dispatch and none to another scheme, host
+// or port; hc's own CheckRedirect rules the redirects left.
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if hc == nil {
@@ -184,9 +190,17 @@ func WithWebhookHandler(h *WebhookHandler) Option {
 		if h == nil {
 			return invalidOption("webhook handler is nil")
 		}
-		c.webhooks = h
+		c.webhooks = &h
 		return nil
 	})
+}
+
+// webhookHandler returns the handler of WithWebhookHandler, or nil.
+func (c *clientConfig) webhookHandler() *WebhookHandler {
+	if c.webhooks == nil {
+		return nil
+	}
+	return *c.webhooks
 }
 
 // WithDefaultWebhook sends every job's webhook to url unless the dispatch
