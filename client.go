@@ -32,6 +32,7 @@ type Client struct {
 	get, post *retryablehttp.Client
 
 	rateLimit atomic.Pointer[RateLimit]
+	limiter   *limiter // h6 (issue 11): ratelimit.go
 }
 
 // NewClient returns a client that authenticates with apiKey. An empty key
@@ -60,6 +61,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.limiter = newLimiter(cfg, c.log) // h6 (issue 11)
 	hc := cfg.httpClient
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -72,6 +74,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		rt = http.DefaultTransport
 	}
 	shared.Transport = keepIdle{rt}
+	shared.Transport = c.limiter.wrap(shared.Transport) // h6 (issue 11): every attempt passes the limiter
 	c.get = c.newRetryClient(&shared, c.retryRead)
 	c.post = c.newRetryClient(&shared, c.retryDispatch)
 	return c, nil
@@ -190,13 +193,18 @@ type request struct {
 	body        any // nil, []byte or retryablehttp.ReaderFunc
 	contentType string
 	header      http.Header
-	jobID       string // for errors about a known job
+	jobID       string         // for errors about a known job
+	opts        *requestConfig // h6 (issue 11): the call's RequestOptions; nil for polls
 }
 
 // do sends r and returns the 2xx response with its body read, or an error:
 // an *APIError (or *RateLimitError) for any other status, a wrapped
 // transport error, or a wrapped ctx error.
 func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*http.Response, []byte, error) {
+	// >>> h6 (issue 11): per-request options and the rate limiter (request_options.go)
+	ctx, rc, r, end := c.prepareRequest(ctx, rc, r)
+	defer end()
+	// <<< h6
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url, r.body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sharpapi: %s %s: %w", r.method, redactURL(r.url), err)
@@ -269,9 +277,13 @@ func (c *Client) endpoint(path string, query url.Values) string {
 }
 
 // getJSON calls a synchronous endpoint and decodes its JSON answer into out.
-func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any) error {
+func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any, opts ...RequestOption) error {
+	rq, err := newRequestConfig(opts, true) // h6 (issue 11)
+	if err != nil {
+		return err
+	}
 	u := c.endpoint(path, query)
-	_, body, err := c.do(ctx, c.get, request{method: http.MethodGet, url: u})
+	_, body, err := c.do(ctx, c.get, request{method: http.MethodGet, url: u, opts: rq})
 	if err != nil {
 		return err
 	}

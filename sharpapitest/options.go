@@ -29,6 +29,7 @@ type config struct {
 	workflows         []Workflow
 	wordQuota         int
 	rateLimit         int
+	rateWindow        time.Duration // h6 (issue 11): ratelimit.go
 	seed              uint64
 	faults            Faults
 	webhookRetryDelay time.Duration

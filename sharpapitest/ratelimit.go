@@ -1,0 +1,47 @@
+package sharpapitest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// WithRateLimitWindow sets the length of the rate-limit window (a minute,
+// as on SharpAPI), so that a test or a benchmark can exhaust and renew a
+// plan's window in seconds: WithRateLimit(20) with WithRateLimitWindow(2 *
+// time.Second) allows 20 requests per 2 s. With a window other than a whole
+// minute, X-RateLimit-Reset and the Retry-After of a 429 carry milliseconds
+// ("1764412800.250", "0.75"); SharpAPI sends whole seconds.
+func WithRateLimitWindow(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.rateWindow = d
+		}
+	}
+}
+
+// rateWindow is the length of the rate-limit window.
+func (e *Emulator) rateWindow() time.Duration {
+	if e.cfg.rateWindow > 0 {
+		return e.cfg.rateWindow
+	}
+	return time.Minute
+}
+
+// setWindowHeaders writes the X-RateLimit-* headers of an answer, and the
+// Retry-After of a 429, to the precision the window needs.
+func (e *Emulator) setWindowHeaders(h http.Header, remaining int, reset, now time.Time, limited bool) {
+	if e.rateWindow()%time.Minute == 0 {
+		setRateLimitHeaders(h, e.cfg.rateLimit, remaining, reset)
+		if limited {
+			h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(reset.Sub(now)), 1), 10))
+		}
+		return
+	}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(e.cfg.rateLimit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(reset.UnixMilli())/1000, 'f', 3, 64))
+	if limited {
+		h.Set("Retry-After", strconv.FormatFloat(max(reset.Sub(now), time.Millisecond).Seconds(), 'f', 3, 64))
+	}
+}
