@@ -95,7 +95,10 @@ type limiter struct {
 	// changed is closed, and replaced, whenever the state changes, waking
 	// every held request to look again.
 	changed chan struct{}
-	limit   int
+	// moved is closed, and replaced, on every change and also whenever a
+	// request is held: it wakes watchers of the stats (tests), not waiters.
+	moved chan struct{}
+	limit int
 	// known says remaining and reset describe the current window; until
 	// then (first request, a new window, after a 429) one request probes
 	// it alone.
@@ -120,7 +123,7 @@ type limiter struct {
 
 func newLimiter(cfg clientConfig, log *slog.Logger) *limiter {
 	l := &limiter{
-		clock: realClock{}, log: log, window: time.Minute, changed: make(chan struct{}), cwnd: 1,
+		clock: realClock{}, log: log, window: time.Minute, changed: make(chan struct{}), moved: make(chan struct{}), cwnd: 1,
 		off: cfg.rateLimitOff, limit: cfg.rateLimit, maxPause: cfg.retryWaitMax,
 	}
 	if cfg.rateWindow > 0 {
@@ -143,6 +146,12 @@ func (l *limiter) learnLimit(perMinute int) {
 func (l *limiter) broadcast() {
 	close(l.changed)
 	l.changed = make(chan struct{})
+	l.notify()
+}
+
+func (l *limiter) notify() {
+	close(l.moved)
+	l.moved = make(chan struct{})
 }
 
 // wrap returns rt with every request passing through the limiter.
@@ -180,8 +189,9 @@ func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request) error {
 	l.mu.Lock()
 	var (
-		held  bool
-		start time.Time
+		held    bool
+		start   time.Time
+		lastWhy string
 	)
 	leave := func(now time.Time) {
 		if held {
@@ -221,22 +231,28 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 			if st.class == classCall {
 				l.callsWaiting++
 			}
+			l.notify()
+		}
+		if why != lastWhy {
+			lastWhy = why
 			l.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi rate limiter holding a request",
 				slog.String("method", req.Method), slog.String("url", redactURL(req.URL.String())),
 				slog.String("reason", why), slog.Duration("wait", wait),
 				slog.Int("remaining", l.remaining), slog.Int("in_flight", l.inflight))
 		}
 		changed := l.changed
-		l.mu.Unlock()
 		var (
 			timer chan struct{}
 			stop  = func() bool { return false }
 		)
 		if wait > 0 {
+			// Armed under the lock, so that whoever sees this request
+			// held also sees its timer (tests advance a manual clock).
 			ch := make(chan struct{})
 			stop = l.clock.AfterFunc(wait, func() { close(ch) }).Stop
 			timer = ch
 		}
+		l.mu.Unlock()
 		select {
 		case <-changed:
 		case <-timer:
