@@ -55,7 +55,7 @@ func parseRateLimit(h http.Header) RateLimit {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs > 0 {
 			rl.Reset = time.Unix(secs, 0)
 		} else if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f < 1<<40 { // h6: emulators with a short window send milliseconds
-			rl.Reset = time.UnixMilli(int64(f * 1000))
+			rl.Reset = time.UnixMilli(int64(math.Round(f * 1000)))
 		} else if t, err := http.ParseTime(v); err == nil {
 			rl.Reset = t
 		}

@@ -348,7 +348,7 @@ func (l *limiter) observe(resp *http.Response, err error) {
 			until = rl.Reset
 		}
 		until = minTime(until, now.Add(l.maxPause))
-		if until.After(l.pausedUntil) {
+		if !l.off && until.After(l.pausedUntil) {
 			l.pausedUntil = until
 			l.log.LogAttrs(context.Background(), slog.LevelInfo, "sharpapi rate limited: pausing every request",
 				slog.Duration("for", until.Sub(now)), slog.Int("limit", l.limit))

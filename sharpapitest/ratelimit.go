@@ -40,8 +40,15 @@ func (e *Emulator) setWindowHeaders(h http.Header, remaining int, reset, now tim
 	}
 	h.Set("X-RateLimit-Limit", strconv.Itoa(e.cfg.rateLimit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(reset.UnixMilli())/1000, 'f', 3, 64))
+	// Rounded up, as whole seconds are: a client that waits until then
+	// finds the new window open.
+	ms := reset.UnixMilli()
+	if reset.After(time.UnixMilli(ms)) {
+		ms++
+	}
+	h.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64))
 	if limited {
-		h.Set("Retry-After", strconv.FormatFloat(max(reset.Sub(now), time.Millisecond).Seconds(), 'f', 3, 64))
+		wait := max(time.UnixMilli(ms).Sub(now), time.Millisecond)
+		h.Set("Retry-After", strconv.FormatFloat(wait.Seconds(), 'f', 3, 64))
 	}
 }
