@@ -453,27 +453,23 @@ type rateWaitError struct {
 }
 
 func (e *rateWaitError) Error() string {
-	var b strings.Builder
 	wait := e.rl.Wait.Round(time.Millisecond)
+	var msg string
 	switch {
 	case e.gaveUp:
-		fmt.Fprintf(&b, "rate limit: gave up after waiting %v (%s)", wait, e.why)
+		msg = fmt.Sprintf("rate limited (%s): gave up after waiting %v", e.why, wait)
 	case e.rl.APIError != nil:
-		fmt.Fprintf(&b, "%d %s: the retry it asks for in %v", e.rl.StatusCode, http.StatusText(e.rl.StatusCode), wait)
-	default:
-		fmt.Fprintf(&b, "rate limit: the request may go in %v (%s)", wait, e.why)
-	}
-	switch {
-	case e.gaveUp:
+		msg = fmt.Sprintf("%d %s: the retry in %v would come after the context's deadline",
+			e.rl.StatusCode, http.StatusText(e.rl.StatusCode), wait)
 	case e.cause != nil:
-		b.WriteString(", after the context's deadline")
+		msg = fmt.Sprintf("rate limited (%s): the request could go in %v, after the context's deadline", e.why, wait)
 	default:
-		b.WriteString(", and the call asked not to wait")
+		msg = fmt.Sprintf("rate limited (%s): the request could go in %v, but WithMaxRetries(0) asked not to wait", e.why, wait)
 	}
 	if e.cause != nil {
-		b.WriteString(": " + e.cause.Error())
+		msg += ": " + e.cause.Error()
 	}
-	return b.String()
+	return msg
 }
 
 func (e *rateWaitError) Unwrap() []error {
