@@ -215,7 +215,8 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 			l.mu.Unlock()
 			return nil
 		}
-		if st.failFast {
+		if st.failFast && wait > 0 { // waiting for an answer takes a round trip: not a wait to refuse
+			leave(now)
 			l.mu.Unlock()
 			return &rateWaitError{rl: l.heldError(wait), why: why}
 		}

@@ -95,9 +95,10 @@ func WithRequestTimeout(d time.Duration) RequestOption {
 
 // WithMaxRetries sets how many times this call is retried after its first
 // attempt, overriding the client's [WithRetryMax]. Zero fails fast: no retry,
-// a 429 included, and no wait for the client's rate limiter either; a
-// request the limiter would have held fails at once with a
-// [*RateLimitError] whose Wait says for how long.
+// a 429 included, and no wait for the plan's window either: a request the
+// client's rate limiter would hold until the window resets (or a 429's
+// pause ends) fails at once with a [*RateLimitError] whose Wait says for
+// how long.
 func WithMaxRetries(n int) RequestOption {
 	return func(rq *requestConfig) error {
 		if n < 0 {
