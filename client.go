@@ -36,6 +36,7 @@ type Client struct {
 	reads, dispatches *retryablehttp.Client
 
 	rateLimit atomic.Pointer[RateLimit]
+	limiter   *limiter // spaces requests within the plan (ratelimit.go)
 }
 
 // NewClient returns a client that authenticates with apiKey. An empty key
@@ -64,6 +65,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.limiter = newLimiter(cfg, c.log)
 	hc := cfg.httpClient
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -77,6 +79,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	shared.Transport = keepIdle{rt}
 	shared.CheckRedirect = checkRedirect(hc.CheckRedirect)
+	shared.Transport = c.limiter.wrap(shared.Transport) // every attempt, retries included, passes the limiter
 	c.reads = c.newRetryClient(&shared, c.retryRead)
 	c.dispatches = c.newRetryClient(&shared, c.retryDispatch)
 	return c, nil
@@ -251,13 +254,16 @@ type request struct {
 	body        any // nil, []byte or retryablehttp.ReaderFunc
 	contentType string
 	header      http.Header
-	jobID       string // for errors about a known job
+	jobID       string         // for errors about a known job
+	opts        *requestConfig // the call's RequestOptions; nil for polls
 }
 
 // do sends r and returns the 2xx response with its body read, or an error:
 // an *APIError (or *RateLimitError) for any other status, a wrapped
 // transport error, or a wrapped ctx error.
 func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*http.Response, []byte, error) {
+	ctx, rc, r, end := c.prepareRequest(ctx, rc, r)
+	defer end()
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url, r.body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sharpapi: %s %s: %w", r.method, redactURL(r.url), err)
@@ -350,9 +356,13 @@ func origin(u *url.URL) string {
 }
 
 // getJSON calls a synchronous endpoint and decodes its JSON answer into out.
-func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any) error {
+func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any, opts ...RequestOption) error {
+	rq, err := newRequestConfig(opts, true)
+	if err != nil {
+		return err
+	}
 	u := c.endpoint(path, query)
-	_, body, err := c.do(ctx, c.reads, request{method: http.MethodGet, url: u})
+	_, body, err := c.do(ctx, c.reads, request{method: http.MethodGet, url: u, opts: rq})
 	if err != nil {
 		return err
 	}

@@ -104,20 +104,47 @@ type RateLimitError struct {
 	RetryAfter time.Duration
 	// RateLimit holds the X-RateLimit-* headers of the 429.
 	RateLimit RateLimit
+
+	// Wait is how long the request would have had to wait for the plan's
+	// window when the client refused to: the wait would outlast the
+	// caller's context (the error then also matches the context's error),
+	// or the call asked not to wait (WithMaxRetries(0)). APIError is nil
+	// when no request was sent at all.
+	Wait time.Duration
 }
 
 // MarshalJSON writes the [APIError]'s fields, RetryAfter as
-// "retry_after_seconds" (left out when zero) and the rate limit.
+// "retry_after_seconds" and Wait as "wait_seconds" (each left out when zero),
+// and the rate limit.
 func (e RateLimitError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		*APIError
 		RetryAfter float64   `json:"retry_after_seconds,omitempty"`
 		RateLimit  RateLimit `json:"rate_limit,omitzero"`
-	}{e.APIError, e.RetryAfter.Seconds(), e.RateLimit})
+		Wait       float64   `json:"wait_seconds,omitempty"`
+	}{e.APIError, e.RetryAfter.Seconds(), e.RateLimit, e.Wait.Seconds()})
 }
 
-// Unwrap returns the underlying *APIError, so errors.As finds either type.
-func (e *RateLimitError) Unwrap() error { return e.APIError }
+// Error reports the 429, or the wait the client's limiter refused.
+func (e *RateLimitError) Error() string {
+	if e.APIError == nil {
+		return fmt.Sprintf("sharpapi: rate limited: the plan's window opens in %v", e.Wait.Round(time.Millisecond))
+	}
+	return e.APIError.Error()
+}
+
+// Is matches ErrRateLimited, whether SharpAPI answered 429 or the client
+// held the request back.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the underlying *APIError, so errors.As finds either type;
+// nil when no request was sent.
+func (e *RateLimitError) Unwrap() error {
+	if e.APIError == nil {
+		return nil
+	}
+	return e.APIError
+}
 
 // JobFailedError is returned by Wait when SharpAPI reports the job failed.
 // SharpAPI does not charge for failed jobs; the same request may be re-sent.

@@ -69,6 +69,8 @@ func parseRateLimit(h http.Header) RateLimit {
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs > 0 {
 			rl.Reset = time.Unix(secs, 0)
+		} else if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f < 1<<40 { // emulators with a short window send milliseconds
+			rl.Reset = time.UnixMilli(int64(math.Round(f * 1000)))
 		} else if t, err := http.ParseTime(v); err == nil {
 			rl.Reset = t
 		}

@@ -378,30 +378,19 @@ func (c *Client) statusURL(ctx context.Context, path, id, answered string) strin
 
 // dispatch POSTs a job and returns its handle. SharpAPI answers 202 with
 // {"status_url", "job_id"}; a missing status_url is rebuilt from the path.
-func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []DispatchOption) (*Job[T], error) {
-	var dc dispatchConfig
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&dc); err != nil {
-			return nil, err
-		}
+func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []RequestOption) (*Job[T], error) {
+	rq, err := newRequestConfig(opts, false)
+	if err != nil {
+		return nil, err
 	}
-	webhook := c.cfg.defaultWebhook
-	if dc.webhook != "" {
-		webhook = dc.webhook
-	}
-	if dc.noWebhook {
-		webhook = ""
-	}
+	webhook := rq.webhookFor(c)
 	var header http.Header
 	if webhook != "" {
 		header = http.Header{"Job-Webhook": {webhook}}
 	}
 	u := c.endpoint(path, nil)
 	resp, raw, err := c.do(ctx, c.dispatches, request{
-		method: http.MethodPost, url: u, body: body.content, contentType: body.contentType, header: header,
+		method: http.MethodPost, url: u, body: body.content, contentType: body.contentType, header: header, opts: rq,
 	})
 	if err != nil {
 		return nil, err

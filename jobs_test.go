@@ -74,7 +74,7 @@ type translation struct {
 	FromLanguage string `json:"from_language"`
 }
 
-func dispatchTranslation(t *testing.T, c *Client, opts ...DispatchOption) (*Job[translation], error) {
+func dispatchTranslation(t *testing.T, c *Client, opts ...RequestOption) (*Job[translation], error) {
 	t.Helper()
 	body, err := jsonBody(map[string]string{"content": "hello", "language": "Italian"})
 	if err != nil {

@@ -57,6 +57,9 @@ type clientConfig struct {
 	webhooks           **WebhookHandler
 	defaultWebhook     string
 	unsafeRetryOnError bool
+	rateLimit          int
+	rateWindow         time.Duration
+	rateLimitOff       bool
 }
 
 func defaultClientConfig() clientConfig {
@@ -238,33 +241,31 @@ func WithUnsafeDispatchRetries() Option {
 	})
 }
 
-// DispatchOption configures one job dispatch.
-type DispatchOption func(*dispatchConfig) error
-
-type dispatchConfig struct {
-	webhook   string
-	noWebhook bool
-}
-
-// WithWebhook asks SharpAPI to send this job's webhook to url (the
-// Job-Webhook header). The URL must be absolute http(s).
-func WithWebhook(url string) DispatchOption {
-	return func(d *dispatchConfig) error {
-		if err := checkWebhookURL(url); err != nil {
-			return err
+// WithRateLimit tells the client the plan's limit up front: n requests per
+// window per (SharpAPI's window is a minute). Without it the limiter learns
+// the limit from the first answer's X-RateLimit-* headers, and from Quota
+// when it is called; with it, requests are also spaced n per window when
+// the server sends no such headers. A window other than a minute serves
+// emulators with a short one.
+func WithRateLimit(n int, per time.Duration) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if n <= 0 || per <= 0 {
+			return invalidOption("rate limit %d per %v is not positive", n, per)
 		}
-		d.webhook = url
+		c.rateLimit, c.rateWindow = n, per
 		return nil
-	}
+	})
 }
 
-// WithoutWebhook dispatches this job with no Job-Webhook header even if the
-// client has a default webhook URL; Wait then polls.
-func WithoutWebhook() DispatchOption {
-	return func(d *dispatchConfig) error {
-		d.noWebhook = true
+// WithoutRateLimiter turns the client's rate limiter off: requests go as
+// soon as they are made and a 429 delays only the request that drew it (by
+// its retries). For callers that limit their own rate. [Client.Limiter]
+// still counts requests and 429s.
+func WithoutRateLimiter() Option {
+	return optionFunc(func(c *clientConfig) error {
+		c.rateLimitOff = true
 		return nil
-	}
+	})
 }
 
 func checkWebhookURL(raw string) error {

@@ -177,10 +177,10 @@ func (e *Emulator) authorized(r *http.Request) bool {
 func (e *Emulator) takeRequest(w http.ResponseWriter) bool {
 	now := e.cfg.clock.Now()
 	e.mu.Lock()
-	if e.window.IsZero() || !now.Before(e.window.Add(time.Minute)) {
+	if e.window.IsZero() || !now.Before(e.window.Add(e.rateWindow())) {
 		e.window, e.windowN = now, 0
 	}
-	reset := e.window.Add(time.Minute)
+	reset := e.window.Add(e.rateWindow())
 	limited := e.windowN >= e.cfg.rateLimit
 	if !limited {
 		e.windowN++
@@ -188,9 +188,8 @@ func (e *Emulator) takeRequest(w http.ResponseWriter) bool {
 	remaining := e.cfg.rateLimit - e.windowN
 	e.mu.Unlock()
 
-	setRateLimitHeaders(w.Header(), e.cfg.rateLimit, remaining, reset)
+	e.setWindowHeaders(w.Header(), remaining, reset, now, limited)
 	if limited {
-		w.Header().Set("Retry-After", strconv.FormatInt(max(ceilSeconds(reset.Sub(now)), 1), 10))
 		writeMessage(w, http.StatusTooManyRequests, "Too Many Attempts.")
 		return false
 	}

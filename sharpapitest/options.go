@@ -76,6 +76,7 @@ type config struct {
 	workflows         []Workflow
 	wordQuota         int
 	rateLimit         int
+	rateWindow        time.Duration // WithRateLimitWindow (ratelimit.go)
 	seed              uint64
 	faults            Faults
 	webhookRetryDelay time.Duration

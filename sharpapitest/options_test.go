@@ -26,6 +26,7 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		{sharpapitest.WithWebhookTimeout(0), "WithWebhookTimeout"},
 		{sharpapitest.WithWebhookClient(nil), "WithWebhookClient: nil client"},
 		{sharpapitest.WithJobDuration(-time.Millisecond), "WithJobDuration: negative duration"},
+		{sharpapitest.WithRateLimitWindow(0), "WithRateLimitWindow: window 0s is not positive"},
 		{sharpapitest.WithRetryAfter(-time.Second), "WithRetryAfter: negative duration"},
 		{sharpapitest.WithClock(nil), "WithClock: nil clock"},
 		{sharpapitest.WithResult("content_translate", nil), `WithResult: nil function for job type "content_translate"`},
