@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http/httptest"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -54,19 +55,33 @@ func ExampleWithWebhookHandler() {
 	defer emu.Close()
 	ctx := context.Background()
 
-	// Mount the handler where SharpAPI's webhooks arrive: here a loopback
-	// server, in a service its own mux (mux.Handle("/hooks/sharpapi", hooks)).
+	// Mount the handler where SharpAPI's webhooks arrive. The server sets
+	// deadlines for the headers, the whole request and idle keep-alives, so
+	// that a client sending slowly cannot hold a connection for long.
 	hooks, err := sharpapi.NewWebhookHandler(secret)
 	if err != nil {
 		log.Fatal(err)
 	}
-	receiver := httptest.NewServer(hooks)
-	defer receiver.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/sharpapi", hooks)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second, // body included: a webhook is at most a few MiB
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // in a service: srv.ListenAndServe on its port
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	hookURL := "http://" + ln.Addr().String() + "/hooks/sharpapi"
 
 	client, err := sharpapi.NewClient("your-api-key",
 		sharpapi.WithBaseURL(emu.URL),
-		sharpapi.WithWebhookHandler(hooks),                          // jobs await their webhook here
-		sharpapi.WithDefaultWebhook(receiver.URL+"/hooks/sharpapi")) // Job-Webhook of every job
+		sharpapi.WithWebhookHandler(hooks),   // jobs await their webhook here
+		sharpapi.WithDefaultWebhook(hookURL)) // Job-Webhook of every job
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -203,17 +203,24 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	// A fresh dispatch says when to look first; like every wait between
 	// polls, within the client's cap.
 	wait := min(j.meta.RetryAfter, c.cfg.maxPollInterval)
-	if h := c.cfg.webhookHandler(); h != nil && j.webhook {
+	resumed := j.resumed
+	// Subscribe, and for a resumed job look in the EventBus's store (if the
+	// handler has one) before the first poll.
+	h := c.cfg.webhookHandler()
+	if h != nil && j.webhook {
 		ch, cancel, delivered := h.subscribe(j.id)
 		defer cancel()
 		if !delivered {
 			events = ch
 			wait = c.cfg.webhookGrace
+			if resumed && h.lookupNow(ctx, j.id) {
+				resumed = false // the store had the event: it is in ch now
+			}
 		} else {
 			wait = 0 // someone else got the webhook; the status URL has the result
 		}
 	}
-	resumed := j.resumed
+	graceOver := false
 	if resumed {
 		wait = 0
 	}
@@ -246,6 +253,13 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 			resetTimer(timer, 0)
 			continue
 		case <-timer.C:
+			if events != nil && !resumed && !graceOver {
+				// The webhook was expected and did not come: say so once.
+				graceOver = true
+				h.graceExpired()
+				c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi: no webhook within the grace period; polling",
+					slog.String("job_id", j.id), slog.Duration("grace", c.cfg.webhookGrace))
+			}
 		case <-ctx.Done():
 			return nil, &waitError{jobID: j.id, statusURL: j.statusURL, cause: context.Cause(ctx), last: lastErr}
 		}

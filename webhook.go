@@ -16,8 +16,8 @@ import (
 // with the account's webhook secret.
 const WebhookSignatureHeader = "X-Signature"
 
-// Errors of webhook verification and parsing. Every error VerifySignature,
-// ParseWebhook and WebhookEvent.Decode return wraps one of them, so callers
+// Errors of webhook verification and parsing. Every error [VerifySignature],
+// [ParseWebhook] and [WebhookEvent.Decode] return wraps one of them, so callers
 // branch with errors.Is. No error message ever contains a secret or the
 // signature value.
 var (
@@ -34,9 +34,9 @@ var (
 	// rotated secret, or a body that was re-encoded before verification.
 	ErrSignatureMismatch = errors.New("sharpapi: webhook signature mismatch")
 	// ErrMalformedWebhook means a correctly signed body is not a JSON
-	// object with a non-empty string "id".
+	// object with a valid job id (see [ParseWebhook]).
 	ErrMalformedWebhook = errors.New("sharpapi: malformed webhook payload")
-	// ErrNoResult is returned by WebhookEvent.Decode when the event carries
+	// ErrNoResult is returned by [WebhookEvent.Decode] when the event carries
 	// no result: the account's "Include AI Job Result" setting is off, or
 	// the job failed. The result is then read from the job's status URL.
 	ErrNoResult = errors.New("sharpapi: webhook carries no result")
@@ -44,26 +44,26 @@ var (
 
 // WebhookEvent is one verified webhook delivery: SharpAPI's flat payload
 // {"id", "status", "type", "result"}, not the data.attributes envelope of
-// the status URL.
+// the status URL. It marshals to the same shape, so a service may store or
+// forward it as JSON (an [EventBus] does).
 type WebhookEvent struct {
 	// ID is the job id, the same one the dispatch returned. SharpAPI retries
 	// a delivery with the same id, which makes it the deduplication key.
-	ID string
+	ID string `json:"id"`
 	// Status is the job's state. Only success and failed are terminal;
 	// values this package does not know are kept as sent.
-	Status JobStatus
+	Status JobStatus `json:"status"`
 	// Type is the job type string, such as "content_translate".
-	Type JobType
+	Type JobType `json:"type"`
 	// Result is the raw JSON of the payload's "result", exactly as sent
-	// (nil when absent; "null" for a failed job). It shares memory with the
-	// request body and with every other receiver of the event: treat it as
-	// read-only. Decode unmarshals it.
-	Result json.RawMessage
+	// (nil when absent; "null" for a failed job); Decode unmarshals it. It
+	// is a copy: it keeps no other part of the request body alive.
+	Result json.RawMessage `json:"result,omitempty"`
 }
 
 // Decode unmarshals the event's result into v, which is usually a pointer
 // to one of the package's Result types; those tolerate SharpAPI's shape
-// quirks themselves. An absent or null result is ErrNoResult.
+// quirks themselves. An absent or null result is [ErrNoResult].
 func (e WebhookEvent) Decode(v any) error {
 	if len(e.Result) == 0 || string(e.Result) == "null" {
 		return fmt.Errorf("%w (job %s, status %q)", ErrNoResult, e.ID, e.Status)
@@ -82,11 +82,11 @@ func (e WebhookEvent) Decode(v any) error {
 // The signature is hex in either case, surrounding spaces ignored, and is
 // compared in constant time. Several secrets let a secret be rotated with no
 // window of rejected deliveries; empty ones are skipped, and none at all is
-// ErrNoSecret. The error wraps ErrNoSecret, ErrMissingSignature,
-// ErrMalformedSignature or ErrSignatureMismatch.
+// [ErrNoSecret]. The error wraps [ErrNoSecret], [ErrMissingSignature],
+// [ErrMalformedSignature] or [ErrSignatureMismatch].
 //
 // SharpAPI signs no timestamp, so a captured delivery verifies forever:
-// dedupe by job id (WebhookHandler does) and serve the webhook over HTTPS.
+// dedupe by job id ([WebhookHandler] does) and serve the webhook over HTTPS.
 func VerifySignature(body []byte, signature string, secrets ...string) error {
 	if !hasSecret(secrets) {
 		return fmt.Errorf("%w: at least one non-empty secret is required", ErrNoSecret)
@@ -106,12 +106,13 @@ func VerifySignature(body []byte, signature string, secrets ...string) error {
 	return mismatch(secrets)
 }
 
-// ParseWebhook verifies body as VerifySignature does and, only then, parses
-// it. The parse reads the three routing fields and leaves Result as raw
-// JSON; it tolerates unknown fields and status values. Keys match exactly
-// (SharpAPI sends lowercase), and for a repeated key the last one wins, as
-// in encoding/json. A body that is not a JSON object with a non-empty
-// string "id" is ErrMalformedWebhook.
+// ParseWebhook verifies body as [VerifySignature] does and, only then, parses
+// it with encoding/json: id, status and type are read, result is kept as raw
+// JSON, unknown fields are ignored, and keys match as encoding/json matches
+// them (case-insensitively, the last duplicate winning). A body that is not a
+// JSON object, has a field of the wrong JSON type, or lacks a valid job id (a
+// short string of letters, digits, '-' and '_') is [ErrMalformedWebhook], as is
+// a status longer than 64 bytes.
 func ParseWebhook(body []byte, signature string, secrets ...string) (*WebhookEvent, error) {
 	if err := VerifySignature(body, signature, secrets...); err != nil {
 		return nil, err
@@ -121,6 +122,26 @@ func ParseWebhook(body []byte, signature string, secrets ...string) (*WebhookEve
 		return nil, err
 	}
 	return &ev, nil
+}
+
+// maxStatusLen bounds a webhook's status: SharpAPI's are a few letters, and
+// the handler's dedup memory keeps a non-terminal event's status with its id.
+const maxStatusLen = 64
+
+// parseWebhookBody parses a verified body. json.Unmarshal copies every field
+// it sets (RawMessage included), so the event never pins the body.
+func parseWebhookBody(body []byte) (WebhookEvent, error) {
+	var ev WebhookEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return WebhookEvent{}, fmt.Errorf("%w: %w", ErrMalformedWebhook, err)
+	}
+	if err := checkJobID(ev.ID); err != nil {
+		return WebhookEvent{}, fmt.Errorf("%w: %w", ErrMalformedWebhook, err)
+	}
+	if len(ev.Status) > maxStatusLen {
+		return WebhookEvent{}, fmt.Errorf("%w: status is %d bytes long, more than %d", ErrMalformedWebhook, len(ev.Status), maxStatusLen)
+	}
+	return ev, nil
 }
 
 // SignWebhook returns the X-Signature value SharpAPI would send for body

@@ -1,9 +1,12 @@
 package sharpapi_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ const hookSecret = "whsec-e2e"
 // rig is a client, the emulator it calls, and the webhook handler the
 // emulator delivers to over real loopback HTTP.
 type rig struct {
+	logs    *lockedBuffer // the client's log
 	client  *sharpapi.Client
 	emu     *sharpapitest.Server
 	hooks   *sharpapi.WebhookHandler
@@ -46,7 +50,9 @@ func newRig(t *testing.T, grace time.Duration, emuOpts ...sharpapitest.Option) *
 		sharpapitest.WithSeed(7),
 	}, emuOpts...)...)
 	t.Cleanup(emu.Close)
+	logs := &lockedBuffer{}
 	c, err := sharpapi.NewClient("test-key",
+		sharpapi.WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
 		sharpapi.WithBaseURL(emu.URL),
 		sharpapi.WithWebhookHandler(hooks),
 		sharpapi.WithWebhookGrace(grace),
@@ -56,7 +62,25 @@ func newRig(t *testing.T, grace time.Duration, emuOpts ...sharpapitest.Option) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{client: c, emu: emu, hooks: hooks, hookURL: recv.URL + "/hooks/sharpapi"}
+	return &rig{logs: logs, client: c, emu: emu, hooks: hooks, hookURL: recv.URL + "/hooks/sharpapi"}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (r *rig) polls(t *testing.T, id string) int {
@@ -154,8 +178,11 @@ func TestLostWebhookIsCompletedByPolling(t *testing.T) {
 	if n := r.polls(t, job.ID()); n == 0 {
 		t.Error("no status poll: the fallback did not run")
 	}
-	if st := r.hooks.Stats(); st.Verified != 0 {
-		t.Errorf("handler verified %d events; the webhook should have been dropped", st.Verified)
+	if st := r.hooks.Stats(); st.Verified != 0 || st.GraceExpired != 1 {
+		t.Errorf("handler stats %+v; want the webhook dropped and one expired grace period", st)
+	}
+	if n := strings.Count(r.logs.String(), "no webhook within the grace period"); n != 1 {
+		t.Errorf("%d grace-period warnings, want 1:\n%s", n, r.logs.String())
 	}
 }
 
@@ -216,9 +243,15 @@ func TestResumedJobAwaitsItsWebhook(t *testing.T) {
 	}
 	done := resumed.WaitAsync(ctx)
 	waitFor(t, func() bool { return r.polls(t, job.ID()) == 1 && r.hooks.Stats().Waiting == 1 })
-	ev := sharpapi.WebhookEvent{ID: job.ID(), Status: sharpapi.JobStatusSuccess, Type: sharpapi.JobTypeContentTranslate,
-		Result: []byte(`{"content":"ciao","to_language":"Italian","from_language":"English"}`)}
-	r.hooks.Deliver(ev)
+	body := []byte(`{"id":"` + job.ID() + `","status":"success","type":"content_translate",` +
+		`"result":{"content":"ciao","to_language":"Italian","from_language":"English"}}`)
+	req := httptest.NewRequest(http.MethodPost, "/hooks/sharpapi", bytes.NewReader(body))
+	req.Header.Set(sharpapi.WebhookSignatureHeader, sharpapi.SignWebhook(body, hookSecret))
+	rec := httptest.NewRecorder()
+	r.hooks.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("webhook answered %d", rec.Code)
+	}
 	out := <-done
 	if out.Err != nil || out.Value.Content != "ciao" {
 		t.Fatalf("resumed Wait = %+v", out)
@@ -249,7 +282,9 @@ func TestManyJobsUnderWebhookFaults(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan error, n)
 			for i := range n {
-				wg.Go(func() {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
 					text := fmt.Sprintf("job %d", i)
 					job, err := r.client.Translate(ctx, sharpapi.TranslateParams{Content: text}, sharpapi.WithWebhook(r.hookURL))
 					if err != nil {
@@ -262,7 +297,7 @@ func TestManyJobsUnderWebhookFaults(t *testing.T) {
 					} else if got.Content != strings.ToUpper(text) {
 						errs <- fmt.Errorf("job %s got %q, want %q", job.ID(), got.Content, strings.ToUpper(text))
 					}
-				})
+				}()
 			}
 			wg.Wait()
 			close(errs)

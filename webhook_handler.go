@@ -1,7 +1,7 @@
 package sharpapi
 
 import (
-	"context"
+	"container/list"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -12,58 +12,36 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // ErrHandlerClosed is returned by Await, and by the handler for deliveries
-// (as 503), after the WebhookHandler was closed.
+// (as 503), after the [WebhookHandler] was closed.
 var ErrHandlerClosed = errors.New("sharpapi: webhook handler closed")
-
-// EventBus carries verified events from the replica that received a webhook
-// to every replica of the service, one of which awaits the job. Without a
-// bus (WithEventBus), events go straight to the receiving handler's waiters.
-//
-// ServeHTTP verifies and parses a delivery, then calls Publish with the
-// request's context. Publish must hand ev to every replica, this one
-// included, where the bus's subscriber calls that replica's
-// WebhookHandler.Deliver; the handler answers 200 once Publish returns nil.
-// If Publish fails the handler answers 500 so that SharpAPI retries the
-// delivery; a retry that reaches a replica which already delivered the
-// event is dropped there as a duplicate. ev.Result shares memory with no
-// other request, so Publish may keep it.
-//
-// Publish is the one piece of user code that runs on the request path, as
-// the answer depends on its outcome: it should return as soon as the event
-// is durably handed over, well within SharpAPI's delivery timeout.
-type EventBus interface {
-	Publish(ctx context.Context, ev WebhookEvent) error
-}
 
 // WebhookHandler is the http.Handler for SharpAPI's webhooks: mount it at
 // the URL given to SharpAPI (the dashboard's or a Job-Webhook header's).
 // It verifies each delivery against the secret, answers at once, and routes
 // the job's terminal event to whoever awaits that job id: Subscribe,
-// Await, OnComplete, or a Client configured with WithWebhookHandler.
+// Await, OnComplete, or a Client configured with [WithWebhookHandler].
 //
 // SharpAPI delivers at least once (it retries up to three times); waiters
 // see each job's terminal event exactly once. A bounded memory of finished
-// ids drops the retries (WithDedup), and a bounded buffer keeps events that
-// arrive before their job is awaited (WithEarlyBuffer), so a webhook racing
+// ids drops the retries ([WithDedup]), and a bounded buffer keeps events that
+// arrive before their job is awaited ([WithEarlyBuffer]), so a webhook racing
 // the dispatch's response is not lost.
 //
-// Answers: 405 for a method other than POST, 413 for a body over the limit,
-// 401 for a missing or wrong signature, 400 for a signed body that is not a
-// webhook payload, 500 when the EventBus fails, 503 after Close, and 200
-// otherwise, duplicates included. No callback or hook runs on the request's
-// goroutine: each runs in a goroutine of its own, and a panic in one is
-// recovered, logged and counted.
+// Answers: 405 for a method other than POST, 401 for a missing or malformed
+// signature (before the body is read), 413 for a body over the limit, 401
+// for a wrong signature, 400 for a signed body that is not a webhook
+// payload, 503 after Close or when the [EventBus] cannot store the event, and
+// 200 otherwise, duplicates included. No callback or hook runs on the
+// request's goroutine: each runs in a goroutine of its own, and a panic in
+// one is recovered, logged and counted.
 //
 // With several replicas of a service, the webhook may reach replica B while
-// replica A awaits the job. WithEventBus puts an EventBus between the
-// handler and its routing: the receiving replica publishes each verified
-// event, and every replica's bus subscriber calls Deliver, which routes it
-// to that replica's waiters (with dedup, buffering and hooks as usual).
-// The handler itself does not change.
+// replica A awaits the job: [WithEventBus] shares events through a store all
+// replicas see (see [EventBus]). A replica with a bus keeps no early buffer
+// of its own; the rest is unchanged.
 //
 // A pending job costs a map entry and a one-event channel; no goroutine
 // waits per job and one timer serves the whole early buffer.
@@ -72,29 +50,27 @@ type EventBus interface {
 // the dedup memory absorbs replays within its age, and HTTPS keeps
 // deliveries from being captured at all.
 type WebhookHandler struct {
-	macs  []*sync.Pool // one pool of keyed HMACs per secret
-	cfg   webhookConfig
-	log   *slog.Logger // nil: silent
-	stats webhookCounters
+	macs     []*sync.Pool // one pool of keyed HMACs per secret
+	cfg      webhookConfig
+	log      *slog.Logger // nil: silent
+	stats    webhookCounters
+	busState busState
 
 	mu         sync.Mutex
 	closed     bool
-	waiting    map[string][]waiter   // job id → its waiters
-	early      map[string]*earlyItem // job id → unclaimed terminal event
-	earlyHead  *earlyItem            // oldest
-	earlyTail  *earlyItem            // newest
-	earlySize  int64                 // bytes held by the early buffer
-	timer      clockTimer            // the early buffer's one expiry timer
+	waiting    map[string][]waiter      // job id → its waiters
+	early      map[string]*list.Element // job id → its element of earlyList
+	earlyList  list.List                // *earlyItem, oldest first
+	earlySize  int64                    // bytes held by the early buffer
+	timer      clockTimer               // the early buffer's one expiry timer
 	timerArmed bool
-	done       map[string]struct{} // finished job ids
-	doneQ      []doneItem          // the same ids, oldest first
-	doneHead   int                 // doneQ[:doneHead] are gone
-	epoch      time.Time           // doneItem.at is relative to it
+	done       keyMemory // finished job ids, and id:status of progress events
+	abandoned  keyMemory // job ids whose last waiter gave up
 }
 
 // NewWebhookHandler returns a handler that accepts deliveries signed with
 // secret (the dashboard's "Secret for Signature"). An empty secret is an
-// error wrapping ErrNoSecret: an unauthenticated endpoint would route
+// error wrapping [ErrNoSecret]: an unauthenticated endpoint would route
 // anyone's forged results to waiting jobs.
 func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, error) {
 	if secret == "" {
@@ -110,30 +86,36 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 		}
 	}
 	h := &WebhookHandler{
-		cfg:     cfg,
-		log:     cfg.logger,
-		waiting: make(map[string][]waiter),
-		early:   make(map[string]*earlyItem),
-		done:    make(map[string]struct{}),
-		epoch:   cfg.clock.Now(),
+		cfg:       cfg,
+		log:       cfg.logger,
+		waiting:   make(map[string][]waiter),
+		early:     make(map[string]*list.Element),
+		done:      newKeyMemory(cfg.dedupMax, cfg.dedupAge),
+		abandoned: newKeyMemory(abandonedMax, cfg.dedupAge),
 	}
 	for _, s := range cfg.secrets {
 		key := []byte(s)
 		h.macs = append(h.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
 	}
+	if cfg.bus != nil {
+		if err := h.startBus(); err != nil {
+			return nil, fmt.Errorf("sharpapi: subscribing to the event bus: %w", err)
+		}
+	}
 	return h, nil
 }
 
-// verify is VerifySignature with the handler's secrets and pooled HMACs.
-func (h *WebhookHandler) verify(body []byte, signature string) error {
-	var want [sha256.Size]byte
-	if err := decodeSignature(&want, signature); err != nil {
-		return err
-	}
+// abandonedMax bounds the memory of job ids whose waiters gave up, kept to
+// tell a late webhook from an early one (for the dedup age).
+const abandonedMax = 10000
+
+// verify is [VerifySignature] with the handler's secrets and pooled HMACs,
+// for a signature already decoded.
+func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 	for _, p := range h.macs {
 		mac := p.Get().(hash.Hash)
 		mac.Reset()
-		ok := macEqual(mac, body, &want)
+		ok := macEqual(mac, body, want)
 		p.Put(mac)
 		if ok {
 			return nil
@@ -142,7 +124,7 @@ func (h *WebhookHandler) verify(body []byte, signature string) error {
 	return mismatch(h.cfg.secrets)
 }
 
-// ServeHTTP answers one delivery; see WebhookHandler for the status codes.
+// ServeHTTP answers one delivery; see [WebhookHandler] for the status codes.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.received.Add(1)
 	if r.Method != http.MethodPost {
@@ -154,6 +136,14 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.isClosed() {
 		h.stats.rejectedClosed.Add(1)
 		h.answer(w, r, http.StatusServiceUnavailable, "rejected: closed", nil, ErrHandlerClosed)
+		return
+	}
+	// The signature's shape is checked before a byte of the body is read:
+	// a request without one costs no more than its headers.
+	var want [sha256.Size]byte
+	if err := decodeSignature(&want, r.Header.Get(WebhookSignatureHeader)); err != nil {
+		h.stats.rejectedSignature.Add(1)
+		h.answer(w, r, http.StatusUnauthorized, "rejected: signature", nil, err)
 		return
 	}
 	body, err := h.readBody(w, r)
@@ -168,7 +158,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusBadRequest, "rejected: unreadable body", nil, err)
 		return
 	}
-	if err := h.verify(body, r.Header.Get(WebhookSignatureHeader)); err != nil {
+	if err := h.verify(body, &want); err != nil {
 		h.stats.rejectedSignature.Add(1)
 		h.answer(w, r, http.StatusUnauthorized, "rejected: signature", nil, err)
 		return
@@ -180,33 +170,17 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusBadRequest, "rejected: malformed", nil, err)
 		return
 	}
-	if h.cfg.bus == nil {
-		h.answer(w, r, http.StatusOK, h.route(ev).String(), &ev, nil)
+	if h.cfg.bus != nil {
+		h.serveWithBus(w, r, ev)
 		return
 	}
-	if ev.Status.Terminal() && h.isDone(ev.ID) {
-		// A retry of an event this replica already routed: not worth a
-		// round on the bus.
-		h.stats.duplicates.Add(1)
-		h.answer(w, r, http.StatusOK, outcomeDuplicate.String(), &ev, nil)
-		return
-	}
-	if err := h.cfg.bus.Publish(r.Context(), ev); err != nil {
-		h.stats.publishErrors.Add(1)
-		h.answer(w, r, http.StatusInternalServerError, "rejected: publish failed", &ev, err)
-		return
-	}
-	h.answer(w, r, http.StatusOK, "published", &ev, nil)
+	h.answer(w, r, http.StatusOK, h.route(ev).String(), &ev, nil)
 }
 
-// preallocMax bounds the buffer allocated on a request's word, before any
-// byte arrived or was verified: a client claiming a large Content-Length
-// and sending slowly must not make the handler hold that much per request.
-const preallocMax = 64 << 10
-
-// readBody reads at most cfg.maxBody bytes, in one allocation when the
-// length is known and small. The buffer is never reused: events keep
-// sub-slices of it.
+// readBody reads at most cfg.maxBody bytes. The buffer starts small and
+// grows as bytes arrive (io.ReadAll), never on the word of an unverified
+// Content-Length: a client announcing a large body and sending it slowly
+// holds only what it has sent.
 func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
@@ -214,15 +188,13 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byt
 	if r.ContentLength > h.cfg.maxBody {
 		return nil, &http.MaxBytesError{Limit: h.cfg.maxBody}
 	}
-	rd := http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
-	if r.ContentLength <= 0 || r.ContentLength > preallocMax {
-		return io.ReadAll(rd)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
+	if err == nil && r.ContentLength > 0 && int64(len(body)) != r.ContentLength {
+		// net/http's server enforces the length itself; a body from
+		// elsewhere (a test, a proxy handing requests over) may not.
+		err = fmt.Errorf("body of %d bytes, %d announced: %w", len(body), r.ContentLength, io.ErrUnexpectedEOF)
 	}
-	body := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(rd, body); err != nil {
-		return nil, err
-	}
-	return body, nil
+	return body, err
 }
 
 // answer writes a tiny response and logs the delivery. Error responses name
@@ -266,8 +238,9 @@ func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int
 	h.log.LogAttrs(ctx, level, "sharpapi: webhook delivery", attrs...)
 }
 
-// WebhookStats counts what a WebhookHandler has done since it was created.
-// Each field is read atomically, but the set is not one snapshot.
+// WebhookStats counts what a [WebhookHandler] has done since it was created.
+// Each field is read atomically, but the set is not one snapshot. A counter
+// that describes an event is updated before any waiter can see the event.
 type WebhookStats struct {
 	// Received counts requests of any kind.
 	Received uint64
@@ -276,26 +249,38 @@ type WebhookStats struct {
 	// Rejections, by reason: a method other than POST (405), a body over
 	// the limit (413), a missing, malformed or wrong signature (401), a
 	// body unreadable or not a webhook payload (400), a handler already
-	// closed (503), an EventBus that failed (500).
+	// closed (503), an [EventBus] whose Store failed or timed out (503).
 	RejectedMethod    uint64
 	RejectedTooLarge  uint64
 	RejectedSignature uint64
 	RejectedMalformed uint64
 	RejectedClosed    uint64
 	PublishErrors     uint64
-	// Duplicates counts terminal events dropped because their job had
-	// already been routed: SharpAPI's retries and replays.
+	// Duplicates counts events dropped as already seen: SharpAPI's
+	// retries and replays (with an [EventBus], those its Store reported).
 	Duplicates uint64
+	// Stored counts terminal events this replica stored in its [EventBus].
+	Stored uint64
+	// LoadErrors counts failed [EventBus] Loads.
+	LoadErrors uint64
 	// Delivered counts terminal events handed to their job's waiters
 	// (once per job, however many waiters it had).
 	Delivered uint64
 	// BufferedEarly counts terminal events kept because no one awaited
-	// their job yet.
+	// their job yet (without an [EventBus]).
 	BufferedEarly uint64
-	// Unmatched counts terminal events no waiter claimed (see OnUnmatched).
+	// Late counts terminal events that came after every waiter of their
+	// job on this handler had given up (a cancelled Wait or Await, an
+	// Unsubscribe). Without a bus they are kept like early ones, so a
+	// later Wait still gets them.
+	Late uint64
+	// Unmatched counts terminal events no waiter claimed (see [OnUnmatched]).
 	Unmatched uint64
-	// NonTerminal counts events with a non-terminal status.
+	// NonTerminal counts distinct events with a non-terminal status.
 	NonTerminal uint64
+	// GraceExpired counts [Job.Wait] calls whose webhook did not come within
+	// the client's grace period, so that they fell back to polling.
+	GraceExpired uint64
 	// CallbackPanics counts recovered panics of callbacks and hooks.
 	CallbackPanics uint64
 	// Waiting is the number of job ids awaited now; Buffered the number of
@@ -305,11 +290,12 @@ type WebhookStats struct {
 }
 
 type webhookCounters struct {
-	received, verified                                       atomic.Uint64
-	rejectedMethod, rejectedTooLarge, rejectedSignature      atomic.Uint64
-	rejectedMalformed, rejectedClosed, publishErrors         atomic.Uint64
-	duplicates, delivered, bufferedEarly, unmatched, nonTerm atomic.Uint64
-	callbackPanics                                           atomic.Uint64
+	received, verified                                  atomic.Uint64
+	rejectedMethod, rejectedTooLarge, rejectedSignature atomic.Uint64
+	rejectedMalformed, rejectedClosed, publishErrors    atomic.Uint64
+	duplicates, stored, loadErrors, delivered           atomic.Uint64
+	bufferedEarly, late, unmatched, nonTerm             atomic.Uint64
+	graceExpired, callbackPanics                        atomic.Uint64
 }
 
 // Stats returns the handler's counters, for metrics and tests.
@@ -325,10 +311,14 @@ func (h *WebhookHandler) Stats() WebhookStats {
 		RejectedClosed:    c.rejectedClosed.Load(),
 		PublishErrors:     c.publishErrors.Load(),
 		Duplicates:        c.duplicates.Load(),
+		Stored:            c.stored.Load(),
+		LoadErrors:        c.loadErrors.Load(),
 		Delivered:         c.delivered.Load(),
 		BufferedEarly:     c.bufferedEarly.Load(),
+		Late:              c.late.Load(),
 		Unmatched:         c.unmatched.Load(),
 		NonTerminal:       c.nonTerm.Load(),
+		GraceExpired:      c.graceExpired.Load(),
 		CallbackPanics:    c.callbackPanics.Load(),
 	}
 	h.mu.Lock()
@@ -336,3 +326,6 @@ func (h *WebhookHandler) Stats() WebhookStats {
 	h.mu.Unlock()
 	return s
 }
+
+// graceExpired counts a [Job.Wait] that gave up on its webhook and polls.
+func (h *WebhookHandler) graceExpired() { h.stats.graceExpired.Add(1) }

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Defaults of a WebhookHandler.
+// Defaults of a [WebhookHandler].
 const (
 	// DefaultWebhookMaxBody caps a delivery's body. A parsed resume or
 	// invoice, result included, is tens of KiB; 4 MiB leaves room without
@@ -14,7 +14,7 @@ const (
 	// DefaultEarlyEvents and DefaultEarlyEventAge bound the buffer of
 	// terminal events that arrive before anyone awaits their job. A job id
 	// is awaited within milliseconds of dispatch, so ten minutes is ample;
-	// what is still unclaimed then goes to the OnUnmatched hook.
+	// what is still unclaimed then goes to the [OnUnmatched] hook.
 	DefaultEarlyEvents   = 10000
 	DefaultEarlyEventAge = 10 * time.Minute
 	// DefaultEarlyBytes bounds the memory that buffered events (results
@@ -24,13 +24,19 @@ const (
 	// ids that turns SharpAPI's at-least-once delivery (up to three
 	// retries) into exactly-once. SharpAPI does not document its retry
 	// spacing; an hour is meant to outlast any plausible schedule.
+	//
+	// The count bounds the bytes too: a remembered key is a job id (at most
+	// 128 bytes, longer ones are refused) and, for a non-terminal event, its
+	// status (at most 64), so an entry with its map and queue slots costs
+	// at most about 300 bytes, and the default memory at most about 30 MB
+	// (about 10 MB with SharpAPI's 36-byte UUIDs).
 	DefaultDedupIDs = 100000
 	DefaultDedupAge = time.Hour
 )
 
-// WebhookOption configures a WebhookHandler in NewWebhookHandler. A value
-// that makes no sense (a negative size, a nil hook) makes NewWebhookHandler
-// fail with an error wrapping ErrInvalidOption. WithLogger is one too.
+// WebhookOption configures a [WebhookHandler] in [NewWebhookHandler]. A value
+// that makes no sense (a negative size, a nil hook) makes [NewWebhookHandler]
+// fail with an error wrapping [ErrInvalidOption]. [WithLogger] is one too.
 type WebhookOption interface {
 	applyWebhook(*webhookConfig) error
 }
@@ -40,19 +46,20 @@ type webhookOptionFunc func(*webhookConfig) error
 func (f webhookOptionFunc) applyWebhook(c *webhookConfig) error { return f(c) }
 
 type webhookConfig struct {
-	secrets       []string
-	maxBody       int64
-	earlyMax      int
-	earlyAge      time.Duration
-	earlyBytes    int64
-	dedupMax      int
-	dedupAge      time.Duration
-	onEvent       func(WebhookEvent)
-	onNonTerminal func(WebhookEvent)
-	onUnmatched   func(WebhookEvent)
-	bus           EventBus
-	logger        *slog.Logger
-	clock         clock
+	secrets        []string
+	maxBody        int64
+	earlyMax       int
+	earlyAge       time.Duration
+	earlyBytes     int64
+	dedupMax       int
+	dedupAge       time.Duration
+	onEvent        func(WebhookEvent)
+	onNonTerminal  func(WebhookEvent)
+	onUnmatched    func(WebhookEvent)
+	bus            EventBus
+	publishTimeout time.Duration
+	logger         *slog.Logger
+	clock          clock
 }
 
 func defaultWebhookConfig(secret string) webhookConfig {
@@ -65,10 +72,12 @@ func defaultWebhookConfig(secret string) webhookConfig {
 		dedupMax:   DefaultDedupIDs,
 		dedupAge:   DefaultDedupAge,
 		clock:      realClock{},
+
+		publishTimeout: DefaultPublishTimeout,
 	}
 }
 
-// applyWebhook makes WithLogger configure a WebhookHandler: one line per
+// applyWebhook makes [WithLogger] configure a [WebhookHandler]: one line per
 // delivery (method, remote address, length, user agent, job id, status,
 // outcome) and one per panicking callback. A nil logger is silent.
 func (o LoggerOption) applyWebhook(c *webhookConfig) error {
@@ -77,7 +86,7 @@ func (o LoggerOption) applyWebhook(c *webhookConfig) error {
 }
 
 // WithExtraSecrets makes the handler accept signatures under these secrets
-// too, besides the one given to NewWebhookHandler. To rotate the account's
+// too, besides the one given to [NewWebhookHandler]. To rotate the account's
 // secret with no rejected delivery: deploy with the new secret added here,
 // change it in SharpAPI's dashboard, then deploy without the old one.
 func WithExtraSecrets(secrets ...string) WebhookOption {
@@ -106,8 +115,8 @@ func WithMaxBodySize(n int64) WebhookOption {
 
 // WithEarlyBuffer bounds the events kept for jobs nobody awaits yet: at most
 // n events (default 10 000), each for at most maxAge (default 10 min). The
-// oldest is dropped to OnUnmatched when the buffer is full. n = 0 sends such
-// events to OnUnmatched at once.
+// oldest is dropped to [OnUnmatched] when the buffer is full. n = 0 sends such
+// events to [OnUnmatched] at once.
 func WithEarlyBuffer(n int, maxAge time.Duration) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if n < 0 || maxAge <= 0 {
@@ -119,7 +128,8 @@ func WithEarlyBuffer(n int, maxAge time.Duration) WebhookOption {
 }
 
 // WithEarlyBufferBytes bounds the memory of buffered early events (default
-// 64 MiB), counted as each result's length plus a small fixed overhead. It
+// 64 MiB), counted as the bytes of each event's fields (copies of the
+// request's, so no request body stays alive) plus 160 bytes of bookkeeping. It
 // matters when results are included in webhooks: a parsed resume is tens
 // of KiB, and the count bound alone would let 10 000 of them pile up.
 func WithEarlyBufferBytes(n int64) WebhookOption {
@@ -132,10 +142,13 @@ func WithEarlyBufferBytes(n int64) WebhookOption {
 	})
 }
 
-// WithDedup bounds the memory of finished job ids that drops SharpAPI's
-// retried deliveries: at most n ids (default 100 000), each for at most
-// maxAge (default 1 h). A retry arriving after its id was forgotten is
-// treated as a new event, so keep maxAge above SharpAPI's retry span.
+// WithDedup bounds the memory that drops SharpAPI's retried and replayed
+// deliveries: at most n keys (default 100 000), each for at most maxAge
+// (default 1 h). A key is a finished job's id, or a job id and status for a
+// non-terminal event; each costs at most about 300 bytes (see
+// [DefaultDedupIDs]), so n bounds the bytes too. A retry arriving after its
+// key was forgotten is treated as a new event, so keep maxAge above
+// SharpAPI's retry span.
 func WithDedup(n int, maxAge time.Duration) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if n <= 0 || maxAge <= 0 {
@@ -147,7 +160,9 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 }
 
 // OnEvent calls fn for every distinct event this handler routes: each job's
-// terminal event once (retries dropped), and every non-terminal event. It is
+// terminal event once, and each job's non-terminal status once (retries and
+// replays dropped). With an [EventBus] it runs on the replica that stored the
+// event, so once in the cluster. It is
 // the place to persist or audit. Each call runs in its own goroutine, with
 // panics recovered, so calls may overlap and arrive out of order.
 func OnEvent(fn func(WebhookEvent)) WebhookOption {
@@ -156,14 +171,16 @@ func OnEvent(fn func(WebhookEvent)) WebhookOption {
 
 // OnNonTerminal calls fn for events whose status is not terminal (new,
 // pending, or a state this package does not know). Such events never
-// complete a waiter. fn runs as OnEvent's does.
+// complete a waiter. fn runs as [OnEvent]'s does.
 func OnNonTerminal(fn func(WebhookEvent)) WebhookOption {
 	return hookOption("OnNonTerminal", fn, func(c *webhookConfig) { c.onNonTerminal = fn })
 }
 
 // OnUnmatched calls fn for terminal events no waiter claimed: those that
 // outlived the early buffer's age, were pushed out of a full buffer, or
-// were buffered when the handler closed. fn runs as OnEvent's does.
+// were buffered when the handler closed. fn runs as [OnEvent]'s does. With an
+// [EventBus] there is no early buffer (the bus's store keeps the events) and
+// [OnUnmatched] is never called.
 func OnUnmatched(fn func(WebhookEvent)) WebhookOption {
 	return hookOption("OnUnmatched", fn, func(c *webhookConfig) { c.onUnmatched = fn })
 }
@@ -174,18 +191,6 @@ func hookOption(name string, fn func(WebhookEvent), set func(*webhookConfig)) We
 			return invalidOption("%s hook is nil", name)
 		}
 		set(c)
-		return nil
-	})
-}
-
-// WithEventBus routes verified events through bus instead of straight to
-// this handler's waiters; see EventBus.
-func WithEventBus(bus EventBus) WebhookOption {
-	return webhookOptionFunc(func(c *webhookConfig) error {
-		if bus == nil {
-			return invalidOption("event bus is nil")
-		}
-		c.bus = bus
 		return nil
 	})
 }

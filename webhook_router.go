@@ -1,11 +1,13 @@
 package sharpapi
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"time"
 )
 
@@ -15,26 +17,27 @@ import (
 // from the job's status URL instead.
 var ErrAlreadyDelivered = errors.New("sharpapi: webhook event already delivered")
 
-// waiter is one party awaiting a job: a channel (Subscribe, Await, Job.Wait)
+// The router's rule: every change of the handler's state happens under h.mu,
+// in one critical section that also counts it, and fills the one-slot
+// channels of the waiters it completes (a send that never blocks, so that a
+// waiter and Unsubscribe always agree on who holds the event). What the
+// change sets off (callbacks, hooks, log lines) is collected in effects and
+// run after the lock is released.
+
+// waiter is one party awaiting a job: a channel (Subscribe, Await, [Job.Wait])
 // or a callback (OnComplete).
 type waiter struct {
 	ch chan WebhookEvent
 	fn func(WebhookEvent)
 }
 
-// earlyItem is a terminal event nobody awaited yet, in a list oldest first.
-// All items share one maximum age, so arrival order is expiry order.
+// earlyItem is a terminal event nobody awaited yet, an element of
+// h.earlyList, oldest first. All items share one maximum age, so arrival
+// order is expiry order.
 type earlyItem struct {
-	ev         WebhookEvent
-	at         time.Time
-	size       int64
-	prev, next *earlyItem
-}
-
-// doneItem remembers a finished job id.
-type doneItem struct {
-	id string
-	at time.Duration // since the handler's epoch
+	ev   WebhookEvent
+	at   time.Time
+	size int64
 }
 
 type routeOutcome uint8
@@ -42,11 +45,11 @@ type routeOutcome uint8
 const (
 	outcomeDelivered routeOutcome = iota
 	outcomeBuffered
+	outcomeLate
 	outcomeDuplicate
 	outcomeNonTerminal
 	outcomeUnmatched
 	outcomeClosed
-	outcomeInvalid
 )
 
 func (o routeOutcome) String() string {
@@ -54,102 +57,135 @@ func (o routeOutcome) String() string {
 	case outcomeDelivered:
 		return "delivered"
 	case outcomeBuffered:
-		return "buffered"
+		return "buffered early"
+	case outcomeLate:
+		return "late"
 	case outcomeDuplicate:
 		return "duplicate"
 	case outcomeNonTerminal:
 		return "non-terminal"
 	case outcomeUnmatched:
 		return "unmatched"
-	case outcomeClosed:
-		return "closed"
 	}
-	return "invalid"
+	return "closed"
 }
 
-// Deliver hands a verified event to this handler's waiters, exactly as
-// ServeHTTP does without an EventBus: dedup, early buffering and hooks
-// apply. It is the entry point of an EventBus's subscriber on each replica.
-// It does not verify ev; never feed it unauthenticated data. After Close,
-// terminal events go straight to OnUnmatched.
-func (h *WebhookHandler) Deliver(ev WebhookEvent) {
-	if o := h.route(ev); o == outcomeInvalid && h.log != nil {
-		h.log.Warn("sharpapi: webhook event without a job id dropped")
+// effects are what a state change sets off, run once h.mu is released.
+type effects struct {
+	calls []hookCall
+}
+
+type hookCall struct {
+	name string
+	fn   func(WebhookEvent)
+	ev   WebhookEvent
+}
+
+func (e *effects) hook(name string, fn func(WebhookEvent), ev WebhookEvent) {
+	if fn != nil {
+		e.calls = append(e.calls, hookCall{name, fn, ev})
 	}
 }
 
+// unmatched counts ev as unclaimed and queues [OnUnmatched]. h.mu is held.
+func (h *WebhookHandler) unmatched(e *effects, ev WebhookEvent) {
+	h.stats.unmatched.Add(1)
+	e.hook("OnUnmatched", h.cfg.onUnmatched, ev)
+}
+
+// run starts each callback in a goroutine of its own, so that no user code
+// ever delays a webhook's answer or holds the handler's lock.
+func (h *WebhookHandler) run(e *effects) {
+	for _, c := range e.calls {
+		go h.call(c.name, c.fn, c.ev)
+	}
+}
+
+// route hands a verified event to this handler's waiters, without a bus:
+// dedup, early buffering and hooks apply.
 func (h *WebhookHandler) route(ev WebhookEvent) routeOutcome {
-	if ev.ID == "" {
-		return outcomeInvalid
-	}
+	var e effects
+	o := h.routeLocked(&e, ev)
+	h.run(&e)
+	return o
+}
+
+func (h *WebhookHandler) routeLocked(e *effects, ev WebhookEvent) routeOutcome {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.cfg.clock.Now()
 	if !ev.Status.Terminal() {
+		// A replayed progress event is dropped like a retried terminal
+		// one; its key is the id and the status, so each state is
+		// reported once.
+		if !h.done.add(progressKey(ev), now) {
+			h.stats.duplicates.Add(1)
+			return outcomeDuplicate
+		}
 		h.stats.nonTerm.Add(1)
-		h.hook("OnNonTerminal", h.cfg.onNonTerminal, ev)
-		h.hook("OnEvent", h.cfg.onEvent, ev)
+		e.hook("OnNonTerminal", h.cfg.onNonTerminal, ev)
+		e.hook("OnEvent", h.cfg.onEvent, ev)
 		return outcomeNonTerminal
 	}
-	h.mu.Lock()
 	if h.closed {
-		h.mu.Unlock()
-		h.unmatched(ev)
+		h.unmatched(e, ev)
 		return outcomeClosed
 	}
-	now := h.cfg.clock.Now()
-	// The common case first: a job somebody awaits. Subscribe and
-	// OnComplete look in done and early before they add a waiter, so an id
-	// in waiting is in neither, and one lookup settles it. (markDone bounds
-	// the dedup memory by count; the other paths and the timer prune it
-	// by age.)
-	if ws := h.waiting[ev.ID]; len(ws) > 0 {
-		delete(h.waiting, ev.ID)
-		h.markDone(ev.ID, now)
-		for _, w := range ws {
-			if w.ch != nil {
-				w.ch <- ev // never blocks: one buffered slot, one event
-				close(w.ch)
-			}
-		}
-		h.mu.Unlock()
-		h.stats.delivered.Add(1)
-		for _, w := range ws {
-			if w.fn != nil {
-				h.hook("OnComplete", w.fn, ev)
-			}
-		}
-		h.hook("OnEvent", h.cfg.onEvent, ev)
-		return outcomeDelivered
-	}
-	h.pruneDone(now)
-	if _, dup := h.done[ev.ID]; dup || h.early[ev.ID] != nil {
-		h.mu.Unlock()
+	if h.early[ev.ID] != nil || !h.done.add(ev.ID, now) {
 		h.stats.duplicates.Add(1)
 		return outcomeDuplicate
 	}
-	h.markDone(ev.ID, now)
-	evicted := h.buffer(ev, now)
-	h.mu.Unlock()
-	for _, e := range evicted {
-		h.unmatched(e)
+	e.hook("OnEvent", h.cfg.onEvent, ev)
+	if h.complete(e, ev) {
+		return outcomeDelivered
 	}
-	h.hook("OnEvent", h.cfg.onEvent, ev)
-	if len(evicted) > 0 && evicted[len(evicted)-1].ID == ev.ID {
+	late := h.abandoned.remove(ev.ID)
+	if !h.buffer(e, ev, now) {
 		return outcomeUnmatched // a buffer of size 0 or an event over its byte budget
+	}
+	if late {
+		h.stats.late.Add(1)
+		return outcomeLate
 	}
 	h.stats.bufferedEarly.Add(1)
 	return outcomeBuffered
 }
 
+// progressKey is a non-terminal event's dedup key. Job ids have no ':'.
+func progressKey(ev WebhookEvent) string { return ev.ID + ":" + string(ev.Status) }
+
+// complete hands ev to the waiters of its job, if it has any, and reports
+// whether it did. The delivery is counted before any waiter can see it, so
+// that Stats never lags what a waiter observed. h.mu is held.
+func (h *WebhookHandler) complete(e *effects, ev WebhookEvent) bool {
+	ws := h.waiting[ev.ID]
+	if len(ws) == 0 {
+		return false
+	}
+	delete(h.waiting, ev.ID)
+	h.stats.delivered.Add(1)
+	for _, w := range ws {
+		if w.ch != nil {
+			w.ch <- ev // never blocks: one buffered slot, one event
+			close(w.ch)
+		} else {
+			e.hook("OnComplete", w.fn, ev)
+		}
+	}
+	return true
+}
+
 // Subscribe returns a channel that receives jobID's terminal event, then is
 // closed. If the event already arrived it is in the channel now. If it was
-// already handed to another waiter (see ErrAlreadyDelivered), or the
-// handler is closed, the channel is closed without an event. Call
-// Unsubscribe to stop waiting.
+// already handed to another waiter (see [ErrAlreadyDelivered]), the handler is
+// closed, or jobID is not a valid job id, the channel is closed without an
+// event. Call Unsubscribe to stop waiting.
 func (h *WebhookHandler) Subscribe(jobID string) <-chan WebhookEvent {
 	ch, _ := h.subscribeChan(jobID)
 	return ch
 }
 
-// subscribe is the seam Job.Wait awaits through. ch is Subscribe's channel;
+// subscribe is the seam [Job.Wait] awaits through. ch is Subscribe's channel;
 // cancel unsubscribes (idempotent, safe after delivery) and discards an
 // event the caller did not receive, since the caller then reads the job's
 // status URL. delivered reports that the event was handed out earlier, so
@@ -159,28 +195,49 @@ func (h *WebhookHandler) subscribe(jobID string) (ch <-chan WebhookEvent, cancel
 	return c, func() { h.unsubscribe(jobID, c, false) }, delivered
 }
 
+// subscribeChan registers a channel waiter for jobID, or settles it at once.
+// With a bus, the waiter registers first and then the store is looked up,
+// so an event stored before anyone awaited it is found.
 func (h *WebhookHandler) subscribeChan(jobID string) (chan WebhookEvent, bool) {
 	ch := make(chan WebhookEvent, 1)
+	registered, delivered := h.register(jobID, waiter{ch: ch})
+	if registered {
+		h.lookupLater(jobID)
+	}
+	return ch, delivered
+}
+
+// register adds w as a waiter of jobID, or settles it at once, and reports
+// which: registered when w now waits; delivered when the event was handed
+// out before, so w gets nothing. Otherwise the handler is closed, jobID is
+// invalid, or w got the buffered early event. A channel that does not wait
+// is closed (after its event, if it got one).
+func (h *WebhookHandler) register(jobID string, w waiter) (registered, delivered bool) {
+	var e effects
+	defer h.run(&e)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed || jobID == "" {
-		close(ch)
-		return ch, false
-	}
-	if it := h.early[jobID]; it != nil {
-		h.unlinkEarly(it)
+	switch {
+	case checkJobID(jobID) != nil || h.closed:
+	case h.early[jobID] != nil:
+		it := h.unlinkEarly(h.early[jobID])
 		h.stats.delivered.Add(1)
-		ch <- it.ev
-		close(ch)
-		return ch, false
+		if w.ch != nil {
+			w.ch <- it.ev
+		} else {
+			e.hook("OnComplete", w.fn, it.ev)
+		}
+	case h.done.has(jobID, h.cfg.clock.Now()):
+		delivered = true
+	default:
+		h.abandoned.remove(jobID)
+		h.waiting[jobID] = append(h.waiting[jobID], w)
+		return true, false
 	}
-	h.pruneDone(h.cfg.clock.Now())
-	if _, ok := h.done[jobID]; ok {
-		close(ch)
-		return ch, true
+	if w.ch != nil {
+		close(w.ch)
 	}
-	h.waiting[jobID] = append(h.waiting[jobID], waiter{ch: ch})
-	return ch, false
+	return false, delivered
 }
 
 // Unsubscribe stops a Subscribe for jobID and closes ch. An event that had
@@ -195,86 +252,69 @@ func (h *WebhookHandler) unsubscribe(jobID string, ch <-chan WebhookEvent, keep 
 	if ch == nil {
 		return
 	}
+	var e effects
+	defer h.run(&e)
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.cfg.clock.Now()
 	ws := h.waiting[jobID]
 	for i, w := range ws {
 		if w.ch != nil && (<-chan WebhookEvent)(w.ch) == ch {
 			close(w.ch)
-			if len(ws) == 1 {
+			h.waiting[jobID] = slices.Delete(ws, i, i+1)
+			if len(h.waiting[jobID]) == 0 {
 				delete(h.waiting, jobID)
-			} else {
-				copy(ws[i:], ws[i+1:])
-				ws[len(ws)-1] = waiter{}
-				h.waiting[jobID] = ws[:len(ws)-1]
+				// Whoever waited gave up: an event arriving now is late.
+				h.abandoned.add(jobID, now)
 			}
-			h.mu.Unlock()
 			return
 		}
 	}
 	// Not waiting any more: the event was delivered to ch, and perhaps not
 	// received. Delivery closed ch, so this receive never blocks.
-	var evicted []WebhookEvent
 	select {
 	case ev, ok := <-ch:
-		if ok && keep && !h.closed && h.early[ev.ID] == nil {
-			evicted = h.buffer(ev, h.cfg.clock.Now())
+		if ok && keep && !h.closed && h.early[ev.ID] == nil && h.cfg.bus == nil {
+			h.buffer(&e, ev, now)
 		}
 	default:
-	}
-	h.mu.Unlock()
-	for _, e := range evicted {
-		h.unmatched(e)
 	}
 }
 
 // OnComplete calls fn with jobID's terminal event, once, in a goroutine of
 // its own with panics recovered; at once if the event already arrived.
-// fn is never called if the event was already handed to another waiter or
-// if the handler closes first. No goroutine waits meanwhile.
+// fn is never called if the event was already handed to another waiter, if
+// jobID is not a valid job id, or if the handler closes first. No goroutine
+// waits meanwhile.
 func (h *WebhookHandler) OnComplete(jobID string, fn func(WebhookEvent)) {
-	if fn == nil || jobID == "" {
+	if fn == nil {
 		return
 	}
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return
+	registered, delivered := h.register(jobID, waiter{fn: fn})
+	if delivered && h.log != nil {
+		h.log.Warn("sharpapi: OnComplete for a job whose webhook was already delivered; it will not be called",
+			slog.String("job_id", jobID))
 	}
-	if it := h.early[jobID]; it != nil {
-		h.unlinkEarly(it)
-		h.mu.Unlock()
-		h.stats.delivered.Add(1)
-		h.hook("OnComplete", fn, it.ev)
-		return
+	if registered {
+		h.lookupLater(jobID)
 	}
-	h.pruneDone(h.cfg.clock.Now())
-	if _, ok := h.done[jobID]; ok {
-		h.mu.Unlock()
-		if h.log != nil {
-			h.log.Warn("sharpapi: OnComplete for a job whose webhook was already delivered; it will not be called",
-				slog.String("job_id", jobID))
-		}
-		return
-	}
-	h.waiting[jobID] = append(h.waiting[jobID], waiter{fn: fn})
-	h.mu.Unlock()
 }
 
 // Await blocks until jobID's terminal event arrives (or has arrived) and
-// returns it. It fails with ctx's error, with ErrAlreadyDelivered, or with
-// ErrHandlerClosed, each wrapped in an error naming the job. A failed job
-// is an event too: check ev.Status.
+// returns it. It fails with an error wrapping ctx's error,
+// [ErrAlreadyDelivered] or [ErrHandlerClosed], naming the job. A failed job is
+// an event too: check ev.Status.
 func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent, error) {
-	if jobID == "" {
-		return WebhookEvent{}, errors.New("sharpapi: awaiting a webhook: empty job id")
+	if err := checkJobID(jobID); err != nil {
+		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting a webhook: %w", err)
 	}
 	ch, delivered := h.subscribeChan(jobID)
 	if delivered {
-		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ErrAlreadyDelivered)
+		return WebhookEvent{}, fmt.Errorf("%w (job %s)", ErrAlreadyDelivered, jobID)
 	}
 	received := func(ev WebhookEvent, ok bool) (WebhookEvent, error) {
 		if !ok {
-			return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ErrHandlerClosed)
+			return WebhookEvent{}, fmt.Errorf("%w while awaiting job %s", ErrHandlerClosed, jobID)
 		}
 		return ev, nil
 	}
@@ -289,17 +329,19 @@ func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent,
 		default:
 		}
 		h.unsubscribe(jobID, ch, true) // an event arriving meanwhile is re-buffered
-		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting webhook for job %s: %w", jobID, ctx.Err())
+		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting the webhook of job %s: %w", jobID, context.Cause(ctx))
 	}
 }
 
 // Close stops the early buffer's timer and releases everything pending:
 // channels of waiting jobs are closed without an event (Await returns
-// ErrHandlerClosed, Job.Wait falls back to polling), OnComplete callbacks
-// are dropped, and buffered events go to OnUnmatched. Deliveries after
-// Close are answered 503, so SharpAPI retries them later or elsewhere.
-// Close is idempotent and always returns nil.
+// [ErrHandlerClosed], [Job.Wait] falls back to polling), OnComplete callbacks
+// are dropped, and buffered events go to [OnUnmatched]. With an [EventBus], it
+// ends the bus's subscription and returns the bus's Close error. Deliveries
+// after Close are answered 503, so SharpAPI retries them later or
+// elsewhere. Close is idempotent.
 func (h *WebhookHandler) Close() error {
+	var e effects
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -317,16 +359,17 @@ func (h *WebhookHandler) Close() error {
 			}
 		}
 	}
-	h.waiting = make(map[string][]waiter)
-	var left []WebhookEvent
-	for it := h.earlyHead; it != nil; it = it.next {
-		left = append(left, it.ev)
+	clear(h.waiting)
+	for el := h.earlyList.Front(); el != nil; el = el.Next() {
+		h.unmatched(&e, el.Value.(*earlyItem).ev)
 	}
-	h.early = make(map[string]*earlyItem)
-	h.earlyHead, h.earlyTail, h.earlySize = nil, nil, 0
+	clear(h.early)
+	h.earlyList.Init()
+	h.earlySize = 0
 	h.mu.Unlock()
-	for _, ev := range left {
-		h.unmatched(ev)
+	h.run(&e)
+	if h.cfg.bus != nil {
+		return h.closeBus()
 	}
 	return nil
 }
@@ -337,64 +380,45 @@ func (h *WebhookHandler) isClosed() bool {
 	return h.closed
 }
 
-func (h *WebhookHandler) isDone(id string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.pruneDone(h.cfg.clock.Now())
-	_, ok := h.done[id]
-	return ok || h.early[id] != nil
-}
-
-// buffer keeps ev for a later waiter and returns the events it pushed out,
-// oldest first (ev itself last, if it does not fit at all). h.mu is held.
-func (h *WebhookHandler) buffer(ev WebhookEvent, now time.Time) []WebhookEvent {
-	it := &earlyItem{ev: ev, at: now, size: int64(len(ev.Result) + len(ev.ID) + len(ev.Type) + 128)}
-	h.early[ev.ID] = it
-	it.prev = h.earlyTail
-	if h.earlyTail != nil {
-		h.earlyTail.next = it
-	} else {
-		h.earlyHead = it
-	}
-	h.earlyTail = it
-	h.earlySize += it.size
-	var evicted []WebhookEvent
-	for h.earlyHead != nil && (len(h.early) > h.cfg.earlyMax || h.earlySize > h.cfg.earlyBytes) {
-		old := h.earlyHead
-		h.unlinkEarly(old)
-		evicted = append(evicted, old.ev)
+// buffer keeps ev for a later waiter, pushing the oldest events out to
+// [OnUnmatched] while the buffer is over its bounds, and reports whether ev
+// itself was kept. h.mu is held.
+func (h *WebhookHandler) buffer(e *effects, ev WebhookEvent, now time.Time) bool {
+	h.early[ev.ID] = h.earlyList.PushBack(&earlyItem{ev: ev, at: now, size: eventSize(ev)})
+	h.earlySize += eventSize(ev)
+	kept := true
+	for h.earlyList.Len() > 0 && (h.earlyList.Len() > h.cfg.earlyMax || h.earlySize > h.cfg.earlyBytes) {
+		old := h.unlinkEarly(h.earlyList.Front())
+		kept = kept && old.ev.ID != ev.ID
+		h.unmatched(e, old.ev)
 	}
 	h.armTimer(now)
-	return evicted
+	return kept
 }
 
-func (h *WebhookHandler) unlinkEarly(it *earlyItem) {
+func (h *WebhookHandler) unlinkEarly(el *list.Element) *earlyItem {
+	it := h.earlyList.Remove(el).(*earlyItem)
 	delete(h.early, it.ev.ID)
-	if it.prev != nil {
-		it.prev.next = it.next
-	} else {
-		h.earlyHead = it.next
-	}
-	if it.next != nil {
-		it.next.prev = it.prev
-	} else {
-		h.earlyTail = it.prev
-	}
-	it.prev, it.next = nil, nil
 	h.earlySize -= it.size
+	return it
+}
+
+// eventSize is the memory a buffered event holds: its strings and result
+// (copies made by the parse, so nothing else is pinned) plus the item, its
+// map entry and list element, estimated at 160 bytes.
+func eventSize(ev WebhookEvent) int64 {
+	return int64(len(ev.ID)+len(ev.Status)+len(ev.Type)+len(ev.Result)) + 160
 }
 
 // armTimer makes sure the one expiry timer will fire by the time the oldest
 // buffered event expires. A timer set for an event that was claimed since
 // fires early, finds nothing expired, and re-arms. h.mu is held.
 func (h *WebhookHandler) armTimer(now time.Time) {
-	if h.timerArmed || h.earlyHead == nil || h.closed {
+	front := h.earlyList.Front()
+	if h.timerArmed || front == nil || h.closed {
 		return
 	}
-	d := h.earlyHead.at.Add(h.cfg.earlyAge).Sub(now)
-	if d < 0 {
-		d = 0
-	}
+	d := max(front.Value.(*earlyItem).at.Add(h.cfg.earlyAge).Sub(now), 0)
 	if h.timer == nil {
 		h.timer = h.cfg.clock.AfterFunc(d, h.expire)
 	} else {
@@ -403,77 +427,105 @@ func (h *WebhookHandler) armTimer(now time.Time) {
 	h.timerArmed = true
 }
 
-// expire runs on the timer: it hands expired early events to OnUnmatched
-// and forgets expired finished ids.
+// expire runs on the timer: it hands expired early events to [OnUnmatched]
+// and forgets expired dedup keys and abandoned ids.
 func (h *WebhookHandler) expire() {
+	var e effects
+	defer h.run(&e)
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.closed {
-		h.mu.Unlock()
 		return
 	}
 	h.timerArmed = false
 	now := h.cfg.clock.Now()
-	var expired []WebhookEvent
-	for it := h.earlyHead; it != nil && !now.Before(it.at.Add(h.cfg.earlyAge)); it = h.earlyHead {
-		h.unlinkEarly(it)
-		expired = append(expired, it.ev)
+	for el := h.earlyList.Front(); el != nil && !now.Before(el.Value.(*earlyItem).at.Add(h.cfg.earlyAge)); el = h.earlyList.Front() {
+		h.unmatched(&e, h.unlinkEarly(el).ev)
 	}
-	h.pruneDone(now)
+	h.done.prune(now)
+	h.abandoned.prune(now)
 	h.armTimer(now)
-	h.mu.Unlock()
-	for _, ev := range expired {
-		h.unmatched(ev)
+}
+
+// keyMemory remembers keys for a bounded time and count, oldest first: the
+// dedup memory and the recently abandoned job ids. It is not safe for
+// concurrent use; the handler's lock guards it.
+type keyMemory struct {
+	max  int
+	age  time.Duration
+	keys map[string]uint64 // key → the seq of its slot in q
+	q    []keySlot         // oldest first; q[head:] are live slots
+	head int
+	seq  uint64
+}
+
+// keySlot is a key's place in the queue. A removed key leaves its slot
+// behind; seq tells it from the slot of the same key added again.
+type keySlot struct {
+	key string
+	at  time.Time
+	seq uint64
+}
+
+func newKeyMemory(n int, age time.Duration) keyMemory {
+	return keyMemory{max: n, age: age, keys: make(map[string]uint64)}
+}
+
+// add remembers key and reports whether it was new; the oldest key is
+// forgotten if the memory is full.
+func (m *keyMemory) add(key string, now time.Time) bool {
+	m.prune(now)
+	if _, ok := m.keys[key]; ok {
+		return false
+	}
+	// Bounding the slots as well as the keys keeps a key removed and
+	// re-added in a loop from growing the queue.
+	for (len(m.keys) >= m.max || len(m.q)-m.head >= 2*m.max) && m.head < len(m.q) {
+		m.pop()
+	}
+	m.seq++
+	m.keys[key] = m.seq
+	m.q = append(m.q, keySlot{key, now, m.seq})
+	return true
+}
+
+// has reports whether key is remembered.
+func (m *keyMemory) has(key string, now time.Time) bool {
+	m.prune(now)
+	_, ok := m.keys[key]
+	return ok
+}
+
+// remove forgets key and reports whether it was remembered.
+func (m *keyMemory) remove(key string) bool {
+	_, ok := m.keys[key]
+	delete(m.keys, key)
+	return ok
+}
+
+// prune forgets keys older than the age.
+func (m *keyMemory) prune(now time.Time) {
+	cutoff := now.Add(-m.age)
+	for m.head < len(m.q) && !m.q[m.head].at.After(cutoff) {
+		m.pop()
 	}
 }
 
-// markDone remembers id as finished, forgetting the oldest id if the memory
-// is full. h.mu is held.
-func (h *WebhookHandler) markDone(id string, now time.Time) {
-	if len(h.done) >= h.cfg.dedupMax {
-		h.popDone()
+func (m *keyMemory) pop() {
+	k := m.q[m.head]
+	if m.keys[k.key] == k.seq {
+		delete(m.keys, k.key)
 	}
-	h.done[id] = struct{}{}
-	h.doneQ = append(h.doneQ, doneItem{id: id, at: now.Sub(h.epoch)})
-}
-
-// pruneDone forgets finished ids older than the dedup age. h.mu is held.
-func (h *WebhookHandler) pruneDone(now time.Time) {
-	cutoff := now.Sub(h.epoch) - h.cfg.dedupAge
-	for h.doneHead < len(h.doneQ) && h.doneQ[h.doneHead].at <= cutoff {
-		h.popDone()
-	}
-}
-
-func (h *WebhookHandler) popDone() {
-	if h.doneHead >= len(h.doneQ) {
-		return
-	}
-	delete(h.done, h.doneQ[h.doneHead].id)
-	h.doneQ[h.doneHead] = doneItem{}
-	h.doneHead++
+	m.q[m.head] = keySlot{}
+	m.head++
 	// Compact once the dead prefix dominates, so the queue's memory tracks
-	// the live ids (amortised O(1) per id).
-	if h.doneHead >= 1024 && h.doneHead*2 >= len(h.doneQ) {
-		n := copy(h.doneQ, h.doneQ[h.doneHead:])
-		clear(h.doneQ[n:])
-		h.doneQ = h.doneQ[:n]
-		h.doneHead = 0
-	} else if h.doneHead == len(h.doneQ) {
-		h.doneQ = h.doneQ[:0]
-		h.doneHead = 0
-	}
-}
-
-func (h *WebhookHandler) unmatched(ev WebhookEvent) {
-	h.stats.unmatched.Add(1)
-	h.hook("OnUnmatched", h.cfg.onUnmatched, ev)
-}
-
-// hook runs fn(ev) in a goroutine of its own, so that no user code ever
-// delays a webhook's answer or holds the handler's lock.
-func (h *WebhookHandler) hook(name string, fn func(WebhookEvent), ev WebhookEvent) {
-	if fn != nil {
-		go h.call(name, fn, ev)
+	// the live keys (amortised O(1) per key).
+	if m.head == len(m.q) {
+		m.q, m.head = m.q[:0], 0
+	} else if m.head >= 1024 && m.head*2 >= len(m.q) {
+		n := copy(m.q, m.q[m.head:])
+		clear(m.q[n:])
+		m.q, m.head = m.q[:n], 0
 	}
 }
 

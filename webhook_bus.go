@@ -1,0 +1,310 @@
+package sharpapi
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// DefaultPublishTimeout bounds each [EventBus] call the handler makes: the
+// Store on a delivery's request path, and each Load.
+const DefaultPublishTimeout = 2 * time.Second
+
+// resyncConcurrency bounds the Loads of one resync.
+const resyncConcurrency = 8
+
+// EventBus shares verified webhook events among the replicas of one service,
+// so that a webhook reaching replica B completes the job replica A awaits
+// (package redisbus implements it over Redis). The design is "store once,
+// then notify": the receiving replica stores the event cluster-wide, and
+// every replica is told the job id; a replica that awaits the id loads the
+// event, the others ignore it. The store is the only buffer: no replica
+// keeps, hooks or reports an event it never awaited.
+//
+// With a bus, a [WebhookHandler] answers 200 only once Store has returned nil,
+// and 503 when it fails or outlasts the publish timeout ([WithPublishTimeout]),
+// so that SharpAPI retries. [OnEvent] and [OnNonTerminal] run on the replica
+// whose Store reported stored, so once in the cluster; [OnUnmatched] never
+// runs. A waiter registers first and then looks in the store, so an event
+// stored before anyone awaited it (an early webhook, a job resumed after a
+// restart) is found without a poll.
+//
+// The handler validates what Load returns (the job id it asked for, a
+// terminal status) and drops anything else.
+type EventBus interface {
+	// Store records ev cluster-wide, once, and only then notifies every
+	// replica's subscription of ev.ID. stored is false when an event for
+	// the same job id and status was stored before (a SharpAPI retry, a
+	// replay, or the same delivery reaching two replicas at once); nothing
+	// is notified then. A terminal event (success, failed) is kept for the
+	// bus's retention so that Load finds it; a non-terminal one is only
+	// deduplicated (its key: job id + status), never kept or notified. A
+	// nil error means the store holds the event; an error means it may
+	// not: the handler then answers 503 so that SharpAPI retries. Store
+	// must return within its own timeout even if ctx has none.
+	Store(ctx context.Context, ev WebhookEvent) (stored bool, err error)
+
+	// Load returns the stored terminal event of jobID; found is false when
+	// there is none (never stored, expired).
+	Load(ctx context.Context, jobID string) (ev WebhookEvent, found bool, err error)
+
+	// Subscribe starts the bus's subscription in the background and
+	// returns at once (an error only for misuse, such as a second call).
+	// From then on the bus calls notify(jobID) for each terminal event
+	// stored anywhere in the cluster, and resync() after every
+	// (re)subscription, the first included, so that the handler re-checks
+	// the store for every job it awaits (nothing published while the
+	// connection was down is lost). Both callbacks return quickly (the
+	// handler does the loading in its own goroutines) and are safe for
+	// concurrent use: the bus may call them from any goroutine.
+	Subscribe(notify func(jobID string), resync func()) error
+
+	// Close ends the subscription; the handler's Close calls it. It does
+	// not close the caller's Redis client.
+	Close() error
+}
+
+// WithEventBus shares events with the service's other replicas through bus
+// (see [EventBus]). [NewWebhookHandler] subscribes to it, and the handler's
+// Close ends the subscription.
+func WithEventBus(bus EventBus) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if bus == nil {
+			return invalidOption("event bus is nil")
+		}
+		c.bus = bus
+		return nil
+	})
+}
+
+// WithPublishTimeout bounds each call to the [EventBus] (default 2 s): a Store
+// that takes longer is answered 503, so SharpAPI retries the delivery
+// rather than waiting on a slow bus; a Load that takes longer is logged and
+// left to [Job.Wait]'s grace-period poll.
+func WithPublishTimeout(d time.Duration) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if d <= 0 {
+			return invalidOption("publish timeout %v is not positive", d)
+		}
+		c.publishTimeout = d
+		return nil
+	})
+}
+
+// busState is the handler's side of its bus: in-flight loads, ended by
+// Close.
+type busState struct {
+	ctx     context.Context // cancelled by Close
+	cancel  context.CancelFunc
+	loading sync.WaitGroup // Add under h.mu while open
+}
+
+// startBus subscribes h to its bus. It runs in [NewWebhookHandler].
+func (h *WebhookHandler) startBus() error {
+	h.busState.ctx, h.busState.cancel = context.WithCancel(context.Background())
+	if err := h.cfg.bus.Subscribe(h.notify, h.resync); err != nil {
+		h.busState.cancel()
+		return err
+	}
+	return nil
+}
+
+// closeBus ends the loads in flight and the bus's subscription. h is
+// closed already, so no new load starts.
+func (h *WebhookHandler) closeBus() error {
+	h.busState.cancel()
+	h.busState.loading.Wait()
+	return h.cfg.bus.Close()
+}
+
+// serveWithBus finishes a verified delivery on a replica with a bus: store
+// it cluster-wide, then answer.
+func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev WebhookEvent) {
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.publishTimeout)
+	stored, err := h.cfg.bus.Store(ctx, ev)
+	cancel()
+	if err != nil {
+		h.stats.publishErrors.Add(1)
+		h.answer(w, r, http.StatusServiceUnavailable, "rejected: store failed", &ev, err)
+		return
+	}
+	if !stored {
+		h.stats.duplicates.Add(1)
+		h.answer(w, r, http.StatusOK, outcomeDuplicate.String(), &ev, nil)
+		return
+	}
+	var e effects
+	outcome := "stored"
+	if !ev.Status.Terminal() {
+		h.stats.nonTerm.Add(1)
+		e.hook("OnNonTerminal", h.cfg.onNonTerminal, ev)
+		outcome = outcomeNonTerminal.String()
+	} else {
+		h.stats.stored.Add(1)
+		// The bus will notify this replica too; handing the event to a
+		// local waiter now saves it the round trip.
+		switch h.deliverAwaited(&e, ev) {
+		case outcomeDelivered:
+			outcome = "stored, delivered"
+		case outcomeLate:
+			outcome = "stored, late"
+		}
+	}
+	e.hook("OnEvent", h.cfg.onEvent, ev)
+	h.run(&e)
+	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
+}
+
+// deliverAwaited hands a terminal event from the store to its waiters on
+// this replica. An event nobody here awaits is dropped (the store keeps
+// it), and counted as late if a waiter here gave up on it recently.
+func (h *WebhookHandler) deliverAwaited(e *effects, ev WebhookEvent) routeOutcome {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return outcomeClosed
+	}
+	now := h.cfg.clock.Now()
+	if h.complete(e, ev) {
+		h.done.add(ev.ID, now)
+		return outcomeDelivered
+	}
+	if h.abandoned.remove(ev.ID) {
+		h.stats.late.Add(1)
+		return outcomeLate
+	}
+	return outcomeUnmatched
+}
+
+// notify is the bus's callback for a terminal event stored anywhere in the
+// cluster: load it if this replica awaits the job, count it if a waiter
+// here gave up on it, ignore it otherwise.
+func (h *WebhookHandler) notify(jobID string) {
+	if checkJobID(jobID) != nil {
+		return
+	}
+	h.mu.Lock()
+	awaited := len(h.waiting[jobID]) > 0
+	late := !awaited && !h.closed && h.abandoned.remove(jobID)
+	if late {
+		h.stats.late.Add(1)
+	}
+	h.mu.Unlock()
+	if late {
+		h.logLate(jobID, "notified")
+	}
+	if awaited {
+		h.lookupLater(jobID)
+	}
+}
+
+// resync is the bus's callback after each (re)subscription: look up every
+// job this replica awaits, since a notification may have been missed.
+func (h *WebhookHandler) resync() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	ids := slices.Collect(maps.Keys(h.waiting))
+	h.busState.loading.Add(1)
+	h.mu.Unlock()
+	go func() {
+		defer h.busState.loading.Done()
+		sem := make(chan struct{}, resyncConcurrency)
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			if h.busState.ctx.Err() != nil {
+				break
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				h.lookup(h.busState.ctx, id)
+			}()
+		}
+		wg.Wait()
+	}()
+}
+
+// lookupLater loads jobID's event from the bus's store in a goroutine of its
+// own and hands it to the job's waiters. Without a bus it does nothing.
+func (h *WebhookHandler) lookupLater(jobID string) {
+	if h.cfg.bus == nil {
+		return
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.busState.loading.Add(1)
+	h.mu.Unlock()
+	go func() {
+		defer h.busState.loading.Done()
+		h.lookup(h.busState.ctx, jobID)
+	}()
+}
+
+// lookupNow is lookupLater in the caller's goroutine, bounded by ctx too:
+// [Job.Wait]'s seam for a resumed job, which polls at once unless the store
+// has its event. found reports that the event was handed to the job's
+// waiters.
+func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found bool) {
+	if h.cfg.bus == nil {
+		return false
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	unlink := context.AfterFunc(h.busState.ctx, stop)
+	defer unlink()
+	return h.lookup(ctx, jobID)
+}
+
+// lookup loads jobID's event and hands it to the job's waiters; it reports
+// whether the store had it. A Load error is logged and counted: the waiter
+// stays registered, and [Job.Wait]'s grace-period poll is the safety net.
+func (h *WebhookHandler) lookup(ctx context.Context, jobID string) bool {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
+	defer cancel()
+	ev, found, err := h.cfg.bus.Load(ctx, jobID)
+	if err != nil {
+		h.stats.loadErrors.Add(1)
+		if h.log != nil && h.busState.ctx.Err() == nil {
+			h.log.Warn("sharpapi: loading a webhook event from the event bus failed",
+				slog.String("job_id", jobID), slog.String("error", err.Error()))
+		}
+		return false
+	}
+	if !found {
+		return false
+	}
+	if ev.ID != jobID || !ev.Status.Terminal() || len(ev.Status) > maxStatusLen {
+		if h.log != nil {
+			h.log.Warn("sharpapi: the event bus returned an event that does not complete the job; dropped",
+				slog.String("job_id", jobID), slog.String("job_status", truncate(string(ev.Status), maxStatusLen)))
+		}
+		return false
+	}
+	var e effects
+	defer h.run(&e)
+	if h.deliverAwaited(&e, ev) == outcomeLate {
+		h.logLate(jobID, "loaded")
+	}
+	return true
+}
+
+// logLate says that a job's terminal event came after its waiters here gave
+// up: the job was probably read from its status URL meanwhile.
+func (h *WebhookHandler) logLate(jobID, how string) {
+	if h.log != nil {
+		h.log.Info("sharpapi: late webhook: its job is no longer awaited here",
+			slog.String("job_id", jobID), slog.String("via", how))
+	}
+}
