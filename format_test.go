@@ -34,6 +34,7 @@ func TestNothingPrintsACredential(t *testing.T) {
 		"*Client":         c,
 		"Client":          reflect.ValueOf(c).Elem().Interface(),
 		"*WebhookHandler": h,
+		"WebhookHandler":  reflect.ValueOf(h).Elem().Interface(),
 		"*Job":            job,
 		"Job":             reflect.ValueOf(job).Elem().Interface(),
 	}

@@ -103,7 +103,13 @@ func VerifySignature(body []byte, signature string, secrets ...string) error {
 			return nil
 		}
 	}
-	return mismatch(secrets)
+	n := 0
+	for _, s := range secrets {
+		if s != "" {
+			n++
+		}
+	}
+	return mismatch(n)
 }
 
 // ParseWebhook verifies body as [VerifySignature] does and, only then, parses
@@ -202,13 +208,8 @@ func macEqual(mac hash.Hash, body []byte, want *[sha256.Size]byte) bool {
 	return hmac.Equal(mac.Sum(sum[:0]), want[:])
 }
 
-func mismatch(secrets []string) error {
-	n := 0
-	for _, s := range secrets {
-		if s != "" {
-			n++
-		}
-	}
+// mismatch is the error for a signature that matches none of n secrets.
+func mismatch(n int) error {
 	if n == 1 {
 		return fmt.Errorf("%w under the configured secret", ErrSignatureMismatch)
 	}

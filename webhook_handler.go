@@ -97,6 +97,9 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 		key := []byte(s)
 		h.macs = append(h.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
 	}
+	// Only the pools keep the secrets from here on, inside closures: a
+	// WebhookHandler printed field by field, even as a value, shows none.
+	h.cfg.secrets = nil
 	if cfg.bus != nil {
 		if err := h.startBus(); err != nil {
 			return nil, fmt.Errorf("sharpapi: subscribing to the event bus: %w", err)
@@ -121,7 +124,7 @@ func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 			return nil
 		}
 	}
-	return mismatch(h.cfg.secrets)
+	return mismatch(len(h.macs))
 }
 
 // ServeHTTP answers one delivery; see [WebhookHandler] for the status codes.
