@@ -249,7 +249,9 @@ func TestManyJobsUnderWebhookFaults(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan error, n)
 			for i := range n {
-				wg.Go(func() {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
 					text := fmt.Sprintf("job %d", i)
 					job, err := r.client.Translate(ctx, sharpapi.TranslateParams{Content: text}, sharpapi.WithWebhook(r.hookURL))
 					if err != nil {
@@ -262,7 +264,7 @@ func TestManyJobsUnderWebhookFaults(t *testing.T) {
 					} else if got.Content != strings.ToUpper(text) {
 						errs <- fmt.Errorf("job %s got %q, want %q", job.ID(), got.Content, strings.ToUpper(text))
 					}
-				})
+				}()
 			}
 			wg.Wait()
 			close(errs)

@@ -719,22 +719,26 @@ func TestWebhookHandlerManyConcurrentJobs(t *testing.T) {
 		id := fmt.Sprintf("job-%05d", i)
 		switch i % 3 {
 		case 0:
-			wg.Go(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				<-start
 				ev, err := h.Await(context.Background(), id)
 				if err != nil {
 					t.Error(err)
 				}
 				check(i, ev)
-			})
+			}()
 		case 1:
-			wg.Go(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				<-start
 				ch := h.Subscribe(id)
 				for ev := range ch {
 					check(i, ev)
 				}
-			})
+			}()
 		case 2:
 			wg.Add(1)
 			go func() {
@@ -744,7 +748,9 @@ func TestWebhookHandlerManyConcurrentJobs(t *testing.T) {
 		}
 	}
 	for p := range posters {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			<-start
 			for round := range 2 {
 				for i := p; i < jobs; i += posters {
@@ -757,7 +763,7 @@ func TestWebhookHandlerManyConcurrentJobs(t *testing.T) {
 					}
 				}
 			}
-		})
+		}()
 	}
 	close(start)
 	wg.Wait()
