@@ -1,0 +1,156 @@
+// Package examples_test checks what every example under examples/ promises
+// its reader: that its main.go, copied alone into a module of one's own,
+// compiles, and that every HTTP server it starts bounds how long a client
+// may hold it.
+package examples_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestExamplesBuildWhenCopied copies each example's main.go, and the data
+// files beside it, into a fresh module that requires the SDK (replaced by
+// this checkout) and builds it there, offline: the root module's go.sum and
+// a module cache that `go build ./...` has filled are all it needs.
+func TestExamplesBuildWhenCopied(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command in PATH")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goSum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(goMod)
+	if goVersion == nil {
+		t.Fatal("the root go.mod has no go directive")
+	}
+	userMod := "module example.com/mine\n\ngo " + string(goVersion[1]) + "\n\n" +
+		"require github.com/sharpapi-go/sharpapi v0.0.0\n\n" +
+		"replace github.com/sharpapi-go/sharpapi => " + root + "\n"
+
+	for _, dir := range exampleDirs(t) {
+		t.Run(dir, func(t *testing.T) {
+			t.Parallel()
+			mod := t.TempDir()
+			copyExample(t, dir, mod)
+			writeFile(t, filepath.Join(mod, "go.mod"), []byte(userMod))
+			writeFile(t, filepath.Join(mod, "go.sum"), goSum)
+			cmd := exec.Command("go", "build", "-o", filepath.Join(mod, "example"), ".")
+			cmd.Dir = mod
+			// -mod=mod lets the go command add the SDK's own requirements
+			// to the copied go.mod, as `go get` would for a user; GOPROXY=off
+			// proves it finds them in the module cache.
+			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s copied alone into a module of its own does not build: %v\n%s", dir, err, out)
+			}
+		})
+	}
+}
+
+// TestExampleServersSetTimeouts keeps every http.Server an example starts
+// bounded: without ReadHeaderTimeout, ReadTimeout and IdleTimeout, a client
+// that sends slowly or never closes holds a connection and its memory for
+// ever, and readers copy what the examples do.
+func TestExampleServersSetTimeouts(t *testing.T) {
+	for _, dir := range exampleDirs(t) {
+		path := filepath.Join(dir, "main.go")
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			sel, ok := lit.Type.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Server" {
+				return true
+			}
+			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "http" {
+				return true
+			}
+			set := map[string]bool{}
+			for _, e := range lit.Elts {
+				if kv, ok := e.(*ast.KeyValueExpr); ok {
+					if key, ok := kv.Key.(*ast.Ident); ok {
+						set[key.Name] = true
+					}
+				}
+			}
+			for _, field := range []string{"ReadHeaderTimeout", "ReadTimeout", "IdleTimeout"} {
+				if !set[field] {
+					t.Errorf("%s: an http.Server without %s", path, field)
+				}
+			}
+			return true
+		})
+	}
+}
+
+// exampleDirs lists the examples: the directories beside this file that
+// hold a main.go.
+func exampleDirs(t *testing.T) []string {
+	t.Helper()
+	mains, err := filepath.Glob(filepath.Join("*", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mains) == 0 {
+		t.Fatal("no example found")
+	}
+	var dirs []string
+	for _, m := range mains {
+		dirs = append(dirs, filepath.Dir(m))
+	}
+	return dirs
+}
+
+// copyExample copies main.go and the data files of the example in dir to
+// mod. An example is one Go file: a second one would not be copied by a
+// reader, so it is an error here.
+func copyExample(t *testing.T, dir, mod string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir() || strings.HasSuffix(name, "_test.go"):
+			continue
+		case strings.HasSuffix(name, ".go") && name != "main.go":
+			t.Fatalf("%s has %s besides main.go: an example is one file a reader can copy", dir, name)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(mod, name), b)
+	}
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
