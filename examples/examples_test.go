@@ -1,7 +1,8 @@
-// Package examples_test checks what every example under examples/ promises
-// its reader: that its main.go, copied alone into a module of one's own,
-// compiles, and that every HTTP server it starts bounds how long a client
-// may hold it.
+// Package examples_test checks what the examples under examples/ and the
+// README promise their reader: that each example's main.go, copied alone
+// into a module of one's own, compiles; that every HTTP server an example
+// starts bounds how long a client may hold it; and that each README block
+// that is a whole file works as shown.
 package examples_test
 
 import (
@@ -21,43 +22,11 @@ import (
 // this checkout) and builds it there, offline: the root module's go.sum and
 // a module cache that `go build ./...` has filled are all it needs.
 func TestExamplesBuildWhenCopied(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command in PATH")
-	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	goSum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(goMod)
-	if goVersion == nil {
-		t.Fatal("the root go.mod has no go directive")
-	}
-	userMod := "module example.com/mine\n\ngo " + string(goVersion[1]) + "\n\n" +
-		"require github.com/sharpapi-go/sharpapi v0.0.0\n\n" +
-		"replace github.com/sharpapi-go/sharpapi => " + root + "\n"
-
 	for _, dir := range exampleDirs(t) {
 		t.Run(dir, func(t *testing.T) {
 			t.Parallel()
-			mod := t.TempDir()
-			copyExample(t, dir, mod)
-			writeFile(t, filepath.Join(mod, "go.mod"), []byte(userMod))
-			writeFile(t, filepath.Join(mod, "go.sum"), goSum)
-			cmd := exec.Command("go", "build", "-o", filepath.Join(mod, "example"), ".")
-			cmd.Dir = mod
-			// -mod=mod lets the go command add the SDK's own requirements
-			// to the copied go.mod, as `go get` would for a user; GOPROXY=off
-			// proves it finds them in the module cache.
-			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-			if out, err := cmd.CombinedOutput(); err != nil {
+			mod := userModule(t, exampleFiles(t, dir))
+			if out, err := goIn(mod, "build", "-o", filepath.Join(mod, "example"), "."); err != nil {
 				t.Fatalf("%s copied alone into a module of its own does not build: %v\n%s", dir, err, out)
 			}
 		})
@@ -123,15 +92,16 @@ func exampleDirs(t *testing.T) []string {
 	return dirs
 }
 
-// copyExample copies main.go and the data files of the example in dir to
-// mod. An example is one Go file: a second one would not be copied by a
-// reader, so it is an error here.
-func copyExample(t *testing.T, dir, mod string) {
+// exampleFiles reads main.go and the data files of the example in dir. An
+// example is one Go file: a second one would not be copied by a reader, so
+// it is an error here.
+func exampleFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := map[string][]byte{}
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -140,12 +110,57 @@ func copyExample(t *testing.T, dir, mod string) {
 		case strings.HasSuffix(name, ".go") && name != "main.go":
 			t.Fatalf("%s has %s besides main.go: an example is one file a reader can copy", dir, name)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
+		if files[name], err = os.ReadFile(filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	return files
+}
+
+// userModule writes files into a fresh module, as a user's: it requires the
+// SDK, replaced by this checkout, at the Go version the SDK declares, with
+// the SDK's go.sum so that nothing needs the network. It returns the
+// module's directory.
+func userModule(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command in PATH")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goSum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(goMod)
+	if goVersion == nil {
+		t.Fatal("the root go.mod has no go directive")
+	}
+	mod := t.TempDir()
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module example.com/mine\n\ngo "+string(goVersion[1])+"\n\n"+
+		"require github.com/sharpapi-go/sharpapi v0.0.0\n\n"+
+		"replace github.com/sharpapi-go/sharpapi => "+root+"\n"))
+	writeFile(t, filepath.Join(mod, "go.sum"), goSum)
+	for name, b := range files {
 		writeFile(t, filepath.Join(mod, name), b)
 	}
+	return mod
+}
+
+// goIn runs the go command in dir, offline. -mod=mod lets it add the SDK's
+// own requirements to the user's go.mod, as `go get` would; GOPROXY=off
+// proves it finds them in the module cache.
+func goIn(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	return cmd.CombinedOutput()
 }
 
 func writeFile(t *testing.T, path string, b []byte) {
