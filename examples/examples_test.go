@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -142,6 +143,9 @@ func userModule(t *testing.T, files map[string][]byte) string {
 	if goVersion == nil {
 		t.Fatal("the root go.mod has no go directive")
 	}
+	if out, err := downloadSDKModules(); err != nil {
+		t.Fatalf("go mod download in %s: %v\n%s", root, err, out)
+	}
 	mod := t.TempDir()
 	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module example.com/mine\n\ngo "+string(goVersion[1])+"\n\n"+
 		"require github.com/sharpapi-go/sharpapi v0.0.0\n\n"+
@@ -152,6 +156,16 @@ func userModule(t *testing.T, files map[string][]byte) string {
 	}
 	return mod
 }
+
+// downloadSDKModules fills the module cache with the SDK's dependencies,
+// through the module proxy if they are not there yet (on a fresh machine,
+// when this package's tests run alone), so that a user module can then
+// build offline.
+var downloadSDKModules = sync.OnceValues(func() ([]byte, error) {
+	cmd := exec.Command("go", "mod", "download")
+	cmd.Dir = ".."
+	return cmd.CombinedOutput()
+})
 
 // goIn runs the go command in dir, offline. -mod=mod lets it add the SDK's
 // own requirements to the user's go.mod, as `go get` would; GOPROXY=off
