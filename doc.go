@@ -42,7 +42,13 @@
 // [WithWebhookHandler], Wait registers with that handler for the job's id
 // and sends no status request while the webhook is expected; only after
 // [WithWebhookGrace] does it poll, so that a lost webhook still completes the
-// job. A webhook and a poll racing each other yield one result.
+// job. A webhook and a poll racing each other yield one result. A poll that
+// fails with a 429, a 5xx or a network error is tried again, with backoff,
+// for as long as ctx lasts; one that cannot get better (401, 402, 404, a
+// malformed answer) ends Wait at once.
+//
+// The API key goes only to the base URL's origin (scheme, host and port): a
+// status URL or a redirect elsewhere never receives it.
 //
 // # Receiving and routing webhooks
 //

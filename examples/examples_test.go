@@ -35,9 +35,10 @@ func TestExamplesBuildWhenCopied(t *testing.T) {
 }
 
 // TestExampleServersSetTimeouts keeps every http.Server an example starts
-// bounded: without ReadHeaderTimeout, ReadTimeout and IdleTimeout, a client
-// that sends slowly or never closes holds a connection and its memory for
-// ever, and readers copy what the examples do.
+// bounded, as the README's Security section asks of a receiver: without
+// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout, a client
+// that sends or reads slowly, or never closes, holds a connection and its
+// memory for ever, and readers copy what the examples do.
 func TestExampleServersSetTimeouts(t *testing.T) {
 	for _, dir := range exampleDirs(t) {
 		path := filepath.Join(dir, "main.go")
@@ -65,7 +66,7 @@ func TestExampleServersSetTimeouts(t *testing.T) {
 					}
 				}
 			}
-			for _, field := range []string{"ReadHeaderTimeout", "ReadTimeout", "IdleTimeout"} {
+			for _, field := range []string{"ReadHeaderTimeout", "ReadTimeout", "WriteTimeout", "IdleTimeout"} {
 				if !set[field] {
 					t.Errorf("%s: an http.Server without %s", path, field)
 				}

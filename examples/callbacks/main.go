@@ -199,6 +199,7 @@ func serve(addr string, h http.Handler) (listening string, stop func(), err erro
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	go srv.Serve(ln) // returns http.ErrServerClosed after stop

@@ -91,6 +91,7 @@ func run(ctx context.Context, out io.Writer, logger *slog.Logger, addr, secret s
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	served := make(chan error, 1)
