@@ -218,7 +218,8 @@ type AirportsParams struct {
 	Timezone string
 	// IATAAssigned, ICAOAssigned and LIDAssigned keep only the airports
 	// that have (true) or lack (false) a code of that kind; nil does not
-	// filter. Write new(true).
+	// filter. Set one to the address of a bool variable (from Go 1.26,
+	// new(true) also does).
 	IATAAssigned, ICAOAssigned, LIDAssigned *bool
 	// Page and PerPage choose the page (from 1) and its size (SharpAPI's
 	// default 25, at most MaxPerPage).
