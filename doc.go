@@ -65,13 +65,19 @@
 // # Several replicas
 //
 // Behind a load balancer, a job's webhook may reach replica B while replica A
-// awaits the job. [WithEventBus] puts an [EventBus] between receiving and
-// routing: the handler that receives a verified event publishes it, and
-// answers SharpAPI only once the bus has it (otherwise 5xx, so that SharpAPI
-// retries); on each replica the bus's subscriber hands events to that
-// replica's handler with [WebhookHandler.Deliver]. The module
-// github.com/sharpapi-go/sharpapi/redisbus is such a bus over Redis; it lives
-// in a module of its own so that this one depends on no Redis client.
+// awaits the job. [WithEventBus] gives the handlers a shared [EventBus]:
+// the replica that receives a verified event stores it once, cluster-wide
+// ([EventBus.Store]), and answers SharpAPI only once the store holds it
+// (otherwise 503, so that SharpAPI retries); the bus then notifies every
+// replica of the job id, and the one that awaits it loads the event
+// ([EventBus.Load]). A waiter registers first and then looks in the store,
+// so an event stored before anyone awaited it (early, or for a replica that
+// restarted and called [ResumeJob]) is found without a poll; after every
+// reconnection a replica looks again for every job it awaits. No replica
+// holds events it does not await, and [OnEvent] runs once in the cluster.
+// The module github.com/sharpapi-go/sharpapi/redisbus is such a bus over
+// Redis; it lives in a module of its own so that this one depends on no
+// Redis client.
 // Without a bus, a handler routes only to its own waiters.
 //
 // # Errors

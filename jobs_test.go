@@ -232,7 +232,7 @@ func TestDispatchMalformedAnswer(t *testing.T) {
 func TestDispatchWebhookHeader(t *testing.T) {
 	f := &fakeJobs{t: t, script: []string{successBody}}
 	c, _ := pipeClient(t, f, WithDefaultWebhook("https://app.example.com/default"))
-	for _, opts := range [][]DispatchOption{
+	for _, opts := range [][]RequestOption{
 		nil,
 		{WithWebhook("https://app.example.com/hooks/sharpapi")},
 		{WithoutWebhook()},

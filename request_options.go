@@ -17,11 +17,6 @@ import (
 // matches [ErrInvalidOption].
 type RequestOption func(*requestConfig) error
 
-// DispatchOption is the former name of [RequestOption].
-//
-// Deprecated: use [RequestOption].
-type DispatchOption = RequestOption
-
 // requestConfig is what the RequestOptions of one call asked for.
 type requestConfig struct {
 	sync      bool // a synchronous call: no job, no webhook

@@ -49,7 +49,7 @@ func run(ctx context.Context, out io.Writer) error {
 		opts = append(opts, sharpapi.WithBaseURL(emu.URL))
 	}
 
-	var dispatchOpts []sharpapi.DispatchOption
+	var dispatchOpts []sharpapi.RequestOption
 	if emu != nil || (publicURL != "" && secret != "") {
 		// The handler verifies each webhook and hands it to the job that
 		// awaits it; mount it wherever SharpAPI's webhooks arrive.
