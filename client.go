@@ -23,15 +23,20 @@ import (
 // Client calls SharpAPI. It is safe for concurrent use; build one per API
 // key and share it.
 type Client struct {
-	apiKey string
+	// apiKey is behind a pointer because fmt prints a Client value field by
+	// field, bypassing methods, and shows a pointer only as its address.
+	apiKey *string
 	cfg    clientConfig
 	log    *slog.Logger // never nil: a discarding logger when silent
 
-	// get sends status polls and synchronous reads; post sends dispatches.
-	// They differ only in what they retry.
-	get, post *retryablehttp.Client
+	// reads sends status polls and synchronous calls, which change nothing
+	// and so retry any transient failure; dispatches sends job POSTs, which
+	// retry only what proves SharpAPI created no job. They share one
+	// http.Client and differ only in their retry policy.
+	reads, dispatches *retryablehttp.Client
 
 	rateLimit atomic.Pointer[RateLimit]
+	limiter   *limiter // spaces requests within the plan (ratelimit.go)
 }
 
 // NewClient returns a client that authenticates with apiKey. An empty key
@@ -56,10 +61,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	c := &Client{apiKey: apiKey, cfg: cfg, log: cfg.logger}
+	c := &Client{apiKey: &apiKey, cfg: cfg, log: cfg.logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.limiter = newLimiter(cfg, c.log)
 	hc := cfg.httpClient
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -72,16 +78,59 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		rt = http.DefaultTransport
 	}
 	shared.Transport = keepIdle{rt}
-	c.get = c.newRetryClient(&shared, c.retryRead)
-	c.post = c.newRetryClient(&shared, c.retryDispatch)
+	shared.CheckRedirect = checkRedirect(hc.CheckRedirect)
+	shared.Transport = c.limiter.wrap(shared.Transport) // every attempt, retries included, passes the limiter
+	c.reads = c.newRetryClient(&shared, c.retryRead)
+	c.dispatches = c.newRetryClient(&shared, c.retryDispatch)
 	return c, nil
 }
+
+// checkRedirect refuses what would carry the key or a job elsewhere: any
+// redirect of a POST (a 307 would re-send the job to another URL, a 302
+// would turn it into a GET whose 202 looks like a created job), and any
+// redirect to another scheme, host or port (Go keeps Authorization when
+// only the scheme or port changes). Other redirects go to next, the
+// caller's own policy, or Go's default of at most 10.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		if first.Method == http.MethodPost {
+			return &redirectError{fmt.Errorf("answered %d redirect to another URL; dispatches follow no redirect", status)}
+		}
+		if origin(req.URL) != origin(first.URL) {
+			return &redirectError{fmt.Errorf("answered %d redirect to another origin, %s; redirects are followed within the origin only",
+				status, origin(req.URL))}
+		}
+		if next == nil {
+			if len(via) >= 10 {
+				return &redirectError{errors.New("stopped after 10 redirects")}
+			}
+			return nil
+		}
+		err := next(req, via)
+		if err == nil || errors.Is(err, http.ErrUseLastResponse) {
+			return err
+		}
+		return &redirectError{err}
+	}
+}
+
+// redirectError is a redirect the client refused. It is final: retrying
+// would meet the same redirect.
+type redirectError struct{ err error }
+
+func (e *redirectError) Error() string { return e.err.Error() }
+func (e *redirectError) Unwrap() error { return e.err }
 
 // keepIdle hides the transport's CloseIdleConnections from retryablehttp.
 type keepIdle struct{ http.RoundTripper }
 
 func (c *Client) newRetryClient(hc *http.Client, check retryablehttp.CheckRetry) *retryablehttp.Client {
-	rc := &retryablehttp.Client{
+	return &retryablehttp.Client{
 		HTTPClient:   hc,
 		RetryMax:     c.cfg.retryMax,
 		RetryWaitMin: c.cfg.retryWaitMin,
@@ -91,11 +140,16 @@ func (c *Client) newRetryClient(hc *http.Client, check retryablehttp.CheckRetry)
 		// Hand back the last response as it is, so it becomes an *APIError
 		// with its status and body instead of "giving up after N attempts".
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		// retryablehttp's own log lines print whole URLs, query and user
+		// info included: it gets no logger, and each retry is logged here.
+		Logger: nil,
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+			if attempt > 0 {
+				c.log.LogAttrs(req.Context(), slog.LevelDebug, "sharpapi retrying request", slog.String("method", req.Method),
+					slog.String("url", redactURL(req.URL.String())), slog.Int("attempt", attempt+1))
+			}
+		},
 	}
-	if c.cfg.logger != nil {
-		rc.Logger = c.cfg.logger
-	}
-	return rc
 }
 
 // retryRead is the policy of GETs: they change nothing, so any error that
@@ -140,29 +194,39 @@ func neverSent(err error) bool {
 }
 
 // transientNetError reports transport errors worth retrying: not a bad
-// certificate, scheme or redirect loop, which will fail the same way again.
+// certificate, scheme or a refused redirect, which will fail the same way
+// again.
 func transientNetError(err error) bool {
 	var (
 		verifyErr    *tls.CertificateVerificationError
 		authorityErr x509.UnknownAuthorityError
 		hostErr      x509.HostnameError
 		invalidErr   x509.CertificateInvalidError
+		redirectErr  *redirectError
 	)
 	if errors.As(err, &verifyErr) || errors.As(err, &authorityErr) ||
-		errors.As(err, &hostErr) || errors.As(err, &invalidErr) {
+		errors.As(err, &hostErr) || errors.As(err, &invalidErr) || errors.As(err, &redirectErr) {
 		return false
 	}
 	msg := err.Error()
-	return !strings.Contains(msg, "stopped after") && !strings.Contains(msg, "unsupported protocol scheme") &&
-		!strings.Contains(msg, "invalid header")
+	return !strings.Contains(msg, "unsupported protocol scheme") && !strings.Contains(msg, "invalid header")
 }
 
 // backoff waits what Retry-After asks on 429 and 503, capped at max, and
 // otherwise an exponential delay with equal jitter (half fixed, half random)
 // so that many clients refused together do not come back together.
 func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+	if resp == nil {
+		return retryDelay(min, max, attempt, 0, nil)
+	}
+	return retryDelay(min, max, attempt, resp.StatusCode, resp.Header)
+}
+
+// retryDelay is backoff for an answer known by its status and header; zero
+// and nil for a request that got no answer.
+func retryDelay(min, max time.Duration, attempt, status int, header http.Header) time.Duration {
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if d, ok := parseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
 			return minDuration(d, max)
 		}
 	}
@@ -190,13 +254,16 @@ type request struct {
 	body        any // nil, []byte or retryablehttp.ReaderFunc
 	contentType string
 	header      http.Header
-	jobID       string // for errors about a known job
+	jobID       string         // for errors about a known job
+	opts        *requestConfig // the call's RequestOptions; nil for polls
 }
 
 // do sends r and returns the 2xx response with its body read, or an error:
 // an *APIError (or *RateLimitError) for any other status, a wrapped
 // transport error, or a wrapped ctx error.
 func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*http.Response, []byte, error) {
+	ctx, rc, r, end := c.prepareRequest(ctx, rc, r)
+	defer end()
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url, r.body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sharpapi: %s %s: %w", r.method, redactURL(r.url), err)
@@ -204,7 +271,10 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	// The key goes to SharpAPI's origin only, whatever URL reached here.
+	if c.sameOrigin(req.URL) {
+		req.Header.Set("Authorization", "Bearer "+*c.apiKey)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.cfg.userAgent)
 	if r.contentType != "" {
@@ -268,10 +338,31 @@ func (c *Client) endpoint(path string, query url.Values) string {
 	return u.String()
 }
 
+// sameOrigin reports whether u has the base URL's scheme, host and port:
+// the only origin the API key is sent to.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	return origin(u) == origin(c.cfg.baseURL)
+}
+
+// origin returns u's scheme, host and port, the port made explicit, so
+// that "http://h" and "http://h:80" compare equal.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
 // getJSON calls a synchronous endpoint and decodes its JSON answer into out.
-func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any) error {
+func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any, opts ...RequestOption) error {
+	rq, err := newRequestConfig(opts, true)
+	if err != nil {
+		return err
+	}
 	u := c.endpoint(path, query)
-	_, body, err := c.do(ctx, c.get, request{method: http.MethodGet, url: u})
+	_, body, err := c.do(ctx, c.reads, request{method: http.MethodGet, url: u, opts: rq})
 	if err != nil {
 		return err
 	}

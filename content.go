@@ -37,7 +37,7 @@ type DetectedPhone struct {
 
 // DetectPhones finds the phone numbers in a text, in any format, and
 // returns each with its E.164 form. POST /content/detect_phones.
-func (c *Client) DetectPhones(ctx context.Context, p DetectPhonesParams, opts ...DispatchOption) (*Job[DetectPhonesResult], error) {
+func (c *Client) DetectPhones(ctx context.Context, p DetectPhonesParams, opts ...RequestOption) (*Job[DetectPhonesResult], error) {
 	return dispatchJSON[DetectPhonesResult](ctx, c, "/content/detect_phones", JobTypeContentDetectPhones, p, opts)
 }
 
@@ -63,7 +63,7 @@ func (r *DetectEmailsResult) UnmarshalJSON(b []byte) error {
 
 // DetectEmails finds the e-mail addresses in a text.
 // POST /content/detect_emails.
-func (c *Client) DetectEmails(ctx context.Context, p DetectEmailsParams, opts ...DispatchOption) (*Job[DetectEmailsResult], error) {
+func (c *Client) DetectEmails(ctx context.Context, p DetectEmailsParams, opts ...RequestOption) (*Job[DetectEmailsResult], error) {
 	return dispatchJSON[DetectEmailsResult](ctx, c, "/content/detect_emails", JobTypeContentDetectEmails, p, opts)
 }
 
@@ -88,7 +88,7 @@ type DetectSpamResult struct {
 
 // DetectSpam judges whether a message is spam, with a confidence score and
 // the reason. POST /content/detect_spam.
-func (c *Client) DetectSpam(ctx context.Context, p DetectSpamParams, opts ...DispatchOption) (*Job[DetectSpamResult], error) {
+func (c *Client) DetectSpam(ctx context.Context, p DetectSpamParams, opts ...RequestOption) (*Job[DetectSpamResult], error) {
 	return dispatchJSON[DetectSpamResult](ctx, c, "/content/detect_spam", JobTypeContentDetectSpam, p, opts)
 }
 
@@ -119,7 +119,7 @@ type DetectedURL struct {
 }
 
 // DetectURLs finds the URLs in a text. POST /content/detect_urls.
-func (c *Client) DetectURLs(ctx context.Context, p DetectURLsParams, opts ...DispatchOption) (*Job[DetectURLsResult], error) {
+func (c *Client) DetectURLs(ctx context.Context, p DetectURLsParams, opts ...RequestOption) (*Job[DetectURLsResult], error) {
 	return dispatchJSON[DetectURLsResult](ctx, c, "/content/detect_urls", JobTypeContentDetectURLs, p, opts)
 }
 
@@ -173,7 +173,7 @@ func (a DetectedAddress) Decode(v any) error { return json.Unmarshal(a.Raw, v) }
 
 // DetectAddress finds the postal addresses in a text.
 // POST /content/detect_address.
-func (c *Client) DetectAddress(ctx context.Context, p DetectAddressParams, opts ...DispatchOption) (*Job[DetectAddressResult], error) {
+func (c *Client) DetectAddress(ctx context.Context, p DetectAddressParams, opts ...RequestOption) (*Job[DetectAddressResult], error) {
 	return dispatchJSON[DetectAddressResult](ctx, c, "/content/detect_address", JobTypeContentDetectAddress, p, opts)
 }
 
@@ -193,7 +193,7 @@ type DetectProfanitiesResult = DetectSpamResult
 
 // DetectProfanities judges whether a text contains profanity, with a
 // confidence score and the reason. POST /content/detect_profanities.
-func (c *Client) DetectProfanities(ctx context.Context, p DetectProfanitiesParams, opts ...DispatchOption) (*Job[DetectProfanitiesResult], error) {
+func (c *Client) DetectProfanities(ctx context.Context, p DetectProfanitiesParams, opts ...RequestOption) (*Job[DetectProfanitiesResult], error) {
 	return dispatchJSON[DetectProfanitiesResult](ctx, c, "/content/detect_profanities", JobTypeContentDetectProfanities, p, opts)
 }
 
@@ -226,7 +226,7 @@ type FlaggedPart struct {
 
 // DetectAI estimates how likely a text is to have been written by an AI
 // model, and quotes the passages that suggest it. POST /content/detect_ai.
-func (c *Client) DetectAI(ctx context.Context, p DetectAIParams, opts ...DispatchOption) (*Job[DetectAIResult], error) {
+func (c *Client) DetectAI(ctx context.Context, p DetectAIParams, opts ...RequestOption) (*Job[DetectAIResult], error) {
 	return dispatchJSON[DetectAIResult](ctx, c, "/content/detect_ai", JobTypeContentDetectAI, p, opts)
 }
 
@@ -257,7 +257,7 @@ type SummarizeResult struct {
 }
 
 // Summarize writes a shorter version of a text. POST /content/summarize.
-func (c *Client) Summarize(ctx context.Context, p SummarizeParams, opts ...DispatchOption) (*Job[SummarizeResult], error) {
+func (c *Client) Summarize(ctx context.Context, p SummarizeParams, opts ...RequestOption) (*Job[SummarizeResult], error) {
 	return dispatchJSON[SummarizeResult](ctx, c, "/content/summarize", JobTypeContentSummarize, p, opts)
 }
 
@@ -291,7 +291,7 @@ func (r *KeywordsResult) UnmarshalJSON(b []byte) error {
 }
 
 // Keywords draws keywords (tags) from a text. POST /content/keywords.
-func (c *Client) Keywords(ctx context.Context, p KeywordsParams, opts ...DispatchOption) (*Job[KeywordsResult], error) {
+func (c *Client) Keywords(ctx context.Context, p KeywordsParams, opts ...RequestOption) (*Job[KeywordsResult], error) {
 	return dispatchJSON[KeywordsResult](ctx, c, "/content/keywords", JobTypeContentKeywords, p, opts)
 }
 
@@ -322,7 +322,7 @@ type TranslateResult struct {
 
 // Translate translates a text into another language.
 // POST /content/translate.
-func (c *Client) Translate(ctx context.Context, p TranslateParams, opts ...DispatchOption) (*Job[TranslateResult], error) {
+func (c *Client) Translate(ctx context.Context, p TranslateParams, opts ...RequestOption) (*Job[TranslateResult], error) {
 	return dispatchJSON[TranslateResult](ctx, c, "/content/translate", JobTypeContentTranslate, p, opts)
 }
 
@@ -352,7 +352,7 @@ type ParaphraseResult struct {
 }
 
 // Paraphrase rewrites a text in other words. POST /content/paraphrase.
-func (c *Client) Paraphrase(ctx context.Context, p ParaphraseParams, opts ...DispatchOption) (*Job[ParaphraseResult], error) {
+func (c *Client) Paraphrase(ctx context.Context, p ParaphraseParams, opts ...RequestOption) (*Job[ParaphraseResult], error) {
 	return dispatchJSON[ParaphraseResult](ctx, c, "/content/paraphrase", JobTypeContentParaphrase, p, opts)
 }
 
@@ -388,6 +388,6 @@ func (r *ProofreadResult) UnmarshalJSON(b []byte) error {
 
 // Proofread corrects the spelling and grammar of a text.
 // POST /content/proofread.
-func (c *Client) Proofread(ctx context.Context, p ProofreadParams, opts ...DispatchOption) (*Job[ProofreadResult], error) {
+func (c *Client) Proofread(ctx context.Context, p ProofreadParams, opts ...RequestOption) (*Job[ProofreadResult], error) {
 	return dispatchJSON[ProofreadResult](ctx, c, "/content/proofread", JobTypeContentProofread, p, opts)
 }

@@ -124,14 +124,14 @@ type WorkflowPagination struct {
 
 // ListWorkflows lists the account's custom workflows, a page at a time.
 // GET /custom.
-func (c *Client) ListWorkflows(ctx context.Context, p ListWorkflowsParams) (*WorkflowPage, error) {
-	return getListed[WorkflowPage](ctx, c, "/custom", p)
+func (c *Client) ListWorkflows(ctx context.Context, p ListWorkflowsParams, opts ...RequestOption) (*WorkflowPage, error) {
+	return getListed[WorkflowPage](ctx, c, "/custom", p, opts)
 }
 
 // DescribeWorkflow returns the workflow with slug, with its inputs. An
 // unknown slug is an *APIError that matches ErrNotFound. GET /custom/{slug}.
-func (c *Client) DescribeWorkflow(ctx context.Context, slug string) (*Workflow, error) {
-	return getByKey[Workflow](ctx, c, "/custom", "workflow slug", slug)
+func (c *Client) DescribeWorkflow(ctx context.Context, slug string, opts ...RequestOption) (*Workflow, error) {
+	return getByKey[Workflow](ctx, c, "/custom", "workflow slug", slug, opts)
 }
 
 // WorkflowParams are the inputs of one run of a workflow, by their keys.
@@ -204,7 +204,7 @@ func (p WorkflowParams) body() (requestBody, error) {
 // type of the caller's. The job's Type is empty: SharpAPI does not document
 // it. POST /custom/{slug}, as JSON or, with files or Multipart, as
 // multipart/form-data.
-func (c *Client) RunWorkflow(ctx context.Context, slug string, p WorkflowParams, opts ...DispatchOption) (*Job[json.RawMessage], error) {
+func (c *Client) RunWorkflow(ctx context.Context, slug string, p WorkflowParams, opts ...RequestOption) (*Job[json.RawMessage], error) {
 	if err := errors.Join(pathSegment("workflow slug", slug), p.validate()); err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ const (
 
 // ReviewSentiment judges whether a product review is positive, negative or
 // neutral. POST /ecommerce/review_sentiment.
-func (c *Client) ReviewSentiment(ctx context.Context, p ReviewSentimentParams, opts ...DispatchOption) (*Job[ReviewSentimentResult], error) {
+func (c *Client) ReviewSentiment(ctx context.Context, p ReviewSentimentParams, opts ...RequestOption) (*Job[ReviewSentimentResult], error) {
 	return dispatchJSON[ReviewSentimentResult](ctx, c, "/ecommerce/review_sentiment", JobTypeEcommerceReviewSentiment, p, opts)
 }
 
@@ -83,7 +83,7 @@ type Category struct {
 
 // ProductCategories suggests the categories a product belongs in, each
 // weighted by how well it fits. POST /ecommerce/product_categories.
-func (c *Client) ProductCategories(ctx context.Context, p ProductCategoriesParams, opts ...DispatchOption) (*Job[ProductCategoriesResult], error) {
+func (c *Client) ProductCategories(ctx context.Context, p ProductCategoriesParams, opts ...RequestOption) (*Job[ProductCategoriesResult], error) {
 	return dispatchJSON[ProductCategoriesResult](ctx, c, "/ecommerce/product_categories", JobTypeEcommerceProductCategories, p, opts)
 }
 
@@ -113,7 +113,7 @@ type ProductIntroResult struct {
 
 // ProductIntro writes a short marketing introduction of a product.
 // POST /ecommerce/product_intro.
-func (c *Client) ProductIntro(ctx context.Context, p ProductIntroParams, opts ...DispatchOption) (*Job[ProductIntroResult], error) {
+func (c *Client) ProductIntro(ctx context.Context, p ProductIntroParams, opts ...RequestOption) (*Job[ProductIntroResult], error) {
 	return dispatchJSON[ProductIntroResult](ctx, c, "/ecommerce/product_intro", JobTypeEcommerceProductIntro, p, opts)
 }
 
@@ -147,6 +147,6 @@ type ThankYouEmailResult struct {
 
 // ThankYouEmail writes the e-mail that thanks a customer for a purchase.
 // POST /ecommerce/thank_you_email.
-func (c *Client) ThankYouEmail(ctx context.Context, p ThankYouEmailParams, opts ...DispatchOption) (*Job[ThankYouEmailResult], error) {
+func (c *Client) ThankYouEmail(ctx context.Context, p ThankYouEmailParams, opts ...RequestOption) (*Job[ThankYouEmailResult], error) {
 	return dispatchJSON[ThankYouEmailResult](ctx, c, "/ecommerce/thank_you_email", JobTypeEcommerceThankYouEmail, p, opts)
 }

@@ -38,25 +38,28 @@ var (
 )
 
 // APIError is a non-2xx answer from SharpAPI, kept whole: the status, the
-// message and field errors of its JSON body, and the raw body itself.
+// message and field errors of its JSON body, and the raw body itself. Its
+// JSON form has snake_case names and leaves out Header and Body.
 type APIError struct {
 	// StatusCode is the HTTP status of the response.
-	StatusCode int
+	StatusCode int `json:"status_code"`
 	// Code is the body's "code", when present (402 sends "GEN-PAYMENT-REQUIRED").
-	Code string
+	Code string `json:"code,omitempty"`
 	// Message is the body's "message" (or "error"), when present.
-	Message string
+	Message string `json:"message,omitempty"`
 	// Errors holds the per-field messages of a 422 (Laravel's "errors" object).
-	Errors map[string][]string
+	Errors map[string][]string `json:"errors,omitempty"`
 	// JobID is the job the request concerned: the SharpAPI-Job-Id header, or
 	// the job being polled.
-	JobID string
-	// Method and URL identify the request; the URL never carries the API key.
-	Method, URL string
+	JobID string `json:"job_id,omitempty"`
+	// Method and URL identify the request; the URL never carries the API
+	// key, a query or user info.
+	Method string `json:"method"`
+	URL    string `json:"url"`
 	// Header is the response header.
-	Header http.Header
+	Header http.Header `json:"-"`
 	// Body is the raw response body (at most 64 KiB of it).
-	Body []byte
+	Body []byte `json:"-"`
 }
 
 // Error reports the status and SharpAPI's message; never a credential.
@@ -69,7 +72,7 @@ func (e *APIError) Error() string {
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
-	if e.JobID != "" {
+	if e.JobID != "" && !strings.HasSuffix(e.URL, "/"+e.JobID) { // a status URL names its job
 		fmt.Fprintf(&b, " (job %s)", e.JobID)
 	}
 	return b.String()
@@ -101,19 +104,56 @@ type RateLimitError struct {
 	RetryAfter time.Duration
 	// RateLimit holds the X-RateLimit-* headers of the 429.
 	RateLimit RateLimit
+
+	// Wait is how long the request would have had to wait for the plan's
+	// window when the client refused to: the wait would outlast the
+	// caller's context (the error then also matches the context's error),
+	// or the call asked not to wait (WithMaxRetries(0)). APIError is nil
+	// when no request was sent at all.
+	Wait time.Duration
 }
 
-// Unwrap returns the underlying *APIError, so errors.As finds either type.
-func (e *RateLimitError) Unwrap() error { return e.APIError }
+// MarshalJSON writes the [APIError]'s fields, RetryAfter as
+// "retry_after_seconds" and Wait as "wait_seconds" (each left out when zero),
+// and the rate limit.
+func (e RateLimitError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		*APIError
+		RetryAfter float64   `json:"retry_after_seconds,omitempty"`
+		RateLimit  RateLimit `json:"rate_limit,omitzero"`
+		Wait       float64   `json:"wait_seconds,omitempty"`
+	}{e.APIError, e.RetryAfter.Seconds(), e.RateLimit, e.Wait.Seconds()})
+}
+
+// Error reports the 429, or the wait the client's limiter refused.
+func (e *RateLimitError) Error() string {
+	if e.APIError == nil {
+		return fmt.Sprintf("sharpapi: rate limited: the plan's window opens in %v", e.Wait.Round(time.Millisecond))
+	}
+	return e.APIError.Error()
+}
+
+// Is matches ErrRateLimited, whether SharpAPI answered 429 or the client
+// held the request back.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the underlying *APIError, so errors.As finds either type;
+// nil when no request was sent.
+func (e *RateLimitError) Unwrap() error {
+	if e.APIError == nil {
+		return nil
+	}
+	return e.APIError
+}
 
 // JobFailedError is returned by Wait when SharpAPI reports the job failed.
 // SharpAPI does not charge for failed jobs; the same request may be re-sent.
 type JobFailedError struct {
 	// JobID and Type identify the job.
-	JobID string
-	Type  JobType
+	JobID string  `json:"job_id"`
+	Type  JobType `json:"type,omitempty"`
 	// Detail is whatever SharpAPI sent as the job's result (often null).
-	Detail json.RawMessage
+	Detail json.RawMessage `json:"detail,omitempty"`
 }
 
 func (e *JobFailedError) Error() string {
@@ -125,6 +165,31 @@ func (e *JobFailedError) Error() string {
 		msg += ": " + d
 	}
 	return msg
+}
+
+// waitError is Wait's error when ctx ends first. It names the job once
+// and wraps ctx's error and the last failed poll, if the last poll failed.
+type waitError struct {
+	jobID, statusURL string
+	cause, last      error
+}
+
+func (e *waitError) Error() string {
+	msg := "sharpapi: waiting for job " + e.jobID + ": " + e.cause.Error()
+	if e.last != nil {
+		// The failure came from the pipeline, which begins by naming the
+		// request; the job is named already.
+		last := strings.TrimPrefix(e.last.Error(), "sharpapi: GET "+redactURL(e.statusURL)+": ")
+		msg += "; the last poll failed: " + last
+	}
+	return msg
+}
+
+func (e *waitError) Unwrap() []error {
+	if e.last == nil {
+		return []error{e.cause}
+	}
+	return []error{e.cause, e.last}
 }
 
 // maxErrorBody bounds how much of an error response is kept.

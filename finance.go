@@ -313,7 +313,7 @@ type InvoiceLogistics struct {
 // ParseInvoice parses an invoice file (or a file of several invoices) into
 // its parties, totals, taxes and line items. POST /finance/parse_invoice,
 // as multipart/form-data; the job's type is JobTypeInvoiceParse.
-func (c *Client) ParseInvoice(ctx context.Context, p ParseInvoiceParams, opts ...DispatchOption) (*Job[ParseInvoiceResult], error) {
+func (c *Client) ParseInvoice(ctx context.Context, p ParseInvoiceParams, opts ...RequestOption) (*Job[ParseInvoiceResult], error) {
 	return dispatchForm[ParseInvoiceResult](ctx, c, "/finance/parse_invoice", JobTypeInvoiceParse, p,
 		textFields("language", p.Language), []formFile{{"file", p.File}}, opts)
 }

@@ -1,6 +1,7 @@
 package sharpapi
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"strconv"
@@ -10,29 +11,43 @@ import (
 
 // RateLimit is what SharpAPI's X-RateLimit-* headers said. A zero field
 // means the header was absent (SharpAPI omits them on /ping and /quota).
+// As JSON, Reset is RFC 3339 and left out when unknown.
 type RateLimit struct {
 	// Limit is the number of requests allowed per window.
-	Limit int
+	Limit int `json:"limit"`
 	// Remaining is the number of requests left in the window.
-	Remaining int
+	Remaining int `json:"remaining"`
 	// Reset is when the window resets.
-	Reset time.Time
+	Reset time.Time `json:"reset,omitzero"`
 }
 
-// ResponseMeta is what a SharpAPI response said besides its body.
+// ResponseMeta is what a SharpAPI response said besides its body. As JSON
+// (see [ResponseMeta.MarshalJSON]) it reads in plain units and leaves out
+// the raw header.
 type ResponseMeta struct {
 	// StatusCode is the HTTP status.
-	StatusCode int
+	StatusCode int `json:"status_code"`
 	// JobID is the SharpAPI-Job-Id header of a dispatch.
-	JobID string
+	JobID string `json:"job_id,omitempty"`
 	// Cost is the SharpAPI-Cost header (USD, as SharpAPI formats it).
-	Cost string
+	Cost string `json:"cost,omitempty"`
 	// RetryAfter is the Retry-After header, uncapped; zero if absent.
-	RetryAfter time.Duration
+	RetryAfter time.Duration `json:"-"`
 	// RateLimit holds the X-RateLimit-* headers.
-	RateLimit RateLimit
+	RateLimit RateLimit `json:"rate_limit,omitzero"`
 	// Header is the whole response header.
-	Header http.Header
+	Header http.Header `json:"-"`
+}
+
+// MarshalJSON writes m as a service would return it: RetryAfter as
+// "retry_after_seconds" (left out when zero), and without Header, which
+// may carry cookies and says what the other fields say already.
+func (m ResponseMeta) MarshalJSON() ([]byte, error) {
+	type fields ResponseMeta // without this method
+	return json.Marshal(struct {
+		fields
+		RetryAfter float64 `json:"retry_after_seconds,omitempty"`
+	}{fields(m), m.RetryAfter.Seconds()})
 }
 
 func newResponseMeta(resp *http.Response, now time.Time) ResponseMeta {
@@ -54,6 +69,8 @@ func parseRateLimit(h http.Header) RateLimit {
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs > 0 {
 			rl.Reset = time.Unix(secs, 0)
+		} else if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f < 1<<40 { // emulators with a short window send milliseconds
+			rl.Reset = time.UnixMilli(int64(math.Round(f * 1000)))
 		} else if t, err := http.ParseTime(v); err == nil {
 			rl.Reset = t
 		}

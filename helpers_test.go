@@ -271,3 +271,7 @@ func testSync(t *testing.T, cases []syncCase) {
 }
 
 func some[T any](v T, err error) (any, error) { return v, err }
+
+// ptr returns a pointer to v, for the optional fields of expected results
+// (new(expr) would need Go 1.26; the module supports 1.24).
+func ptr[T any](v T) *T { return &v }

@@ -60,7 +60,7 @@ type Education struct {
 // ParseResume parses a resume (CV) file into the candidate's contact
 // details, work history, education and skills. POST /hr/parse_resume, as
 // multipart/form-data.
-func (c *Client) ParseResume(ctx context.Context, p ParseResumeParams, opts ...DispatchOption) (*Job[ParseResumeResult], error) {
+func (c *Client) ParseResume(ctx context.Context, p ParseResumeParams, opts ...RequestOption) (*Job[ParseResumeResult], error) {
 	return dispatchForm[ParseResumeResult](ctx, c, "/hr/parse_resume", JobTypeHRParseResume, p,
 		textFields("language", p.Language), []formFile{{"file", p.File}}, opts)
 }
@@ -109,7 +109,7 @@ type JobDescriptionResult struct {
 
 // JobDescription writes a job advertisement from a job title and the
 // job's particulars. POST /hr/job_description.
-func (c *Client) JobDescription(ctx context.Context, p JobDescriptionParams, opts ...DispatchOption) (*Job[JobDescriptionResult], error) {
+func (c *Client) JobDescription(ctx context.Context, p JobDescriptionParams, opts ...RequestOption) (*Job[JobDescriptionResult], error) {
 	return dispatchJSON[JobDescriptionResult](ctx, c, "/hr/job_description", JobTypeHRJobDescription, p, opts)
 }
 
@@ -146,7 +146,7 @@ type Related struct {
 
 // RelatedSkills lists the skills related to a skill, each weighted by how
 // close it is. POST /hr/related_skills.
-func (c *Client) RelatedSkills(ctx context.Context, p RelatedSkillsParams, opts ...DispatchOption) (*Job[RelatedSkillsResult], error) {
+func (c *Client) RelatedSkills(ctx context.Context, p RelatedSkillsParams, opts ...RequestOption) (*Job[RelatedSkillsResult], error) {
 	return dispatchJSON[RelatedSkillsResult](ctx, c, "/hr/related_skills", JobTypeHRRelatedSkills, p, opts)
 }
 
@@ -176,7 +176,7 @@ type RelatedJobPositionsResult struct {
 
 // RelatedJobPositions lists the job titles related to a job title, each
 // weighted by how close it is. POST /hr/related_job_positions.
-func (c *Client) RelatedJobPositions(ctx context.Context, p RelatedJobPositionsParams, opts ...DispatchOption) (*Job[RelatedJobPositionsResult], error) {
+func (c *Client) RelatedJobPositions(ctx context.Context, p RelatedJobPositionsParams, opts ...RequestOption) (*Job[RelatedJobPositionsResult], error) {
 	return dispatchJSON[RelatedJobPositionsResult](ctx, c, "/hr/related_job_positions", JobTypeHRRelatedJobPositions, p, opts)
 }
 
@@ -241,7 +241,7 @@ type MatchScores struct {
 // ResumeJobMatchScore scores a resume against a job description on twenty
 // criteria and explains the main ones. POST /hr/resume_job_match_score, as
 // multipart/form-data.
-func (c *Client) ResumeJobMatchScore(ctx context.Context, p ResumeJobMatchScoreParams, opts ...DispatchOption) (*Job[ResumeJobMatchScoreResult], error) {
+func (c *Client) ResumeJobMatchScore(ctx context.Context, p ResumeJobMatchScoreParams, opts ...RequestOption) (*Job[ResumeJobMatchScoreResult], error) {
 	return dispatchForm[ResumeJobMatchScoreResult](ctx, c, "/hr/resume_job_match_score", JobTypeHRResumeJobMatchScore, p,
 		textFields("content", p.Content, "language", p.Language, "context", p.Context),
 		[]formFile{{"file", p.File}}, opts)

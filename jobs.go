@@ -110,27 +110,28 @@ func (j *Job[T]) Raw() json.RawMessage {
 	return nil
 }
 
-// JobSnapshot is a job as one status poll saw it.
+// JobSnapshot is a job as one status poll saw it. It marshals to JSON with
+// snake_case names, as a service may return it.
 type JobSnapshot struct {
-	ID     string
-	Type   JobType
-	Status JobStatus
+	ID     string    `json:"id"`
+	Type   JobType   `json:"type,omitempty"`
+	Status JobStatus `json:"status"`
 	// Result is the result JSON, nil while the job is unfinished and often
 	// for a failed job. The generic status URL's string form is unwrapped.
-	Result json.RawMessage
+	Result json.RawMessage `json:"result,omitempty"`
 	// Meta holds the response headers, among them Retry-After.
-	Meta ResponseMeta
+	Meta ResponseMeta `json:"meta,omitzero"`
 }
 
 // Status polls the job's status URL once.
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
-	resp, body, err := j.c.do(ctx, j.c.get, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
+	resp, body, err := j.c.do(ctx, j.c.reads, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
 	if err != nil {
 		return nil, err
 	}
 	snap, err := decodeStatus(body, isGenericStatusURL(j.statusURL, j.id))
 	if err != nil {
-		return nil, fmt.Errorf("%w (job %s)", err, j.id)
+		return nil, fmt.Errorf("%w (GET %s)", err, redactURL(j.statusURL))
 	}
 	snap.Meta = newResponseMeta(resp, time.Now())
 	if snap.ID == "" {
@@ -140,16 +141,23 @@ func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
 }
 
 // Wait blocks until the job is finished and returns its typed result. A
-// failed job is a *JobFailedError. Wait never returns an unfinished job: it
-// waits until ctx is done and then returns an error that wraps ctx's error
-// and names the job, which can still be awaited later (see ResumeJob).
+// failed job is a [*JobFailedError]. Wait never returns an unfinished job:
+// it waits until ctx is done and then returns an error that names the job
+// and wraps ctx's error (and the last poll's failure, if it failed); the job
+// can still be awaited later (see [ResumeJob]).
 //
-// With a webhook (WithWebhook, or the client's default) and a client built
-// WithWebhookHandler, Wait sends no status poll while the webhook is expected; it
-// starts polling only after the client's webhook grace period, so a lost
-// webhook still completes the job. Without one, Wait polls: first after the
-// dispatch's Retry-After, then as each status answer's Retry-After says, or
-// every poll interval; jittered and capped by the client's options.
+// With a webhook ([WithWebhook], or the client's [WithDefaultWebhook]) and a
+// client built [WithWebhookHandler], Wait sends no status poll while the
+// webhook is expected; it starts polling only after the client's webhook
+// grace period, so a lost webhook still completes the job. Without one, Wait
+// polls: first after the dispatch's Retry-After, then as each status
+// answer's Retry-After says, or every poll interval; jittered, and each wait
+// capped by [WithMaxPollInterval].
+//
+// A poll that fails with a 429, a 5xx (but 501) or a network error is tried
+// again, with backoff, for as long as ctx lasts: the job exists and will
+// finish. Any other failure (401, 402, 404, another 4xx, a malformed answer)
+// cannot get better, and Wait returns it.
 func (j *Job[T]) Wait(ctx context.Context) (T, error) {
 	var zero T
 	snap, err := j.await(ctx)
@@ -192,11 +200,13 @@ func (j *Job[T]) WaitAsync(ctx context.Context) <-chan Outcome[T] {
 func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 	c := j.c
 	var events <-chan WebhookEvent
-	wait := j.meta.RetryAfter // a fresh dispatch says when to look first
+	// A fresh dispatch says when to look first; like every wait between
+	// polls, within the client's cap.
+	wait := min(j.meta.RetryAfter, c.cfg.maxPollInterval)
 	resumed := j.resumed
-	// --- webhook seam (helper h2, issue 10): subscribe, and for a resumed
-	// job look in the EventBus's store before the first poll.
-	h := c.cfg.webhooks
+	// Subscribe, and for a resumed job look in the EventBus's store (if the
+	// handler has one) before the first poll.
+	h := c.cfg.webhookHandler()
 	if h != nil && j.webhook {
 		ch, cancel, delivered := h.subscribe(j.id)
 		defer cancel()
@@ -211,12 +221,13 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 		}
 	}
 	graceOver := false
-	// --- end of the webhook seam
 	if resumed {
 		wait = 0
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	var lastErr error // the last poll's failure, if it failed
+	failures := 0     // polls failed in a row
 	for {
 		select {
 		case ev, ok := <-events:
@@ -250,15 +261,23 @@ func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
 					slog.String("job_id", j.id), slog.Duration("grace", c.cfg.webhookGrace))
 			}
 		case <-ctx.Done():
-			return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, context.Cause(ctx))
+			return nil, &waitError{jobID: j.id, statusURL: j.statusURL, cause: context.Cause(ctx), last: lastErr}
 		}
 		snap, err := j.Status(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, context.Cause(ctx))
+				return nil, &waitError{jobID: j.id, statusURL: j.statusURL, cause: context.Cause(ctx), last: lastErr}
 			}
-			return nil, fmt.Errorf("sharpapi: waiting for job %s: %w", j.id, err)
+			if !transientPollError(err) {
+				return nil, err // it names the job: in its status URL, or "(job …)"
+			}
+			// The job exists and will finish: wait out the outage.
+			lastErr = err
+			failures++
+			resetTimer(timer, c.pollRetryDelay(failures, err))
+			continue
 		}
+		lastErr, failures = nil, 0
 		if snap.Status.Terminal() {
 			return snap, nil
 		}
@@ -288,6 +307,30 @@ func (c *Client) pollDelay(retryAfter time.Duration) time.Duration {
 	return minDuration(d, c.cfg.maxPollInterval)
 }
 
+// transientPollError reports a failed poll that may succeed later: a 429,
+// a 5xx other than 501, or a network error. What cannot get better (401,
+// 402, 404 for an unknown job, any other 4xx, a malformed answer, a refused
+// redirect) ends Wait.
+func transientPollError(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode == http.StatusTooManyRequests ||
+			(apiErr.StatusCode >= 500 && apiErr.StatusCode != http.StatusNotImplemented)
+	}
+	return !errors.Is(err, ErrMalformedResponse) && transientNetError(err)
+}
+
+// pollRetryDelay is the wait after the n-th poll in a row failed with err:
+// its Retry-After, or an exponential backoff with jitter; capped by the
+// maximum poll interval like any wait between polls.
+func (c *Client) pollRetryDelay(n int, err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return retryDelay(c.cfg.retryWaitMin, c.cfg.maxPollInterval, n-1, apiErr.StatusCode, apiErr.Header)
+	}
+	return retryDelay(c.cfg.retryWaitMin, c.cfg.maxPollInterval, n-1, 0, nil)
+}
+
 func resetTimer(t *time.Timer, d time.Duration) {
 	t.Stop()
 	t.Reset(d) // Go 1.23+ timers drop a stale tick on Stop/Reset.
@@ -300,58 +343,68 @@ func isNull(raw json.RawMessage) bool {
 
 // ResumeJob returns a handle on a job this process did not dispatch (after a
 // restart, say), known by its id or its status URL. With only an id, the job
-// is polled at SharpAPI's generic status URL. typ may be empty; it is then
-// what each JobSnapshot (and a JobFailedError) reports. Its Wait polls once at once, then awaits the
-// webhook (if the client has a WebhookHandler) or keeps polling.
+// is polled at SharpAPI's generic status URL. A status URL must be on the
+// origin of the client's base URL, the only one the API key goes to, and an
+// id must be one SharpAPI could have given; otherwise the error wraps
+// [ErrInvalidParams]. typ may be empty; it is then what each [JobSnapshot]
+// (and a [JobFailedError]) reports. Its Wait polls once at once, then awaits
+// the webhook (if the client has a [WebhookHandler]) or keeps polling.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil client", ErrInvalidParams)
 	}
 	ref := strings.TrimSpace(idOrStatusURL)
 	j := &Job[T]{c: c, typ: typ, resumed: true}
-	if u, err := url.Parse(ref); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+	if u, err := url.Parse(ref); err == nil && u.Scheme != "" && u.Host != "" {
+		if !c.sameOrigin(u) {
+			return nil, fmt.Errorf("%w: status URL %s is not on the base URL's origin %s, where the API key goes",
+				ErrInvalidParams, redactURL(ref), origin(c.cfg.baseURL))
+		}
 		j.statusURL = ref
 		j.id = path.Base(strings.TrimRight(u.Path, "/"))
 	} else {
-		if ref == "" || strings.ContainsAny(ref, "/?#% \t\r\n") {
-			return nil, fmt.Errorf("%w: %q is neither a job id nor a status URL", ErrInvalidParams, ref)
-		}
 		j.id = ref
 		j.statusURL = c.endpoint("/job/status/"+ref, nil)
 	}
-	if j.id == "" || j.id == "." || j.id == "/" {
-		return nil, fmt.Errorf("%w: status URL %q names no job", ErrInvalidParams, redactURL(ref))
+	if err := checkJobID(j.id); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
 	}
 	j.webhook = true // it may have had one; listening costs nothing
 	return j, nil
 }
 
+// statusURL returns the URL to poll for a job dispatched to path. It is the
+// dispatch answer's status_url if that is on the base URL's origin; the API
+// key is never sent anywhere else, so another origin's URL (or none) is
+// replaced by the endpoint-specific URL under the base URL.
+func (c *Client) statusURL(ctx context.Context, path, id, answered string) string {
+	own := c.endpoint(path+"/job/status/"+id, nil)
+	if answered == "" {
+		return own
+	}
+	if u, err := url.Parse(answered); err == nil && c.sameOrigin(u) {
+		return answered
+	}
+	c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi status URL of another origin ignored",
+		slog.String("job_id", id), slog.String("status_url", redactURL(answered)), slog.String("polling", redactURL(own)))
+	return own
+}
+
 // dispatch POSTs a job and returns its handle. SharpAPI answers 202 with
 // {"status_url", "job_id"}; a missing status_url is rebuilt from the path.
-func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []DispatchOption) (*Job[T], error) {
-	var dc dispatchConfig
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&dc); err != nil {
-			return nil, err
-		}
+func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []RequestOption) (*Job[T], error) {
+	rq, err := newRequestConfig(opts, false)
+	if err != nil {
+		return nil, err
 	}
-	webhook := c.cfg.defaultWebhook
-	if dc.webhook != "" {
-		webhook = dc.webhook
-	}
-	if dc.noWebhook {
-		webhook = ""
-	}
+	webhook := rq.webhookFor(c)
 	var header http.Header
 	if webhook != "" {
 		header = http.Header{"Job-Webhook": {webhook}}
 	}
 	u := c.endpoint(path, nil)
-	resp, raw, err := c.do(ctx, c.post, request{
-		method: http.MethodPost, url: u, body: body.content, contentType: body.contentType, header: header,
+	resp, raw, err := c.do(ctx, c.dispatches, request{
+		method: http.MethodPost, url: u, body: body.content, contentType: body.contentType, header: header, opts: rq,
 	})
 	if err != nil {
 		return nil, err
@@ -367,12 +420,10 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	if accepted.JobID == "" {
 		accepted.JobID = meta.JobID
 	}
-	if accepted.JobID == "" {
-		return nil, fmt.Errorf("%w: POST %s: no job_id in the answer", ErrMalformedResponse, redactURL(u))
+	if err := checkJobID(accepted.JobID); err != nil {
+		return nil, fmt.Errorf("%w: POST %s: %w", ErrMalformedResponse, redactURL(u), err)
 	}
-	if accepted.StatusURL == "" {
-		accepted.StatusURL = c.endpoint(path+"/job/status/"+accepted.JobID, nil)
-	}
+	accepted.StatusURL = c.statusURL(ctx, path, accepted.JobID, accepted.StatusURL)
 	c.log.LogAttrs(ctx, slog.LevelInfo, "sharpapi job dispatched",
 		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
 	return &Job[T]{

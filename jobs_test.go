@@ -74,7 +74,7 @@ type translation struct {
 	FromLanguage string `json:"from_language"`
 }
 
-func dispatchTranslation(t *testing.T, c *Client, opts ...DispatchOption) (*Job[translation], error) {
+func dispatchTranslation(t *testing.T, c *Client, opts ...RequestOption) (*Job[translation], error) {
 	t.Helper()
 	body, err := jsonBody(map[string]string{"content": "hello", "language": "Italian"})
 	if err != nil {
@@ -232,7 +232,7 @@ func TestDispatchMalformedAnswer(t *testing.T) {
 func TestDispatchWebhookHeader(t *testing.T) {
 	f := &fakeJobs{t: t, script: []string{successBody}}
 	c, _ := pipeClient(t, f, WithDefaultWebhook("https://app.example.com/default"))
-	for _, opts := range [][]DispatchOption{
+	for _, opts := range [][]RequestOption{
 		nil,
 		{WithWebhook("https://app.example.com/hooks/sharpapi")},
 		{WithoutWebhook()},

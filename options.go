@@ -40,19 +40,26 @@ type optionFunc func(*clientConfig) error
 func (f optionFunc) applyClient(c *clientConfig) error { return f(c) }
 
 type clientConfig struct {
-	baseURL            *url.URL
-	httpClient         *http.Client
-	userAgent          string
-	logger             *slog.Logger
-	retryMax           int
-	retryWaitMin       time.Duration
-	retryWaitMax       time.Duration
-	pollInterval       time.Duration
-	maxPollInterval    time.Duration
-	webhookGrace       time.Duration
-	webhooks           *WebhookHandler
+	baseURL         *url.URL
+	httpClient      *http.Client
+	userAgent       string
+	logger          *slog.Logger
+	retryMax        int
+	retryWaitMin    time.Duration
+	retryWaitMax    time.Duration
+	pollInterval    time.Duration
+	maxPollInterval time.Duration
+	webhookGrace    time.Duration
+	// webhooks is one pointer further away than it needs to be: fmt,
+	// printing a Client value with %s or %q, dereferences a pointer it
+	// meets, and the handler's fields hold its secrets; it shows a
+	// pointer to a pointer as an address.
+	webhooks           **WebhookHandler
 	defaultWebhook     string
 	unsafeRetryOnError bool
+	rateLimit          int
+	rateWindow         time.Duration
+	rateLimitOff       bool
 }
 
 func defaultClientConfig() clientConfig {
@@ -90,8 +97,10 @@ func WithBaseURL(raw string) Option {
 }
 
 // WithHTTPClient sends requests through hc instead of a client of the SDK's
-// own (which has a 2-minute per-attempt timeout). The SDK never closes hc's
-// idle connections.
+// own (which has a 2-minute per-attempt timeout). The SDK never modifies hc
+// and never closes its idle connections. It sends through a copy of hc
+// that follows no redirect of a dispatch and none to another scheme, host
+// or port; hc's own CheckRedirect rules the redirects left.
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if hc == nil {
@@ -184,9 +193,17 @@ func WithWebhookHandler(h *WebhookHandler) Option {
 		if h == nil {
 			return invalidOption("webhook handler is nil")
 		}
-		c.webhooks = h
+		c.webhooks = &h
 		return nil
 	})
+}
+
+// webhookHandler returns the handler of WithWebhookHandler, or nil.
+func (c *clientConfig) webhookHandler() *WebhookHandler {
+	if c.webhooks == nil {
+		return nil
+	}
+	return *c.webhooks
 }
 
 // WithDefaultWebhook sends every job's webhook to url unless the dispatch
@@ -224,33 +241,31 @@ func WithUnsafeDispatchRetries() Option {
 	})
 }
 
-// DispatchOption configures one job dispatch.
-type DispatchOption func(*dispatchConfig) error
-
-type dispatchConfig struct {
-	webhook   string
-	noWebhook bool
-}
-
-// WithWebhook asks SharpAPI to send this job's webhook to url (the
-// Job-Webhook header). The URL must be absolute http(s).
-func WithWebhook(url string) DispatchOption {
-	return func(d *dispatchConfig) error {
-		if err := checkWebhookURL(url); err != nil {
-			return err
+// WithRateLimit tells the client the plan's limit up front: n requests per
+// window per (SharpAPI's window is a minute). Without it the limiter learns
+// the limit from the first answer's X-RateLimit-* headers, and from Quota
+// when it is called; with it, requests are also spaced n per window when
+// the server sends no such headers. A window other than a minute serves
+// emulators with a short one.
+func WithRateLimit(n int, per time.Duration) Option {
+	return optionFunc(func(c *clientConfig) error {
+		if n <= 0 || per <= 0 {
+			return invalidOption("rate limit %d per %v is not positive", n, per)
 		}
-		d.webhook = url
+		c.rateLimit, c.rateWindow = n, per
 		return nil
-	}
+	})
 }
 
-// WithoutWebhook dispatches this job with no Job-Webhook header even if the
-// client has a default webhook URL; Wait then polls.
-func WithoutWebhook() DispatchOption {
-	return func(d *dispatchConfig) error {
-		d.noWebhook = true
+// WithoutRateLimiter turns the client's rate limiter off: requests go as
+// soon as they are made and a 429 delays only the request that drew it (by
+// its retries). For callers that limit their own rate. [Client.Limiter]
+// still counts requests and 429s.
+func WithoutRateLimiter() Option {
+	return optionFunc(func(c *clientConfig) error {
+		c.rateLimitOff = true
 		return nil
-	}
+	})
 }
 
 func checkWebhookURL(raw string) error {

@@ -21,7 +21,7 @@ type params interface {
 }
 
 // dispatchJSON checks p and dispatches it as the JSON body of a job.
-func dispatchJSON[T any](ctx context.Context, c *Client, path string, typ JobType, p params, opts []DispatchOption) (*Job[T], error) {
+func dispatchJSON[T any](ctx context.Context, c *Client, path string, typ JobType, p params, opts []RequestOption) (*Job[T], error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func dispatchJSON[T any](ctx context.Context, c *Client, path string, typ JobTyp
 
 // dispatchForm checks p and dispatches fields and files, which hold p, as
 // the multipart/form-data body of a job.
-func dispatchForm[T any](ctx context.Context, c *Client, path string, typ JobType, p params, fields []formField, files []formFile, opts []DispatchOption) (*Job[T], error) {
+func dispatchForm[T any](ctx context.Context, c *Client, path string, typ JobType, p params, fields []formField, files []formFile, opts []RequestOption) (*Job[T], error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -58,20 +58,20 @@ func textFields(pairs ...string) []formField {
 }
 
 // get calls a synchronous endpoint and decodes its answer.
-func get[T any](ctx context.Context, c *Client, path string, query url.Values) (*T, error) {
+func get[T any](ctx context.Context, c *Client, path string, query url.Values, opts []RequestOption) (*T, error) {
 	v := new(T)
-	if err := c.getJSON(ctx, path, query, v); err != nil {
+	if err := c.getJSON(ctx, path, query, v, opts...); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
 // getListed checks p and calls a synchronous endpoint with p's query.
-func getListed[T any](ctx context.Context, c *Client, path string, p queryParams) (*T, error) {
+func getListed[T any](ctx context.Context, c *Client, path string, p queryParams, opts []RequestOption) (*T, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	return get[T](ctx, c, path, p.query())
+	return get[T](ctx, c, path, p.query(), opts)
 }
 
 // queryParams are the Params of a synchronous endpoint, sent as its query.
@@ -82,14 +82,14 @@ type queryParams interface {
 
 // getByKey calls GET dir/{key}, which answers {"data": ...}; field names
 // the key in errors.
-func getByKey[T any](ctx context.Context, c *Client, dir, field, key string) (*T, error) {
+func getByKey[T any](ctx context.Context, c *Client, dir, field, key string, opts []RequestOption) (*T, error) {
 	if err := pathSegment(field, key); err != nil {
 		return nil, err
 	}
 	path := dir + "/" + key
 	env, err := get[struct {
 		Data *T `json:"data"`
-	}](ctx, c, path, nil)
+	}](ctx, c, path, nil, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func TestScore(t *testing.T) {
 func TestResultShapes(t *testing.T) {
 	invoiceDoc := `{"source_pages": [2], "invoice": {"invoice_number": "A-1", "exchange_rate": 1.25}}`
 	wantInvoice := ParseInvoiceResult{Documents: []Invoice{{
-		SourcePages: []int{2}, Invoice: InvoiceHeader{InvoiceNumber: "A-1", ExchangeRate: new(1.25)},
+		SourcePages: []int{2}, Invoice: InvoiceHeader{InvoiceNumber: "A-1", ExchangeRate: ptr(1.25)},
 	}}}
 	for _, tc := range []struct {
 		name string

@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// TestREADMECodeCompiles keeps README.md honest: every Go block in it must
-// stand, line for line, in an Example function of this package, which the
-// test suite compiles and runs with its // Output checked.
+// TestREADMECodeCompiles keeps README.md honest: every Go block in it that
+// is a fragment must stand, line for line, in an Example function of this
+// package, which the test suite compiles and runs with its // Output
+// checked. Blocks that are whole files are run by examples/readme_test.go.
 func TestREADMECodeCompiles(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -30,11 +31,17 @@ func TestREADMECodeCompiles(t *testing.T) {
 		t.Fatal("README.md has no Go block")
 	}
 	for _, b := range blocks {
+		if wholeFile.MatchString(b[1]) {
+			continue // run as a file of its own by examples/readme_test.go
+		}
 		if !strings.Contains(examples.String(), normalize(b[1])) {
 			t.Errorf("this README block is in no Example function:\n%s", b[1])
 		}
 	}
 }
+
+// wholeFile matches a README block that is a whole Go file.
+var wholeFile = regexp.MustCompile(`(?m)^package \w+$`)
 
 // normalize drops indentation and blank lines and folds runs of blanks, so
 // that a block indented as a function body (and aligned by gofmt there)

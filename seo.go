@@ -28,6 +28,6 @@ type GenerateSEOTagsResult struct {
 
 // GenerateSEOTags writes a page's SEO meta tags: title, description,
 // keywords, Open Graph and Twitter card. POST /seo/generate_tags.
-func (c *Client) GenerateSEOTags(ctx context.Context, p GenerateSEOTagsParams, opts ...DispatchOption) (*Job[GenerateSEOTagsResult], error) {
+func (c *Client) GenerateSEOTags(ctx context.Context, p GenerateSEOTagsParams, opts ...RequestOption) (*Job[GenerateSEOTagsResult], error) {
 	return dispatchJSON[GenerateSEOTagsResult](ctx, c, "/seo/generate_tags", JobTypeSEOGenerateTags, p, opts)
 }

@@ -114,11 +114,13 @@ func soak(t *testing.T, jobs, wave, workers int) soakStats {
 		next := make(chan int)
 		errs := make(chan error, n)
 		for range min(workers, n) {
-			wg.Go(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				for i := range next {
 					errs <- soakOne(ctx, client, emu, hooks, i, release, &slowCalls, &stats)
 				}
-			})
+			}()
 		}
 		for i := start; i < start+n; i++ {
 			next <- i

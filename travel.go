@@ -20,7 +20,7 @@ type TravelReviewSentimentResult = ReviewSentimentResult
 
 // TravelReviewSentiment judges whether a review of a hotel, tour or other
 // travel product is positive, negative or neutral. POST /tth/review_sentiment.
-func (c *Client) TravelReviewSentiment(ctx context.Context, p TravelReviewSentimentParams, opts ...DispatchOption) (*Job[TravelReviewSentimentResult], error) {
+func (c *Client) TravelReviewSentiment(ctx context.Context, p TravelReviewSentimentParams, opts ...RequestOption) (*Job[TravelReviewSentimentResult], error) {
 	return dispatchJSON[TravelReviewSentimentResult](ctx, c, "/tth/review_sentiment", JobTypeTTHReviewSentiment, p, opts)
 }
 
@@ -61,7 +61,7 @@ type ToursActivitiesCategoriesResult = ProductCategoriesResult
 // ToursActivitiesCategories suggests the categories a tour or activity
 // belongs in, each weighted by how well it fits.
 // POST /tth/ta_product_categories.
-func (c *Client) ToursActivitiesCategories(ctx context.Context, p ToursActivitiesCategoriesParams, opts ...DispatchOption) (*Job[ToursActivitiesCategoriesResult], error) {
+func (c *Client) ToursActivitiesCategories(ctx context.Context, p ToursActivitiesCategoriesParams, opts ...RequestOption) (*Job[ToursActivitiesCategoriesResult], error) {
 	return dispatchJSON[ToursActivitiesCategoriesResult](ctx, c, "/tth/ta_product_categories", JobTypeTTHTAProductCategories, p, opts)
 }
 
@@ -81,6 +81,6 @@ type HospitalityCategoriesResult = ProductCategoriesResult
 // HospitalityCategories suggests the categories a hotel or other
 // hospitality product belongs in, each weighted by how well it fits.
 // POST /tth/hospitality_product_categories.
-func (c *Client) HospitalityCategories(ctx context.Context, p HospitalityCategoriesParams, opts ...DispatchOption) (*Job[HospitalityCategoriesResult], error) {
+func (c *Client) HospitalityCategories(ctx context.Context, p HospitalityCategoriesParams, opts ...RequestOption) (*Job[HospitalityCategoriesResult], error) {
 	return dispatchJSON[HospitalityCategoriesResult](ctx, c, "/tth/hospitality_product_categories", JobTypeTTHHospitalityProductCategories, p, opts)
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -31,7 +32,9 @@ func jsonBody(v any) (requestBody, error) {
 }
 
 // File is a file to upload (a resume, an invoice). Build one with
-// FileFromPath, FileFromReader or FileFromBytes; the zero File is "no file".
+// [FileFromPath], [FileFromReader] or [FileFromBytes]; the zero File is "no
+// file". A file name with a control character (CR, LF, NUL, ...) is
+// refused with [ErrInvalidParams] before anything is sent.
 type File struct {
 	name string
 	// open returns the content from its first byte; a retry calls it again.
@@ -112,6 +115,9 @@ type formFile struct {
 // the files. Only the part headers are built in memory; each attempt opens
 // the files again and reads them as it sends.
 func multipartBody(fields []formField, files []formFile) (requestBody, error) {
+	if err := checkPartNames(fields, files); err != nil {
+		return requestBody{}, err
+	}
 	var head bytes.Buffer
 	mw := multipart.NewWriter(&head)
 	for _, f := range fields {
@@ -157,6 +163,33 @@ func multipartBody(fields []formField, files []formFile) (requestBody, error) {
 	return requestBody{contentType: mw.FormDataContentType(), content: reader}, nil
 }
 
+// checkPartNames rejects field and file names that hold a control
+// character. A name is written into a part's Content-Disposition header, so
+// a CR or LF in it would end that header and start others of the sender's
+// choosing; mime/multipart percent-encodes CR and LF only from Go 1.25 on,
+// and lets the other control characters through on every version. No real
+// file name needs one, and renaming the file silently would hand SharpAPI
+// a name the caller never chose: the caller gets an [ErrInvalidParams]
+// before anything is sent, and can clean the name up itself.
+func checkPartNames(fields []formField, files []formFile) error {
+	var errs []error
+	check := func(what, name string) {
+		if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+			errs = append(errs, fmt.Errorf("%w: %s %q contains a control character", ErrInvalidParams, what, name))
+		}
+	}
+	for _, f := range fields {
+		check("form field name", f.name)
+	}
+	for _, f := range files {
+		check("form field name", f.field)
+		check("file name", f.file.name)
+	}
+	return errors.Join(errs...)
+}
+
+// quoteEscaper escapes a name for a quoted Content-Disposition parameter
+// as mime/multipart does; checkPartNames has already refused CR and LF.
 var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
 
 func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }

@@ -19,8 +19,8 @@ type Pong struct {
 }
 
 // Ping checks that SharpAPI is up and answering. GET /ping.
-func (c *Client) Ping(ctx context.Context) (*Pong, error) {
-	return get[Pong](ctx, c, "/ping", nil)
+func (c *Client) Ping(ctx context.Context, opts ...RequestOption) (*Pong, error) {
+	return get[Pong](ctx, c, "/ping", nil, withUnmetered(opts))
 }
 
 // Quota is the state of the account's subscription. Times are zero where
@@ -48,9 +48,16 @@ type Quota struct {
 }
 
 // Quota returns the state of the account's subscription: words allowed and
-// used, the period, the rate limit. GET /quota.
-func (c *Client) Quota(ctx context.Context) (*Quota, error) {
-	return get[Quota](ctx, c, "/quota", nil)
+// used, the period, the rate limit. The client's rate limiter takes the
+// plan's limit from it. GET /quota, which SharpAPI does not count against
+// the limit.
+func (c *Client) Quota(ctx context.Context, opts ...RequestOption) (*Quota, error) {
+	q, err := get[Quota](ctx, c, "/quota", nil, withUnmetered(opts))
+	if err != nil {
+		return nil, err
+	}
+	c.limiter.learnLimit(q.RequestsPerMinute)
+	return q, nil
 }
 
 // ScrapedPage is a web page as ScrapeURL read it.
@@ -112,11 +119,11 @@ type ScrapedLinks struct {
 // ScrapeURL reads a web page and returns its title, meta tags, text and
 // links. The URL may omit its scheme ("example.com").
 // GET /utilities/scrape_url.
-func (c *Client) ScrapeURL(ctx context.Context, pageURL string) (*ScrapedPage, error) {
+func (c *Client) ScrapeURL(ctx context.Context, pageURL string, opts ...RequestOption) (*ScrapedPage, error) {
 	if err := required("ScrapeURL url", pageURL); err != nil {
 		return nil, err
 	}
-	return get[ScrapedPage](ctx, c, "/utilities/scrape_url", url.Values{"url": {pageURL}})
+	return get[ScrapedPage](ctx, c, "/utilities/scrape_url", url.Values{"url": {pageURL}}, opts)
 }
 
 // PageLinks are the links of a page of results to its neighbours; Prev
@@ -191,14 +198,14 @@ type JobPosition struct {
 
 // JobPositions lists and searches SharpAPI's database of job titles, a
 // page at a time. GET /utilities/job_positions_list.
-func (c *Client) JobPositions(ctx context.Context, p JobPositionsParams) (*JobPositionsPage, error) {
-	return getListed[JobPositionsPage](ctx, c, "/utilities/job_positions_list", p)
+func (c *Client) JobPositions(ctx context.Context, p JobPositionsParams, opts ...RequestOption) (*JobPositionsPage, error) {
+	return getListed[JobPositionsPage](ctx, c, "/utilities/job_positions_list", p, opts)
 }
 
 // JobPosition returns a job position, by its ID, with the positions related
 // to it. GET /utilities/job_positions_details/{id}.
-func (c *Client) JobPosition(ctx context.Context, id string) (*JobPosition, error) {
-	return getByKey[JobPosition](ctx, c, "/utilities/job_positions_details", "JobPosition id", id)
+func (c *Client) JobPosition(ctx context.Context, id string, opts ...RequestOption) (*JobPosition, error) {
+	return getByKey[JobPosition](ctx, c, "/utilities/job_positions_details", "JobPosition id", id, opts)
 }
 
 // AirportsParams are the parameters of Airports. Zero fields do not filter.
@@ -211,7 +218,8 @@ type AirportsParams struct {
 	Timezone string
 	// IATAAssigned, ICAOAssigned and LIDAssigned keep only the airports
 	// that have (true) or lack (false) a code of that kind; nil does not
-	// filter. Write new(true).
+	// filter. Set one to the address of a bool variable (from Go 1.26,
+	// new(true) also does).
 	IATAAssigned, ICAOAssigned, LIDAssigned *bool
 	// Page and PerPage choose the page (from 1) and its size (SharpAPI's
 	// default 25, at most MaxPerPage).
@@ -265,18 +273,18 @@ func (p AirportsParams) query() url.Values {
 
 // Airports lists and searches SharpAPI's database of airports, a page at a
 // time. GET /airports.
-func (c *Client) Airports(ctx context.Context, p AirportsParams) (*AirportsPage, error) {
-	return getListed[AirportsPage](ctx, c, "/airports", p)
+func (c *Client) Airports(ctx context.Context, p AirportsParams, opts ...RequestOption) (*AirportsPage, error) {
+	return getListed[AirportsPage](ctx, c, "/airports", p, opts)
 }
 
 // AirportByIATA returns the airport with a three-letter IATA code ("LHR").
 // GET /airports/iata/{code}.
-func (c *Client) AirportByIATA(ctx context.Context, code string) (*Airport, error) {
-	return getByKey[Airport](ctx, c, "/airports/iata", "AirportByIATA code", code)
+func (c *Client) AirportByIATA(ctx context.Context, code string, opts ...RequestOption) (*Airport, error) {
+	return getByKey[Airport](ctx, c, "/airports/iata", "AirportByIATA code", code, opts)
 }
 
 // AirportByICAO returns the airport with a four-character ICAO code
 // ("EGLL"). GET /airports/icao/{code}.
-func (c *Client) AirportByICAO(ctx context.Context, code string) (*Airport, error) {
-	return getByKey[Airport](ctx, c, "/airports/icao", "AirportByICAO code", code)
+func (c *Client) AirportByICAO(ctx context.Context, code string, opts ...RequestOption) (*Airport, error) {
+	return getByKey[Airport](ctx, c, "/airports/icao", "AirportByICAO code", code, opts)
 }

@@ -145,7 +145,7 @@ func TestUtilities(t *testing.T) {
 		call: func(ctx context.Context, c *Client) (any, error) {
 			return some(c.Airports(ctx, AirportsParams{
 				Name: "Ranch", Country: "US", Timezone: "America/Chicago",
-				IATAAssigned: new(false), ICAOAssigned: new(true), PerPage: MaxPerPage,
+				IATAAssigned: ptr(false), ICAOAssigned: ptr(true), PerPage: MaxPerPage,
 			}))
 		},
 		want: &AirportsPage{

@@ -16,8 +16,8 @@ import (
 // with the account's webhook secret.
 const WebhookSignatureHeader = "X-Signature"
 
-// Errors of webhook verification and parsing. Every error VerifySignature,
-// ParseWebhook and WebhookEvent.Decode return wraps one of them, so callers
+// Errors of webhook verification and parsing. Every error [VerifySignature],
+// [ParseWebhook] and [WebhookEvent.Decode] return wraps one of them, so callers
 // branch with errors.Is. No error message ever contains a secret or the
 // signature value.
 var (
@@ -34,9 +34,9 @@ var (
 	// rotated secret, or a body that was re-encoded before verification.
 	ErrSignatureMismatch = errors.New("sharpapi: webhook signature mismatch")
 	// ErrMalformedWebhook means a correctly signed body is not a JSON
-	// object with a valid job id (see ParseWebhook).
+	// object with a valid job id (see [ParseWebhook]).
 	ErrMalformedWebhook = errors.New("sharpapi: malformed webhook payload")
-	// ErrNoResult is returned by WebhookEvent.Decode when the event carries
+	// ErrNoResult is returned by [WebhookEvent.Decode] when the event carries
 	// no result: the account's "Include AI Job Result" setting is off, or
 	// the job failed. The result is then read from the job's status URL.
 	ErrNoResult = errors.New("sharpapi: webhook carries no result")
@@ -63,7 +63,7 @@ type WebhookEvent struct {
 
 // Decode unmarshals the event's result into v, which is usually a pointer
 // to one of the package's Result types; those tolerate SharpAPI's shape
-// quirks themselves. An absent or null result is ErrNoResult.
+// quirks themselves. An absent or null result is [ErrNoResult].
 func (e WebhookEvent) Decode(v any) error {
 	if len(e.Result) == 0 || string(e.Result) == "null" {
 		return fmt.Errorf("%w (job %s, status %q)", ErrNoResult, e.ID, e.Status)
@@ -82,11 +82,11 @@ func (e WebhookEvent) Decode(v any) error {
 // The signature is hex in either case, surrounding spaces ignored, and is
 // compared in constant time. Several secrets let a secret be rotated with no
 // window of rejected deliveries; empty ones are skipped, and none at all is
-// ErrNoSecret. The error wraps ErrNoSecret, ErrMissingSignature,
-// ErrMalformedSignature or ErrSignatureMismatch.
+// [ErrNoSecret]. The error wraps [ErrNoSecret], [ErrMissingSignature],
+// [ErrMalformedSignature] or [ErrSignatureMismatch].
 //
 // SharpAPI signs no timestamp, so a captured delivery verifies forever:
-// dedupe by job id (WebhookHandler does) and serve the webhook over HTTPS.
+// dedupe by job id ([WebhookHandler] does) and serve the webhook over HTTPS.
 func VerifySignature(body []byte, signature string, secrets ...string) error {
 	if !hasSecret(secrets) {
 		return fmt.Errorf("%w: at least one non-empty secret is required", ErrNoSecret)
@@ -103,15 +103,21 @@ func VerifySignature(body []byte, signature string, secrets ...string) error {
 			return nil
 		}
 	}
-	return mismatch(secrets)
+	n := 0
+	for _, s := range secrets {
+		if s != "" {
+			n++
+		}
+	}
+	return mismatch(n)
 }
 
-// ParseWebhook verifies body as VerifySignature does and, only then, parses
+// ParseWebhook verifies body as [VerifySignature] does and, only then, parses
 // it with encoding/json: id, status and type are read, result is kept as raw
 // JSON, unknown fields are ignored, and keys match as encoding/json matches
 // them (case-insensitively, the last duplicate winning). A body that is not a
 // JSON object, has a field of the wrong JSON type, or lacks a valid job id (a
-// short string of letters, digits, '-' and '_') is ErrMalformedWebhook, as is
+// short string of letters, digits, '-' and '_') is [ErrMalformedWebhook], as is
 // a status longer than 64 bytes.
 func ParseWebhook(body []byte, signature string, secrets ...string) (*WebhookEvent, error) {
 	if err := VerifySignature(body, signature, secrets...); err != nil {
@@ -202,13 +208,8 @@ func macEqual(mac hash.Hash, body []byte, want *[sha256.Size]byte) bool {
 	return hmac.Equal(mac.Sum(sum[:0]), want[:])
 }
 
-func mismatch(secrets []string) error {
-	n := 0
-	for _, s := range secrets {
-		if s != "" {
-			n++
-		}
-	}
+// mismatch is the error for a signature that matches none of n secrets.
+func mismatch(n int) error {
 	if n == 1 {
 		return fmt.Errorf("%w under the configured secret", ErrSignatureMismatch)
 	}

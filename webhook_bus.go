@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// DefaultPublishTimeout bounds each EventBus call the handler makes: the
+// DefaultPublishTimeout bounds each [EventBus] call the handler makes: the
 // Store on a delivery's request path, and each Load.
 const DefaultPublishTimeout = 2 * time.Second
 
@@ -25,10 +25,10 @@ const resyncConcurrency = 8
 // event, the others ignore it. The store is the only buffer: no replica
 // keeps, hooks or reports an event it never awaited.
 //
-// With a bus, a WebhookHandler answers 200 only once Store has returned nil,
-// and 503 when it fails or outlasts the publish timeout (WithPublishTimeout),
-// so that SharpAPI retries. OnEvent and OnNonTerminal run on the replica
-// whose Store reported stored, so once in the cluster; OnUnmatched never
+// With a bus, a [WebhookHandler] answers 200 only once Store has returned nil,
+// and 503 when it fails or outlasts the publish timeout ([WithPublishTimeout]),
+// so that SharpAPI retries. [OnEvent] and [OnNonTerminal] run on the replica
+// whose Store reported stored, so once in the cluster; [OnUnmatched] never
 // runs. A waiter registers first and then looks in the store, so an event
 // stored before anyone awaited it (an early webhook, a job resumed after a
 // restart) is found without a poll.
@@ -69,7 +69,7 @@ type EventBus interface {
 }
 
 // WithEventBus shares events with the service's other replicas through bus
-// (see EventBus). NewWebhookHandler subscribes to it, and the handler's
+// (see [EventBus]). [NewWebhookHandler] subscribes to it, and the handler's
 // Close ends the subscription.
 func WithEventBus(bus EventBus) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
@@ -81,10 +81,10 @@ func WithEventBus(bus EventBus) WebhookOption {
 	})
 }
 
-// WithPublishTimeout bounds each call to the EventBus (default 2 s): a Store
+// WithPublishTimeout bounds each call to the [EventBus] (default 2 s): a Store
 // that takes longer is answered 503, so SharpAPI retries the delivery
 // rather than waiting on a slow bus; a Load that takes longer is logged and
-// left to Job.Wait's grace-period poll.
+// left to [Job.Wait]'s grace-period poll.
 func WithPublishTimeout(d time.Duration) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if d <= 0 {
@@ -103,7 +103,7 @@ type busState struct {
 	loading sync.WaitGroup // Add under h.mu while open
 }
 
-// startBus subscribes h to its bus. It runs in NewWebhookHandler.
+// startBus subscribes h to its bus. It runs in [NewWebhookHandler].
 func (h *WebhookHandler) startBus() error {
 	h.busState.ctx, h.busState.cancel = context.WithCancel(context.Background())
 	if err := h.cfg.bus.Subscribe(h.notify, h.resync); err != nil {
@@ -253,7 +253,7 @@ func (h *WebhookHandler) lookupLater(jobID string) {
 }
 
 // lookupNow is lookupLater in the caller's goroutine, bounded by ctx too:
-// Job.Wait's seam for a resumed job, which polls at once unless the store
+// [Job.Wait]'s seam for a resumed job, which polls at once unless the store
 // has its event. found reports that the event was handed to the job's
 // waiters.
 func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found bool) {
@@ -269,7 +269,7 @@ func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found boo
 
 // lookup loads jobID's event and hands it to the job's waiters; it reports
 // whether the store had it. A Load error is logged and counted: the waiter
-// stays registered, and Job.Wait's grace-period poll is the safety net.
+// stays registered, and [Job.Wait]'s grace-period poll is the safety net.
 func (h *WebhookHandler) lookup(ctx context.Context, jobID string) bool {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
 	defer cancel()

@@ -15,32 +15,32 @@ import (
 )
 
 // ErrHandlerClosed is returned by Await, and by the handler for deliveries
-// (as 503), after the WebhookHandler was closed.
+// (as 503), after the [WebhookHandler] was closed.
 var ErrHandlerClosed = errors.New("sharpapi: webhook handler closed")
 
 // WebhookHandler is the http.Handler for SharpAPI's webhooks: mount it at
 // the URL given to SharpAPI (the dashboard's or a Job-Webhook header's).
 // It verifies each delivery against the secret, answers at once, and routes
 // the job's terminal event to whoever awaits that job id: Subscribe,
-// Await, OnComplete, or a Client configured with WithWebhookHandler.
+// Await, OnComplete, or a Client configured with [WithWebhookHandler].
 //
 // SharpAPI delivers at least once (it retries up to three times); waiters
 // see each job's terminal event exactly once. A bounded memory of finished
-// ids drops the retries (WithDedup), and a bounded buffer keeps events that
-// arrive before their job is awaited (WithEarlyBuffer), so a webhook racing
+// ids drops the retries ([WithDedup]), and a bounded buffer keeps events that
+// arrive before their job is awaited ([WithEarlyBuffer]), so a webhook racing
 // the dispatch's response is not lost.
 //
 // Answers: 405 for a method other than POST, 401 for a missing or malformed
 // signature (before the body is read), 413 for a body over the limit, 401
 // for a wrong signature, 400 for a signed body that is not a webhook
-// payload, 503 after Close or when the EventBus cannot store the event, and
+// payload, 503 after Close or when the [EventBus] cannot store the event, and
 // 200 otherwise, duplicates included. No callback or hook runs on the
 // request's goroutine: each runs in a goroutine of its own, and a panic in
 // one is recovered, logged and counted.
 //
 // With several replicas of a service, the webhook may reach replica B while
-// replica A awaits the job: WithEventBus shares events through a store all
-// replicas see (see EventBus). A replica with a bus keeps no early buffer
+// replica A awaits the job: [WithEventBus] shares events through a store all
+// replicas see (see [EventBus]). A replica with a bus keeps no early buffer
 // of its own; the rest is unchanged.
 //
 // A pending job costs a map entry and a one-event channel; no goroutine
@@ -70,7 +70,7 @@ type WebhookHandler struct {
 
 // NewWebhookHandler returns a handler that accepts deliveries signed with
 // secret (the dashboard's "Secret for Signature"). An empty secret is an
-// error wrapping ErrNoSecret: an unauthenticated endpoint would route
+// error wrapping [ErrNoSecret]: an unauthenticated endpoint would route
 // anyone's forged results to waiting jobs.
 func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, error) {
 	if secret == "" {
@@ -97,6 +97,9 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 		key := []byte(s)
 		h.macs = append(h.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
 	}
+	// Only the pools keep the secrets from here on, inside closures: a
+	// WebhookHandler printed field by field, even as a value, shows none.
+	h.cfg.secrets = nil
 	if cfg.bus != nil {
 		if err := h.startBus(); err != nil {
 			return nil, fmt.Errorf("sharpapi: subscribing to the event bus: %w", err)
@@ -109,7 +112,7 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 // tell a late webhook from an early one (for the dedup age).
 const abandonedMax = 10000
 
-// verify is VerifySignature with the handler's secrets and pooled HMACs,
+// verify is [VerifySignature] with the handler's secrets and pooled HMACs,
 // for a signature already decoded.
 func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 	for _, p := range h.macs {
@@ -121,10 +124,10 @@ func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 			return nil
 		}
 	}
-	return mismatch(h.cfg.secrets)
+	return mismatch(len(h.macs))
 }
 
-// ServeHTTP answers one delivery; see WebhookHandler for the status codes.
+// ServeHTTP answers one delivery; see [WebhookHandler] for the status codes.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.received.Add(1)
 	if r.Method != http.MethodPost {
@@ -238,7 +241,7 @@ func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int
 	h.log.LogAttrs(ctx, level, "sharpapi: webhook delivery", attrs...)
 }
 
-// WebhookStats counts what a WebhookHandler has done since it was created.
+// WebhookStats counts what a [WebhookHandler] has done since it was created.
 // Each field is read atomically, but the set is not one snapshot. A counter
 // that describes an event is updated before any waiter can see the event.
 type WebhookStats struct {
@@ -249,7 +252,7 @@ type WebhookStats struct {
 	// Rejections, by reason: a method other than POST (405), a body over
 	// the limit (413), a missing, malformed or wrong signature (401), a
 	// body unreadable or not a webhook payload (400), a handler already
-	// closed (503), an EventBus whose Store failed or timed out (503).
+	// closed (503), an [EventBus] whose Store failed or timed out (503).
 	RejectedMethod    uint64
 	RejectedTooLarge  uint64
 	RejectedSignature uint64
@@ -257,28 +260,28 @@ type WebhookStats struct {
 	RejectedClosed    uint64
 	PublishErrors     uint64
 	// Duplicates counts events dropped as already seen: SharpAPI's
-	// retries and replays (with an EventBus, those its Store reported).
+	// retries and replays (with an [EventBus], those its Store reported).
 	Duplicates uint64
-	// Stored counts terminal events this replica stored in its EventBus.
+	// Stored counts terminal events this replica stored in its [EventBus].
 	Stored uint64
-	// LoadErrors counts failed EventBus Loads.
+	// LoadErrors counts failed [EventBus] Loads.
 	LoadErrors uint64
 	// Delivered counts terminal events handed to their job's waiters
 	// (once per job, however many waiters it had).
 	Delivered uint64
 	// BufferedEarly counts terminal events kept because no one awaited
-	// their job yet (without an EventBus).
+	// their job yet (without an [EventBus]).
 	BufferedEarly uint64
 	// Late counts terminal events that came after every waiter of their
 	// job on this handler had given up (a cancelled Wait or Await, an
 	// Unsubscribe). Without a bus they are kept like early ones, so a
 	// later Wait still gets them.
 	Late uint64
-	// Unmatched counts terminal events no waiter claimed (see OnUnmatched).
+	// Unmatched counts terminal events no waiter claimed (see [OnUnmatched]).
 	Unmatched uint64
 	// NonTerminal counts distinct events with a non-terminal status.
 	NonTerminal uint64
-	// GraceExpired counts Job.Wait calls whose webhook did not come within
+	// GraceExpired counts [Job.Wait] calls whose webhook did not come within
 	// the client's grace period, so that they fell back to polling.
 	GraceExpired uint64
 	// CallbackPanics counts recovered panics of callbacks and hooks.
@@ -327,5 +330,5 @@ func (h *WebhookHandler) Stats() WebhookStats {
 	return s
 }
 
-// graceExpired counts a Job.Wait that gave up on its webhook and polls.
+// graceExpired counts a [Job.Wait] that gave up on its webhook and polls.
 func (h *WebhookHandler) graceExpired() { h.stats.graceExpired.Add(1) }

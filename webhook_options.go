@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Defaults of a WebhookHandler.
+// Defaults of a [WebhookHandler].
 const (
 	// DefaultWebhookMaxBody caps a delivery's body. A parsed resume or
 	// invoice, result included, is tens of KiB; 4 MiB leaves room without
@@ -14,7 +14,7 @@ const (
 	// DefaultEarlyEvents and DefaultEarlyEventAge bound the buffer of
 	// terminal events that arrive before anyone awaits their job. A job id
 	// is awaited within milliseconds of dispatch, so ten minutes is ample;
-	// what is still unclaimed then goes to the OnUnmatched hook.
+	// what is still unclaimed then goes to the [OnUnmatched] hook.
 	DefaultEarlyEvents   = 10000
 	DefaultEarlyEventAge = 10 * time.Minute
 	// DefaultEarlyBytes bounds the memory that buffered events (results
@@ -34,9 +34,9 @@ const (
 	DefaultDedupAge = time.Hour
 )
 
-// WebhookOption configures a WebhookHandler in NewWebhookHandler. A value
-// that makes no sense (a negative size, a nil hook) makes NewWebhookHandler
-// fail with an error wrapping ErrInvalidOption. WithLogger is one too.
+// WebhookOption configures a [WebhookHandler] in [NewWebhookHandler]. A value
+// that makes no sense (a negative size, a nil hook) makes [NewWebhookHandler]
+// fail with an error wrapping [ErrInvalidOption]. [WithLogger] is one too.
 type WebhookOption interface {
 	applyWebhook(*webhookConfig) error
 }
@@ -77,7 +77,7 @@ func defaultWebhookConfig(secret string) webhookConfig {
 	}
 }
 
-// applyWebhook makes WithLogger configure a WebhookHandler: one line per
+// applyWebhook makes [WithLogger] configure a [WebhookHandler]: one line per
 // delivery (method, remote address, length, user agent, job id, status,
 // outcome) and one per panicking callback. A nil logger is silent.
 func (o LoggerOption) applyWebhook(c *webhookConfig) error {
@@ -86,7 +86,7 @@ func (o LoggerOption) applyWebhook(c *webhookConfig) error {
 }
 
 // WithExtraSecrets makes the handler accept signatures under these secrets
-// too, besides the one given to NewWebhookHandler. To rotate the account's
+// too, besides the one given to [NewWebhookHandler]. To rotate the account's
 // secret with no rejected delivery: deploy with the new secret added here,
 // change it in SharpAPI's dashboard, then deploy without the old one.
 func WithExtraSecrets(secrets ...string) WebhookOption {
@@ -115,8 +115,8 @@ func WithMaxBodySize(n int64) WebhookOption {
 
 // WithEarlyBuffer bounds the events kept for jobs nobody awaits yet: at most
 // n events (default 10 000), each for at most maxAge (default 10 min). The
-// oldest is dropped to OnUnmatched when the buffer is full. n = 0 sends such
-// events to OnUnmatched at once.
+// oldest is dropped to [OnUnmatched] when the buffer is full. n = 0 sends such
+// events to [OnUnmatched] at once.
 func WithEarlyBuffer(n int, maxAge time.Duration) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if n < 0 || maxAge <= 0 {
@@ -146,7 +146,7 @@ func WithEarlyBufferBytes(n int64) WebhookOption {
 // deliveries: at most n keys (default 100 000), each for at most maxAge
 // (default 1 h). A key is a finished job's id, or a job id and status for a
 // non-terminal event; each costs at most about 300 bytes (see
-// DefaultDedupIDs), so n bounds the bytes too. A retry arriving after its
+// [DefaultDedupIDs]), so n bounds the bytes too. A retry arriving after its
 // key was forgotten is treated as a new event, so keep maxAge above
 // SharpAPI's retry span.
 func WithDedup(n int, maxAge time.Duration) WebhookOption {
@@ -161,7 +161,7 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 
 // OnEvent calls fn for every distinct event this handler routes: each job's
 // terminal event once, and each job's non-terminal status once (retries and
-// replays dropped). With an EventBus it runs on the replica that stored the
+// replays dropped). With an [EventBus] it runs on the replica that stored the
 // event, so once in the cluster. It is
 // the place to persist or audit. Each call runs in its own goroutine, with
 // panics recovered, so calls may overlap and arrive out of order.
@@ -171,16 +171,16 @@ func OnEvent(fn func(WebhookEvent)) WebhookOption {
 
 // OnNonTerminal calls fn for events whose status is not terminal (new,
 // pending, or a state this package does not know). Such events never
-// complete a waiter. fn runs as OnEvent's does.
+// complete a waiter. fn runs as [OnEvent]'s does.
 func OnNonTerminal(fn func(WebhookEvent)) WebhookOption {
 	return hookOption("OnNonTerminal", fn, func(c *webhookConfig) { c.onNonTerminal = fn })
 }
 
 // OnUnmatched calls fn for terminal events no waiter claimed: those that
 // outlived the early buffer's age, were pushed out of a full buffer, or
-// were buffered when the handler closed. fn runs as OnEvent's does. With an
-// EventBus there is no early buffer (the bus's store keeps the events) and
-// OnUnmatched is never called.
+// were buffered when the handler closed. fn runs as [OnEvent]'s does. With an
+// [EventBus] there is no early buffer (the bus's store keeps the events) and
+// [OnUnmatched] is never called.
 func OnUnmatched(fn func(WebhookEvent)) WebhookOption {
 	return hookOption("OnUnmatched", fn, func(c *webhookConfig) { c.onUnmatched = fn })
 }

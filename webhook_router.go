@@ -24,7 +24,7 @@ var ErrAlreadyDelivered = errors.New("sharpapi: webhook event already delivered"
 // change sets off (callbacks, hooks, log lines) is collected in effects and
 // run after the lock is released.
 
-// waiter is one party awaiting a job: a channel (Subscribe, Await, Job.Wait)
+// waiter is one party awaiting a job: a channel (Subscribe, Await, [Job.Wait])
 // or a callback (OnComplete).
 type waiter struct {
 	ch chan WebhookEvent
@@ -87,7 +87,7 @@ func (e *effects) hook(name string, fn func(WebhookEvent), ev WebhookEvent) {
 	}
 }
 
-// unmatched counts ev as unclaimed and queues OnUnmatched. h.mu is held.
+// unmatched counts ev as unclaimed and queues [OnUnmatched]. h.mu is held.
 func (h *WebhookHandler) unmatched(e *effects, ev WebhookEvent) {
 	h.stats.unmatched.Add(1)
 	e.hook("OnUnmatched", h.cfg.onUnmatched, ev)
@@ -177,7 +177,7 @@ func (h *WebhookHandler) complete(e *effects, ev WebhookEvent) bool {
 
 // Subscribe returns a channel that receives jobID's terminal event, then is
 // closed. If the event already arrived it is in the channel now. If it was
-// already handed to another waiter (see ErrAlreadyDelivered), the handler is
+// already handed to another waiter (see [ErrAlreadyDelivered]), the handler is
 // closed, or jobID is not a valid job id, the channel is closed without an
 // event. Call Unsubscribe to stop waiting.
 func (h *WebhookHandler) Subscribe(jobID string) <-chan WebhookEvent {
@@ -185,7 +185,7 @@ func (h *WebhookHandler) Subscribe(jobID string) <-chan WebhookEvent {
 	return ch
 }
 
-// subscribe is the seam Job.Wait awaits through. ch is Subscribe's channel;
+// subscribe is the seam [Job.Wait] awaits through. ch is Subscribe's channel;
 // cancel unsubscribes (idempotent, safe after delivery) and discards an
 // event the caller did not receive, since the caller then reads the job's
 // status URL. delivered reports that the event was handed out earlier, so
@@ -302,7 +302,7 @@ func (h *WebhookHandler) OnComplete(jobID string, fn func(WebhookEvent)) {
 
 // Await blocks until jobID's terminal event arrives (or has arrived) and
 // returns it. It fails with an error wrapping ctx's error,
-// ErrAlreadyDelivered or ErrHandlerClosed, naming the job. A failed job is
+// [ErrAlreadyDelivered] or [ErrHandlerClosed], naming the job. A failed job is
 // an event too: check ev.Status.
 func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent, error) {
 	if err := checkJobID(jobID); err != nil {
@@ -335,8 +335,8 @@ func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent,
 
 // Close stops the early buffer's timer and releases everything pending:
 // channels of waiting jobs are closed without an event (Await returns
-// ErrHandlerClosed, Job.Wait falls back to polling), OnComplete callbacks
-// are dropped, and buffered events go to OnUnmatched. With an EventBus, it
+// [ErrHandlerClosed], [Job.Wait] falls back to polling), OnComplete callbacks
+// are dropped, and buffered events go to [OnUnmatched]. With an [EventBus], it
 // ends the bus's subscription and returns the bus's Close error. Deliveries
 // after Close are answered 503, so SharpAPI retries them later or
 // elsewhere. Close is idempotent.
@@ -381,7 +381,7 @@ func (h *WebhookHandler) isClosed() bool {
 }
 
 // buffer keeps ev for a later waiter, pushing the oldest events out to
-// OnUnmatched while the buffer is over its bounds, and reports whether ev
+// [OnUnmatched] while the buffer is over its bounds, and reports whether ev
 // itself was kept. h.mu is held.
 func (h *WebhookHandler) buffer(e *effects, ev WebhookEvent, now time.Time) bool {
 	h.early[ev.ID] = h.earlyList.PushBack(&earlyItem{ev: ev, at: now, size: eventSize(ev)})
@@ -427,7 +427,7 @@ func (h *WebhookHandler) armTimer(now time.Time) {
 	h.timerArmed = true
 }
 
-// expire runs on the timer: it hands expired early events to OnUnmatched
+// expire runs on the timer: it hands expired early events to [OnUnmatched]
 // and forgets expired dedup keys and abandoned ids.
 func (h *WebhookHandler) expire() {
 	var e effects

@@ -59,7 +59,7 @@ func benchWait(b *testing.B, webhooks bool) {
 	}
 	var (
 		h        *sharpapi.WebhookHandler
-		dispatch []sharpapi.DispatchOption
+		dispatch []sharpapi.RequestOption
 	)
 	if webhooks {
 		var err error

@@ -15,11 +15,18 @@
 //	defer srv.Close()
 //	client, err := sharpapi.NewClient("any-key", sharpapi.WithBaseURL(srv.URL))
 //
+// [NewServer] suits tests: an option given a bad value (a negative
+// duration, a rate above 1) is the test's own bug, so it panics, as
+// [httptest.NewServer] does when it cannot listen. [New] returns the same
+// error instead, for programs; [NewEmulator] is the bare [http.Handler].
+//
 // Jobs go new, pending, then success (or failed) after the job duration,
-// read off a Clock so that polls see exact states; a ManualClock makes that
-// deterministic. Results are the examples SharpAPI documents for each job
-// type (see ExampleResult) unless WithResult replaces them. What happened
-// is recorded for assertions: Requests, Deliveries, Job.
+// read off a [Clock] so that polls see exact states; a [ManualClock] makes
+// that deterministic. Results are the examples SharpAPI documents for each
+// job type (see [ExampleResult]) unless [WithResult] or [WithResultsDir]
+// replaces them. What happened is recorded for assertions, within bounds
+// ([WithRecordBytes]): [Emulator.Requests], [Emulator.Deliveries],
+// [Emulator.Job].
 //
 // Fidelity: status codes, headers and bodies follow SharpAPI's documented
 // behaviour, and JSON is encoded as its PHP backend encodes it ("/" as "\/",

@@ -52,13 +52,14 @@ type Emulator struct {
 	rec recorder
 }
 
-// NewEmulator returns an Emulator configured by opts.
-func NewEmulator(opts ...Option) *Emulator {
+// NewEmulator returns an Emulator configured by opts, or an error that
+// wraps [ErrInvalidOption] and names every option given a bad value.
+func NewEmulator(opts ...Option) (*Emulator, error) {
 	cfg := defaultConfig()
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+	err := cfg.apply(opts)
+	workflows, slugs := workflowTable(cfg.workflows) // only the good ones are in cfg
+	if err := errors.Join(err, checkJobTypes(&cfg, workflows)); err != nil {
+		return nil, err
 	}
 	e := &Emulator{
 		cfg:     cfg,
@@ -67,7 +68,7 @@ func NewEmulator(opts ...Option) *Emulator {
 		rng:     rand.New(rand.NewPCG(cfg.seed, cfg.seed)),
 		jobs:    map[string]*job{},
 		timers:  map[string]func() bool{},
-		rec:     recorder{limit: cfg.recordLimit},
+		rec:     recorder{limit: cfg.recordLimit, bodyLimit: cfg.recordBodyLimit, budget: cfg.recordBytes},
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.client = cfg.webhookClient
@@ -80,9 +81,9 @@ func NewEmulator(opts ...Option) *Emulator {
 		}
 		e.client = &http.Client{Timeout: cfg.webhookTimeout, Transport: e.transport}
 	}
-	e.workflows, e.slugs = workflowTable(cfg.workflows)
+	e.workflows, e.slugs = workflows, slugs
 	e.mux = e.routes()
-	return e
+	return e, nil
 }
 
 // ServeHTTP answers one API request.
@@ -176,10 +177,10 @@ func (e *Emulator) authorized(r *http.Request) bool {
 func (e *Emulator) takeRequest(w http.ResponseWriter) bool {
 	now := e.cfg.clock.Now()
 	e.mu.Lock()
-	if e.window.IsZero() || !now.Before(e.window.Add(time.Minute)) {
+	if e.window.IsZero() || !now.Before(e.window.Add(e.rateWindow())) {
 		e.window, e.windowN = now, 0
 	}
-	reset := e.window.Add(time.Minute)
+	reset := e.window.Add(e.rateWindow())
 	limited := e.windowN >= e.cfg.rateLimit
 	if !limited {
 		e.windowN++
@@ -187,9 +188,8 @@ func (e *Emulator) takeRequest(w http.ResponseWriter) bool {
 	remaining := e.cfg.rateLimit - e.windowN
 	e.mu.Unlock()
 
-	setRateLimitHeaders(w.Header(), e.cfg.rateLimit, remaining, reset)
+	e.setWindowHeaders(w.Header(), remaining, reset, now, limited)
 	if limited {
-		w.Header().Set("Retry-After", strconv.FormatInt(max(ceilSeconds(reset.Sub(now)), 1), 10))
 		writeMessage(w, http.StatusTooManyRequests, "Too Many Attempts.")
 		return false
 	}

@@ -313,7 +313,10 @@ func TestRecordLimit(t *testing.T) {
 // TestEmulatorAsHandler mounts the Emulator on a server of the test's own:
 // status URLs then follow the Host header.
 func TestEmulatorAsHandler(t *testing.T) {
-	e := sharpapitest.NewEmulator(sharpapitest.WithJobDuration(0))
+	e, err := sharpapitest.NewEmulator(sharpapitest.WithJobDuration(0))
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(e.Close)
 	hs := httptest.NewServer(e)
 	t.Cleanup(hs.Close)

@@ -1,6 +1,8 @@
 package sharpapitest
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -10,7 +12,9 @@ import (
 // included, is decided when it is dispatched, so a given sequence of
 // requests meets the same faults on every run. Set them at construction
 // with the With* fault options or WithFaults, and change them between
-// steps of a test with Emulator.SetFaults.
+// steps of a test with [Emulator.SetFaults]. Rates are probabilities in
+// [0, 1], counts and durations are not negative, and FailJobTypes names
+// job types the emulator creates: other values are an [ErrInvalidOption].
 type Faults struct {
 	// DropRate is the probability that a job's webhook is never sent.
 	DropRate float64
@@ -44,67 +48,126 @@ func (f Faults) clone() Faults {
 	return f
 }
 
-// WithFaults sets all faults at once.
-func WithFaults(f Faults) Option {
-	return func(c *config) { c.faults = f.clone() }
+// validate reports every field that makes no sense: a rate outside
+// [0, 1] (NaN included), a negative count or duration.
+func (f Faults) validate() error {
+	var errs []error
+	for _, r := range []struct {
+		name string
+		p    float64
+	}{{"DropRate", f.DropRate}, {"FailRate", f.FailRate}, {"ErrorRate", f.ErrorRate}, {"RateLimitRate", f.RateLimitRate}} {
+		if !(r.p >= 0 && r.p <= 1) {
+			errs = append(errs, fmt.Errorf("%s %v is not between 0 and 1", r.name, r.p))
+		}
+	}
+	for _, n := range []struct {
+		name string
+		n    int
+	}{{"DropNext", f.DropNext}, {"Duplicates", f.Duplicates}} {
+		if n.n < 0 {
+			errs = append(errs, fmt.Errorf("%s %d is negative", n.name, n.n))
+		}
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"WebhookDelay", f.WebhookDelay}, {"Latency", f.Latency}} {
+		if d.d < 0 {
+			errs = append(errs, fmt.Errorf("%s %v is negative", d.name, d.d))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// WithDropRate drops each webhook with probability p.
+// checkFailJobTypes reports the job types in f.FailJobTypes that are not
+// among known.
+func checkFailJobTypes(f Faults, known map[string]bool) error {
+	var errs []error
+	for _, jobType := range f.FailJobTypes {
+		if !known[jobType] {
+			errs = append(errs, fmt.Errorf("FailJobTypes: %w", unknownJobType(known, jobType)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// faultOption is an option that changes one field of the faults; the
+// faults as a whole are checked once all options are applied, so each
+// message names the field.
+func faultOption(set func(*Faults)) Option {
+	return func(c *config) error {
+		set(&c.faults)
+		return nil
+	}
+}
+
+// WithFaults sets all faults at once.
+func WithFaults(f Faults) Option {
+	return faultOption(func(ff *Faults) { *ff = f.clone() })
+}
+
+// WithDropRate drops each webhook with probability p, in [0, 1].
 func WithDropRate(p float64) Option {
-	return func(c *config) { c.faults.DropRate = p }
+	return faultOption(func(f *Faults) { f.DropRate = p })
 }
 
 // WithDropNext drops the webhooks of the first n jobs dispatched with one.
 func WithDropNext(n int) Option {
-	return func(c *config) { c.faults.DropNext = n }
+	return faultOption(func(f *Faults) { f.DropNext = n })
 }
 
 // WithDuplicates delivers each webhook n times.
 func WithDuplicates(n int) Option {
-	return func(c *config) { c.faults.Duplicates = n }
+	return faultOption(func(f *Faults) { f.Duplicates = n })
 }
 
 // WithEarlyWebhooks delivers each webhook before the dispatch answer.
 func WithEarlyWebhooks() Option {
-	return func(c *config) { c.faults.Early = true }
+	return faultOption(func(f *Faults) { f.Early = true })
 }
 
 // WithWebhookDelay holds each webhook back for d after its job finishes.
 func WithWebhookDelay(d time.Duration) Option {
-	return func(c *config) { c.faults.WebhookDelay = d }
+	return faultOption(func(f *Faults) { f.WebhookDelay = d })
 }
 
-// WithFailRate fails each job with probability p.
+// WithFailRate fails each job with probability p, in [0, 1].
 func WithFailRate(p float64) Option {
-	return func(c *config) { c.faults.FailRate = p }
+	return faultOption(func(f *Faults) { f.FailRate = p })
 }
 
 // WithFailJobTypes fails every job of the given types.
 func WithFailJobTypes(types ...string) Option {
-	return func(c *config) { c.faults.FailJobTypes = append(c.faults.FailJobTypes, types...) }
+	return faultOption(func(f *Faults) { f.FailJobTypes = append(f.FailJobTypes, types...) })
 }
 
-// WithErrorRate answers a share p of requests with 500.
+// WithErrorRate answers a share p of requests, in [0, 1], with 500.
 func WithErrorRate(p float64) Option {
-	return func(c *config) { c.faults.ErrorRate = p }
+	return faultOption(func(f *Faults) { f.ErrorRate = p })
 }
 
-// WithRateLimitRate answers a share p of requests with 429.
+// WithRateLimitRate answers a share p of requests, in [0, 1], with 429.
 func WithRateLimitRate(p float64) Option {
-	return func(c *config) { c.faults.RateLimitRate = p }
+	return faultOption(func(f *Faults) { f.RateLimitRate = p })
 }
 
 // WithLatency delays every answer by d.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) { c.faults.Latency = d }
+	return faultOption(func(f *Faults) { f.Latency = d })
 }
 
 // SetFaults replaces the faults injected from now on. Jobs already
 // dispatched keep the fate decided at dispatch, webhook faults included.
-func (e *Emulator) SetFaults(f Faults) {
+// Faults that make no sense (see [Faults]) are an error that wraps
+// [ErrInvalidOption], and leave the faults in force unchanged.
+func (e *Emulator) SetFaults(f Faults) error {
+	if err := errors.Join(f.validate(), checkFailJobTypes(f, knownJobTypes(e.workflows))); err != nil {
+		return fmt.Errorf("%w: SetFaults: %w", ErrInvalidOption, err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.faults = f.clone()
+	return nil
 }
 
 // Faults returns the faults in force; DropNext counts down as webhooks are dropped.

@@ -174,6 +174,31 @@ func receiver(t *testing.T, answer func(n int) int) (*httptest.Server, <-chan ho
 	return srv, ch
 }
 
+// hangingUpReceiver starts a webhook receiver that drops each connection
+// without answering, and returns it with a function that waits for its
+// n-th attempt (the timeout only turns a hang into a failure).
+func hangingUpReceiver(t *testing.T) (*httptest.Server, func(n int)) {
+	t.Helper()
+	attempts := make(chan struct{}, 100)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attempts <- struct{}{}
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(recv.Close)
+	return recv, func(n int) {
+		t.Helper()
+		for range n {
+			select {
+			case <-attempts:
+			case <-testContext(t).Done():
+				t.Fatalf("fewer than %d attempts", n)
+			}
+		}
+	}
+}
+
 // next waits for a webhook; the timeout only turns a hang into a failure.
 func next(t *testing.T, ch <-chan hook) hook {
 	t.Helper()

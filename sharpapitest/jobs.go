@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,6 +210,7 @@ func (e *Emulator) admit(jobType string, hasWebhook bool, words int) (fate, bool
 func (e *Emulator) register(j *job, notify bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.prune(j.created)
 	e.jobs[j.id] = j
 	e.jobOrder = append(e.jobOrder, j.id)
 	switch {
@@ -218,6 +220,31 @@ func (e *Emulator) register(j *job, notify bool) {
 	default:
 		e.timers[j.id] = e.cfg.clock.AfterFunc(j.done.Sub(j.created), func() { e.finish(j) })
 	}
+}
+
+// prune forgets the oldest jobs that are final, while they are more than
+// the job limit or have been final for longer than the retention. Jobs
+// finish in about the order they start (all share the job duration, and
+// early ones finish at once), so it looks only at the front of the order
+// and stops at the first job still running: each dispatch costs O(1)
+// amortised. e.mu must be held.
+func (e *Emulator) prune(now time.Time) {
+	limit, retention := e.cfg.jobLimit, e.cfg.jobRetention
+	if limit == 0 && retention == 0 {
+		return
+	}
+	n := 0
+	for _, id := range e.jobOrder {
+		j := e.jobs[id]
+		over := limit > 0 && len(e.jobOrder)-n >= limit // room for the job being added
+		stale := retention > 0 && now.Sub(j.done) > retention
+		if now.Before(j.done) || !(over || stale) {
+			break
+		}
+		delete(e.jobs, id)
+		n++
+	}
+	e.jobOrder = slices.Delete(e.jobOrder, 0, n)
 }
 
 // costPerWord is a nominal price for the SharpAPI-Cost header.

@@ -1,13 +1,59 @@
 package sharpapitest
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 )
 
-// Option configures an Emulator or a Server.
-type Option func(*config)
+// Option configures an Emulator or a Server. An option given a value that
+// makes no sense (a negative duration, a rate outside [0, 1], a nil
+// function, an empty secret) makes [New] and [NewEmulator] return an error
+// that wraps [ErrInvalidOption], and [NewServer] panic with it.
+type Option func(*config) error
+
+// ErrInvalidOption wraps every option value the emulator rejects.
+var ErrInvalidOption = errors.New("sharpapitest: invalid option")
+
+// invalid reports a bad value given to the option named opt.
+func invalid(opt, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidOption, opt, fmt.Sprintf(format, args...))
+}
+
+// nonNegative rejects a negative duration given to opt.
+func nonNegative(opt string, d time.Duration) error {
+	if d < 0 {
+		return invalid(opt, "negative duration %v", d)
+	}
+	return nil
+}
+
+// httpURL rejects what is not an absolute http or https URL. The URL is
+// not quoted back: its query or user info may hold a credential.
+func httpURL(opt, raw string) error {
+	if !validWebhookURL(raw) {
+		return invalid(opt, "%q is not an absolute http(s) URL", redactURL(raw))
+	}
+	return nil
+}
+
+// apply runs opts on cfg and reports every bad value at once. The faults
+// are checked last, as a whole, since several options set them.
+func (cfg *config) apply(opts []Option) error {
+	var errs []error
+	for _, o := range opts {
+		if o != nil {
+			errs = append(errs, o(cfg))
+		}
+	}
+	if err := cfg.faults.validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: faults: %w", ErrInvalidOption, err))
+	}
+	return errors.Join(errs...)
+}
 
 // ResultFunc computes the result of one job from its request. Its return
 // value is encoded as JSON (a json.RawMessage is sent as is). A non-nil
@@ -26,15 +72,21 @@ type config struct {
 	genericStatusURL  bool
 	clock             Clock
 	results           map[string]ResultFunc
+	resultOrigin      map[string]string // by job type: the option that set the result
 	workflows         []Workflow
 	wordQuota         int
 	rateLimit         int
+	rateWindow        time.Duration // WithRateLimitWindow (ratelimit.go)
 	seed              uint64
 	faults            Faults
 	webhookRetryDelay time.Duration
 	webhookTimeout    time.Duration
 	webhookClient     *http.Client
 	recordLimit       int
+	recordBodyLimit   int
+	recordBytes       int
+	jobRetention      time.Duration
+	jobLimit          int
 	logger            *slog.Logger
 }
 
@@ -53,6 +105,14 @@ const (
 	DefaultWebhookRetryDelay = time.Second
 	// DefaultWebhookTimeout bounds one webhook attempt.
 	DefaultWebhookTimeout = 10 * time.Second
+	// DefaultRecordBodyLimit is how much of each request and webhook body
+	// the record keeps: far above any JSON dispatch, far below the 100 MB
+	// uploads SharpAPI accepts.
+	DefaultRecordBodyLimit = 1 << 20
+	// DefaultRecordBytes is the weight (bodies, headers, URLs) of the
+	// recorded requests, and again of the recorded deliveries, beyond which
+	// the oldest records are dropped.
+	DefaultRecordBytes = 64 << 20
 )
 
 func defaultConfig() config {
@@ -61,11 +121,14 @@ func defaultConfig() config {
 		jobDuration:       DefaultJobDuration,
 		clock:             realClock{},
 		results:           map[string]ResultFunc{},
+		resultOrigin:      map[string]string{},
 		wordQuota:         DefaultWordQuota,
 		rateLimit:         DefaultRateLimit,
 		seed:              1,
 		webhookRetryDelay: DefaultWebhookRetryDelay,
 		webhookTimeout:    DefaultWebhookTimeout,
+		recordBodyLimit:   DefaultRecordBodyLimit,
+		recordBytes:       DefaultRecordBytes,
 	}
 }
 
@@ -73,63 +136,108 @@ func defaultConfig() config {
 // Without it any non-empty bearer token is accepted. Either way a missing
 // or rejected key is answered 401 {"message":"Unauthenticated."}.
 func WithAPIKey(key string) Option {
-	return func(c *config) { c.apiKey = key }
+	return func(c *config) error {
+		if key == "" {
+			return invalid("WithAPIKey", "empty key")
+		}
+		c.apiKey = key
+		return nil
+	}
 }
 
 // WithBaseURL sets the external base URL (ending in /api/v1) the emulator
-// writes into status URLs and pagination links. NewServer sets it; set it
-// yourself only when mounting an Emulator on your own server behind a proxy.
-// By default it is derived from each request's Host header.
+// writes into status URLs and pagination links: an absolute http(s) URL.
+// [New] sets it; set it yourself only when mounting an [Emulator] on your
+// own server behind a proxy. By default it is derived from each request's
+// Host header.
 func WithBaseURL(u string) Option {
-	return func(c *config) { c.baseURL = u }
+	return func(c *config) error {
+		if err := httpURL("WithBaseURL", u); err != nil {
+			return err
+		}
+		c.baseURL = u
+		return nil
+	}
 }
 
 // WithWebhookURL sets the account-level webhook URL, SharpAPI's dashboard
-// setting. A dispatch's Job-Webhook header overrides it for that job.
-// Nothing is delivered unless WithWebhookSecret is also given.
+// setting: an absolute http(s) URL. A dispatch's Job-Webhook header
+// overrides it for that job. Nothing is delivered unless
+// [WithWebhookSecret] is also given.
 func WithWebhookURL(u string) Option {
-	return func(c *config) { c.webhookURL = u }
+	return func(c *config) error {
+		if err := httpURL("WithWebhookURL", u); err != nil {
+			return err
+		}
+		c.webhookURL = u
+		return nil
+	}
 }
 
 // WithWebhookSecret sets the secret that signs webhooks (the X-Signature
-// header). Without a secret the emulator sends no webhooks at all, neither
-// to the account URL nor to Job-Webhook URLs.
+// header); it must not be empty. Without this option the emulator sends no
+// webhooks at all, neither to the account URL nor to Job-Webhook URLs.
 func WithWebhookSecret(secret string) Option {
-	return func(c *config) { c.webhookSecret = secret }
+	return func(c *config) error {
+		if secret == "" {
+			return invalid("WithWebhookSecret", "empty secret")
+		}
+		c.webhookSecret = secret
+		return nil
+	}
 }
 
 // WithWebhookResult sets SharpAPI's "Include AI Job Result" switch: whether
 // webhook payloads carry the job's result. The default is true.
 func WithWebhookResult(include bool) Option {
-	return func(c *config) { c.includeResult = include }
+	return func(c *config) error {
+		c.includeResult = include
+		return nil
+	}
 }
 
 // WithWebhookRetryDelay sets the wait between delivery attempts of one
-// webhook (DefaultWebhookRetryDelay). It is measured with the emulator's Clock.
+// webhook ([DefaultWebhookRetryDelay]), zero or more. It is measured with
+// the emulator's [Clock].
 func WithWebhookRetryDelay(d time.Duration) Option {
-	return func(c *config) { c.webhookRetryDelay = max(d, 0) }
+	return func(c *config) error {
+		c.webhookRetryDelay = d
+		return nonNegative("WithWebhookRetryDelay", d)
+	}
 }
 
-// WithWebhookTimeout bounds each webhook attempt (DefaultWebhookTimeout).
-// It is ignored when WithWebhookClient is given.
+// WithWebhookTimeout bounds each webhook attempt ([DefaultWebhookTimeout]);
+// it must be positive. It is ignored when [WithWebhookClient] is given.
 func WithWebhookTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.webhookTimeout = d
+	return func(c *config) error {
+		if d <= 0 {
+			return invalid("WithWebhookTimeout", "timeout %v is not positive", d)
 		}
+		c.webhookTimeout = d
+		return nil
 	}
 }
 
 // WithWebhookClient sets the client that delivers webhooks, for example a
-// receiver's httptest TLS client.
+// receiver's [httptest.Server.Client]. It must not be nil.
 func WithWebhookClient(hc *http.Client) Option {
-	return func(c *config) { c.webhookClient = hc }
+	return func(c *config) error {
+		if hc == nil {
+			return invalid("WithWebhookClient", "nil client")
+		}
+		c.webhookClient = hc
+		return nil
+	}
 }
 
 // WithJobDuration sets how long a job takes from dispatch to its final
-// state (DefaultJobDuration). Zero finishes jobs at once.
+// state ([DefaultJobDuration]). Zero finishes jobs at once; a negative
+// duration is an error.
 func WithJobDuration(d time.Duration) Option {
-	return func(c *config) { c.jobDuration = max(d, 0) }
+	return func(c *config) error {
+		c.jobDuration = d
+		return nonNegative("WithJobDuration", d)
+	}
 }
 
 // WithRetryAfter fixes the Retry-After header of dispatch answers and of
@@ -139,7 +247,10 @@ func WithJobDuration(d time.Duration) Option {
 // fixed value below a second is written as a decimal ("0.05") so that
 // clients under test need not wait a full second; parse it accordingly.
 func WithRetryAfter(d time.Duration) Option {
-	return func(c *config) { c.retryAfter, c.fixedRetryAfter = max(d, 0), true }
+	return func(c *config) error {
+		c.retryAfter, c.fixedRetryAfter = d, true
+		return nonNegative("WithRetryAfter", d)
+	}
 }
 
 // WithGenericStatusURL makes dispatches hand out the older, generic status
@@ -147,64 +258,167 @@ func WithRetryAfter(d time.Duration) Option {
 // JSON-encoded string. By default they hand out the endpoint-specific
 // {base}/{group}/{action}/job/status/{id}. Both URLs work for every job.
 func WithGenericStatusURL() Option {
-	return func(c *config) { c.genericStatusURL = true }
+	return func(c *config) error {
+		c.genericStatusURL = true
+		return nil
+	}
 }
 
-// WithClock sets the emulator's source of time; see ManualClock.
+// WithClock sets the emulator's source of time; see [ManualClock].
 func WithClock(clk Clock) Option {
-	return func(c *config) {
-		if clk != nil {
-			c.clock = clk
+	return func(c *config) error {
+		if clk == nil {
+			return invalid("WithClock", "nil clock")
 		}
+		c.clock = clk
+		return nil
 	}
 }
 
 // WithResult replaces the canned result of one job type (such as
 // "content_translate", "invoice_parse" or "custom_sentiment_analysis") with
-// f's answer to each request.
+// f's answer to each request. f must not be nil, and jobType must be one
+// the emulator creates: a documented one or a [Workflow]'s. To answer with
+// fixed JSON read from files, see [WithResultsDir].
 func WithResult(jobType string, f ResultFunc) Option {
-	return func(c *config) {
-		if f != nil {
-			c.results[jobType] = f
+	return func(c *config) error {
+		switch {
+		case jobType == "":
+			return invalid("WithResult", "empty job type")
+		case f == nil:
+			return invalid("WithResult", "nil function for job type %q", jobType)
 		}
+		c.setResult(jobType, "WithResult", f)
+		return nil
 	}
 }
 
 // WithWorkflow adds a custom workflow, or replaces the built-in one with
-// the same slug.
+// the same slug. The slug must be a non-empty URL path segment and the
+// input mode one of the two [Workflow] documents.
 func WithWorkflow(w Workflow) Option {
-	return func(c *config) { c.workflows = append(c.workflows, w) }
+	return func(c *config) error {
+		switch {
+		case w.Slug == "" || url.PathEscape(w.Slug) != w.Slug:
+			return invalid("WithWorkflow", "slug %q is not a URL path segment", w.Slug)
+		case w.InputMode != "" && w.InputMode != modeJSON && w.InputMode != modeMultipart:
+			return invalid("WithWorkflow", "workflow %q: input mode %q is neither %q nor %q", w.Slug, w.InputMode, modeJSON, modeMultipart)
+		}
+		c.workflows = append(c.workflows, w)
+		return nil
+	}
 }
 
-// WithWordQuota sets the monthly word quota (DefaultWordQuota). Words are
-// counted in the "content" field of each dispatch. Once the quota is used
-// up, or when a dispatch's words would go past it, the dispatch is answered
-// 402 GEN-PAYMENT-REQUIRED. Failed jobs are not charged, as on SharpAPI.
+// WithWordQuota sets the monthly word quota ([DefaultWordQuota]), zero or
+// more. Words are counted in the "content" field of each dispatch. Once the
+// quota is used up, or when a dispatch's words would go past it, the
+// dispatch is answered 402 GEN-PAYMENT-REQUIRED. Failed jobs are not
+// charged, as on SharpAPI.
 func WithWordQuota(words int) Option {
-	return func(c *config) { c.wordQuota = max(words, 0) }
+	return func(c *config) error {
+		if words < 0 {
+			return invalid("WithWordQuota", "negative quota %d", words)
+		}
+		c.wordQuota = words
+		return nil
+	}
 }
 
-// WithRateLimit sets the requests allowed per minute (DefaultRateLimit, at
+// WithRateLimit sets the requests allowed per minute ([DefaultRateLimit], at
 // least 1), counted in fixed one-minute windows of the emulator's Clock. /ping and
 // /quota are neither counted nor limited, and carry no X-RateLimit-* headers.
 func WithRateLimit(perMinute int) Option {
-	return func(c *config) { c.rateLimit = max(perMinute, 1) }
+	return func(c *config) error {
+		if perMinute < 1 {
+			return invalid("WithRateLimit", "%d requests per minute is below 1", perMinute)
+		}
+		c.rateLimit = perMinute
+		return nil
+	}
 }
 
 // WithSeed seeds the random choices of the fault options (default 1), so a
 // given sequence of requests meets the same faults on every run.
 func WithSeed(seed uint64) Option {
-	return func(c *config) { c.seed = seed }
+	return func(c *config) error {
+		c.seed = seed
+		return nil
+	}
 }
 
 // WithRecordLimit keeps only the latest n recorded requests and deliveries
-// of each kind (0, the default, keeps all).
+// of each kind (0, the default, sets no count; [WithRecordBytes] still
+// bounds their bytes).
 func WithRecordLimit(n int) Option {
-	return func(c *config) { c.recordLimit = max(n, 0) }
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithRecordLimit", "negative limit %d", n)
+		}
+		c.recordLimit = n
+		return nil
+	}
+}
+
+// WithRecordBodyLimit keeps only the first n bytes of each recorded
+// request and webhook body ([DefaultRecordBodyLimit]; zero keeps none).
+// [RecordedRequest.BodyLen] and [Delivery.BodyLen] still tell the full
+// length; a [ResultFunc] always sees the whole body.
+func WithRecordBodyLimit(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithRecordBodyLimit", "negative limit %d", n)
+		}
+		c.recordBodyLimit = n
+		return nil
+	}
+}
+
+// WithRecordBytes bounds the memory the record holds: once the recorded
+// requests weigh more than n bytes (bodies, headers and URLs), the oldest
+// are dropped, and likewise the deliveries ([DefaultRecordBytes]). The
+// latest record of each kind is always kept. n must be positive.
+func WithRecordBytes(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("WithRecordBytes", "budget %d is not positive", n)
+		}
+		c.recordBytes = n
+		return nil
+	}
+}
+
+// WithJobRetention forgets finished jobs once they have been final for
+// longer than d, on the emulator's [Clock]: their status URLs then answer
+// 404 and [Emulator.Job] no longer finds them. Zero, the default, keeps
+// them for the emulator's life; a long-running emulator should set it
+// (cmd/sharpapi-emulator keeps jobs an hour).
+func WithJobRetention(d time.Duration) Option {
+	return func(c *config) error {
+		c.jobRetention = d
+		return nonNegative("WithJobRetention", d)
+	}
+}
+
+// WithJobLimit keeps at most n jobs: past it, the oldest finished jobs are
+// forgotten, as [WithJobRetention] forgets them. Jobs still running are
+// never forgotten, so their number is bounded by the rate limit and the
+// job duration instead. Zero, the default, sets no limit.
+func WithJobLimit(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithJobLimit", "negative limit %d", n)
+		}
+		c.jobLimit = n
+		return nil
+	}
 }
 
 // WithLogger logs each request and each webhook attempt to l. API keys,
-// webhook secrets and URL queries are never logged. The default is silence.
+// webhook secrets and URL queries are never logged. The default, like a
+// nil l, is silence.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
 }

@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -121,14 +124,14 @@ func (e *Emulator) deliver(j *job, body []byte, sig string, n int) bool {
 func (e *Emulator) post(target string, body []byte, sig string) (int, string) {
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, err.Error()
+		return 0, "invalid webhook URL " + redactURL(target)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", webhookUserAgent)
 	req.Header.Set("X-Signature", sig)
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return 0, err.Error()
+		return 0, scrubError(err, target)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -159,6 +162,17 @@ func (e *Emulator) sleep(ctx context.Context, d time.Duration) bool {
 	}
 	stop()
 	return false
+}
+
+// scrubError describes a failed attempt without the query or user info
+// of the URLs it names: *url.Error quotes the URL it failed on (the target,
+// or where a redirect led), and a wrapped error may repeat the target.
+func scrubError(err error, target string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Sprintf("%s %q: %s", ue.Op, redactURL(ue.URL), scrubError(ue.Err, target))
+	}
+	return strings.ReplaceAll(err.Error(), target, redactURL(target))
 }
 
 // redactURL keeps scheme, host and path: a query or user info may carry a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -170,25 +169,10 @@ func TestWebhookRetries(t *testing.T) {
 	})
 
 	t.Run("on connection errors", func(t *testing.T) {
-		// The receiver drops each connection without answering.
-		attempts := make(chan struct{}, 10)
-		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			attempts <- struct{}{}
-			conn, _, err := http.NewResponseController(w).Hijack()
-			if err == nil {
-				conn.Close()
-			}
-		}))
-		t.Cleanup(recv.Close)
+		recv, awaitAttempts := hangingUpReceiver(t)
 		srv := webhookServer(t, recv.URL)
 		dispatch(t, srv.URL+"/content/translate", map[string]string{"content": "x"})
-		for range 4 {
-			select {
-			case <-attempts:
-			case <-testContext(t).Done():
-				t.Fatal("fewer than 4 attempts")
-			}
-		}
+		awaitAttempts(4)
 		srv.Close() // waits for the last attempt to be recorded
 		dl := srv.Deliveries()
 		if len(dl) != 4 {

@@ -6,10 +6,19 @@
 //
 // Usage:
 //
-//	sharpapi-emulator [-addr 127.0.0.1:8719] [-api-key KEY] [-webhook-url URL -webhook-secret S] [fault flags]
+//	sharpapi-emulator [-addr 127.0.0.1:8719] [-api-key KEY] [-webhook-url URL -webhook-secret S] [-results DIR] [fault flags]
+//
+// With -results DIR, the jobs of each job type whose DIR/<job_type>.json
+// exists are answered with that file's JSON (the result alone), the others
+// with SharpAPI's documented example; the files are checked at start.
 //
 // It prints the API base URL, logs every request and webhook attempt (never
-// the API key or the webhook secret), and stops cleanly on SIGINT or SIGTERM.
+// the API key, the webhook secret or a URL's query), and stops cleanly on
+// SIGINT or SIGTERM. Its memory stays bounded however long it runs: it
+// records the latest 1000 requests and webhook attempts with the first
+// 4 KiB of each body, within 8 MiB of each kind, and forgets a job an hour
+// after it finished (its status URL then answers 404), or sooner once more
+// than 10000 jobs are kept.
 package main
 
 import (
@@ -42,27 +51,47 @@ func main() {
 // shutdownGrace bounds the wait for requests in flight at shutdown.
 const shutdownGrace = 5 * time.Second
 
+// What the command keeps, so that its memory stays bounded however long it
+// runs: nobody reads its record but its log, so a little of each body is
+// enough, and jobs are forgotten an hour after they finish.
+const (
+	recordLimit     = 1000
+	recordBodyLimit = 4 << 10
+	recordBytes     = 8 << 20
+	jobRetention    = time.Hour
+	jobLimit        = 10000
+)
+
 // run serves the emulator until ctx ends.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	opts, addr, err := parseFlags(args, stdout)
+	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String() + "/api/v1"
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	em := sharpapitest.NewEmulator(append(opts,
+	em, err := sharpapitest.NewEmulator(append(cfg.opts,
 		sharpapitest.WithBaseURL(base),
 		sharpapitest.WithLogger(logger),
-		sharpapitest.WithRecordLimit(1000), // a long-running server must not grow without bound
+		// A long-running server must not grow without bound.
+		sharpapitest.WithRecordLimit(recordLimit),
+		sharpapitest.WithRecordBodyLimit(recordBodyLimit),
+		sharpapitest.WithRecordBytes(recordBytes),
+		sharpapitest.WithJobRetention(jobRetention),
+		sharpapitest.WithJobLimit(jobLimit),
 	)...)
-	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := newHTTPServer(em, cfg.latency)
 
 	fmt.Fprintf(stdout, "sharpapi-emulator: SharpAPI base URL %s\n", base)
 	served := make(chan error, 1)
@@ -85,8 +114,45 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
+// The timeouts of the command's server. A client that stalls (slow
+// headers, a slow body, an idle connection) ties up a goroutine and a
+// connection for no longer than these.
+const (
+	readHeaderTimeout = 10 * time.Second
+	// readTimeout leaves time for the largest upload SharpAPI accepts
+	// (100 MB) on a slow machine.
+	readTimeout = 2 * time.Minute
+	// writeMargin is the time an answer takes to write, beyond reading the
+	// request and any injected latency.
+	writeMargin = 30 * time.Second
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes is far above what any SharpAPI client sends.
+	maxHeaderBytes = 64 << 10
+)
+
+// newHTTPServer is the server the command runs h on. The write deadline
+// runs from the end of the request's headers, so it covers reading the
+// body and the injected latency too.
+func newHTTPServer(h http.Handler, latency time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      readTimeout + latency + writeMargin,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
+// settings is what the command line asks for.
+type settings struct {
+	addr    string
+	latency time.Duration // the injected latency, which answers must outlast
+	opts    []sharpapitest.Option
+}
+
 // parseFlags turns the command line into emulator options and a listen address.
-func parseFlags(args []string, output io.Writer) ([]sharpapitest.Option, string, error) {
+func parseFlags(args []string, output io.Writer) (settings, error) {
 	fs := flag.NewFlagSet("sharpapi-emulator", flag.ContinueOnError)
 	fs.SetOutput(output)
 	var (
@@ -109,16 +175,17 @@ func parseFlags(args []string, output io.Writer) ([]sharpapitest.Option, string,
 		limitRate     = fs.Float64("ratelimit-rate", 0, "share of requests answered 429")
 		latency       = fs.Duration("latency", 0, "delay added to every answer")
 		seed          = fs.Uint64("seed", 1, "seed of the random faults")
+		results       = fs.String("results", "", "answer the jobs of each type with the JSON in `DIR`/<job_type>.json instead of SharpAPI's documented example")
 	)
 	if err := fs.Parse(args); err != nil {
-		return nil, "", err
+		return settings{}, err
 	}
 	if fs.NArg() > 0 {
-		return nil, "", fmt.Errorf("unexpected arguments %q", fs.Args())
+		return settings{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	for name, p := range map[string]float64{"drop-rate": *dropRate, "fail-rate": *failRate, "error-rate": *errorRate, "ratelimit-rate": *limitRate} {
 		if p < 0 || p > 1 {
-			return nil, "", fmt.Errorf("-%s must be between 0 and 1, not %v", name, p)
+			return settings{}, fmt.Errorf("-%s must be between 0 and 1, not %v", name, p)
 		}
 	}
 	opts := []sharpapitest.Option{
@@ -145,5 +212,8 @@ func parseFlags(args []string, output io.Writer) ([]sharpapitest.Option, string,
 	if *genericURL {
 		opts = append(opts, sharpapitest.WithGenericStatusURL())
 	}
-	return opts, *addr, nil
+	if *results != "" {
+		opts = append(opts, sharpapitest.WithResultsDir(*results))
+	}
+	return settings{addr: *addr, latency: *latency, opts: opts}, nil
 }

@@ -9,17 +9,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/sharpapi-go/sharpapi"
-	"github.com/sharpapi-go/sharpapi/examples/internal/sandbox"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -44,38 +45,48 @@ type line struct {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	env, err := sandbox.Load(
-		sharpapitest.WithSeed(42),
-		sharpapitest.WithDropRate(0.1),
-		sharpapitest.WithFailRate(0.1),
-		sharpapitest.WithRetryAfter(100*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	if !env.Webhooks() {
+	// SharpAPI when SHARPAPI_API_KEY is set; otherwise an in-process
+	// emulator, so that the program runs offline.
+	apiKey, secret := os.Getenv("SHARPAPI_API_KEY"), os.Getenv("SHARPAPI_WEBHOOK_SECRET")
+	publicURL, listen := os.Getenv("SHARPAPI_WEBHOOK_URL"), cmp.Or(os.Getenv("SHARPAPI_LISTEN"), "127.0.0.1:8080")
+	var opts []sharpapi.Option
+	var emu *sharpapitest.Server
+	if apiKey == "" {
+		apiKey, secret, publicURL, listen = "emulator-key", "example-webhook-secret", "", "127.0.0.1:0"
+		emu = sharpapitest.NewServer(
+			sharpapitest.WithWebhookSecret(secret),
+			sharpapitest.WithJobDuration(300*time.Millisecond),
+			sharpapitest.WithSeed(42),
+			sharpapitest.WithDropRate(0.1),
+			sharpapitest.WithFailRate(0.1),
+			sharpapitest.WithRetryAfter(100*time.Millisecond))
+		defer emu.Close()
+		opts = append(opts,
+			sharpapi.WithBaseURL(emu.URL),
+			sharpapi.WithWebhookGrace(time.Second)) // the emulator's jobs take 300 ms
+	} else if publicURL == "" || secret == "" {
 		return fmt.Errorf("set SHARPAPI_WEBHOOK_URL and SHARPAPI_WEBHOOK_SECRET to run against SharpAPI")
 	}
-	hooks, err := sharpapi.NewWebhookHandler(env.WebhookSecret)
+
+	hooks, err := sharpapi.NewWebhookHandler(secret)
 	if err != nil {
 		return err
 	}
 	defer hooks.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/hooks/sharpapi", hooks)
-	baseURL, stop, err := env.Listen(mux)
+	addr, stop, err := serve(listen, mux)
 	if err != nil {
 		return err
 	}
 	defer stop()
-
-	opts := append(env.ClientOptions,
-		sharpapi.WithWebhookHandler(hooks),
-		sharpapi.WithDefaultWebhook(baseURL+"/hooks/sharpapi"))
-	if env.Offline() {
-		opts = append(opts, sharpapi.WithWebhookGrace(time.Second)) // the emulator's jobs take 300 ms
+	if publicURL == "" {
+		publicURL = "http://" + addr
 	}
-	client, err := sharpapi.NewClient(env.APIKey, opts...)
+	opts = append(opts,
+		sharpapi.WithWebhookHandler(hooks),
+		sharpapi.WithDefaultWebhook(publicURL+"/hooks/sharpapi"))
+	client, err := sharpapi.NewClient(apiKey, opts...)
 	if err != nil {
 		return err
 	}
@@ -160,13 +171,13 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\n%d jobs in %s: %d done, %d failed (SharpAPI does not charge for those)\n",
 		batch, time.Since(start).Round(10*time.Millisecond), done, failed)
-	if env.Offline() {
+	if emu != nil {
 		polls, lost := 0, 0
 		for _, id := range ids {
-			info, _ := env.Emulator.Job(id)
+			info, _ := emu.Job(id)
 			polls += info.Polls
 		}
-		for _, d := range env.Emulator.Deliveries() {
+		for _, d := range emu.Deliveries() {
 			if d.Dropped {
 				lost++
 			}
@@ -174,6 +185,30 @@ func run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "status polls made: %d, for %d webhooks lost on purpose\n", polls, lost)
 	}
 	return nil
+}
+
+// serve serves h on addr until stop is called, and returns the address it
+// listens on. The timeouts bound what a slow or stalled client can hold: a
+// webhook is small and quick.
+func serve(addr string, h http.Handler) (listening string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	go srv.Serve(ln) // returns http.ErrServerClosed after stop
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+	return ln.Addr().String(), stop, nil
 }
 
 func isFailed(err error) bool {

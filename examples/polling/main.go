@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/sharpapi-go/sharpapi"
-	"github.com/sharpapi-go/sharpapi/examples/internal/sandbox"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -27,15 +26,22 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	// SharpAPI's Retry-After is in whole seconds; the emulator is told to
-	// ask for less so that the example finishes at once.
-	env, err := sandbox.Load(sharpapitest.WithRetryAfter(100 * time.Millisecond))
-	if err != nil {
-		return err
+	// SharpAPI when SHARPAPI_API_KEY is set; otherwise an in-process
+	// emulator, so that the program runs offline. SharpAPI's Retry-After is
+	// in whole seconds; the emulator is told to ask for less so that the
+	// program finishes at once.
+	apiKey := os.Getenv("SHARPAPI_API_KEY")
+	var opts []sharpapi.Option
+	var emu *sharpapitest.Server
+	if apiKey == "" {
+		apiKey = "emulator-key"
+		emu = sharpapitest.NewServer(
+			sharpapitest.WithJobDuration(300*time.Millisecond),
+			sharpapitest.WithRetryAfter(100*time.Millisecond))
+		defer emu.Close()
+		opts = append(opts, sharpapi.WithBaseURL(emu.URL))
 	}
-	defer env.Close()
-
-	client, err := sharpapi.NewClient(env.APIKey, env.ClientOptions...)
+	client, err := sharpapi.NewClient(apiKey, opts...)
 	if err != nil {
 		return err
 	}
@@ -55,8 +61,8 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "paraphrase: %s\n", res.Paraphrase)
-	if env.Offline() {
-		info, _ := env.Emulator.Job(job.ID())
+	if emu != nil {
+		info, _ := emu.Job(job.ID())
 		fmt.Fprintf(out, "status polls: %d\n", info.Polls)
 	}
 	return nil

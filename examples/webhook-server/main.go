@@ -85,7 +85,15 @@ func run(ctx context.Context, out io.Writer, logger *slog.Logger, addr, secret s
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	// The timeouts bound what a slow or stalled client can hold: a webhook
+	// is small and quick, and SharpAPI retries a delivery that failed.
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	hookURL := "http://" + ln.Addr().String() + "/hooks/sharpapi"
