@@ -14,8 +14,20 @@ import (
 // Store on a delivery's request path, and each Load.
 const DefaultPublishTimeout = 2 * time.Second
 
-// resyncConcurrency bounds the Loads of one resync.
-const resyncConcurrency = 8
+// loadConcurrency bounds the Loads a handler has in flight: a burst of
+// notifications or a resync over many awaited jobs must not queue more
+// requests on the bus's connection pool than it can answer within the
+// publish timeout.
+const loadConcurrency = 8
+
+// A Load that fails is tried again, as long as its job is still awaited
+// here, after a delay that doubles from loadRetryMin up to loadRetryMax: a
+// Subscribe, Await or OnComplete waiter has no poll to fall back on, so a
+// bus that is slow or down for a while must not strand it.
+const (
+	loadRetryMin = 50 * time.Millisecond
+	loadRetryMax = 5 * time.Second
+)
 
 // EventBus shares verified webhook events among the replicas of one service,
 // so that a webhook reaching replica B completes the job replica A awaits
@@ -84,7 +96,7 @@ func WithEventBus(bus EventBus) WebhookOption {
 // WithPublishTimeout bounds each call to the [EventBus] (default 2 s): a Store
 // that takes longer is answered 503, so SharpAPI retries the delivery
 // rather than waiting on a slow bus; a Load that takes longer is logged and
-// left to [Job.Wait]'s grace-period poll.
+// tried again with a backoff while its job is still awaited.
 func WithPublishTimeout(d time.Duration) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if d <= 0 {
@@ -101,11 +113,13 @@ type busState struct {
 	ctx     context.Context // cancelled by Close
 	cancel  context.CancelFunc
 	loading sync.WaitGroup // Add under h.mu while open
+	slots   chan struct{}  // one per Load in flight, loadConcurrency in all
 }
 
 // startBus subscribes h to its bus. It runs in [NewWebhookHandler].
 func (h *WebhookHandler) startBus() error {
 	h.busState.ctx, h.busState.cancel = context.WithCancel(context.Background())
+	h.busState.slots = make(chan struct{}, loadConcurrency)
 	if err := h.cfg.bus.Subscribe(h.notify, h.resync); err != nil {
 		h.busState.cancel()
 		return err
@@ -206,35 +220,17 @@ func (h *WebhookHandler) notify(jobID string) {
 // job this replica awaits, since a notification may have been missed.
 func (h *WebhookHandler) resync() {
 	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return
-	}
 	ids := slices.Collect(maps.Keys(h.waiting))
-	h.busState.loading.Add(1)
 	h.mu.Unlock()
-	go func() {
-		defer h.busState.loading.Done()
-		sem := make(chan struct{}, resyncConcurrency)
-		var wg sync.WaitGroup
-		for _, id := range ids {
-			if h.busState.ctx.Err() != nil {
-				break
-			}
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				h.lookup(h.busState.ctx, id)
-			}()
-		}
-		wg.Wait()
-	}()
+	for _, id := range ids {
+		h.lookupLater(id)
+	}
 }
 
 // lookupLater loads jobID's event from the bus's store in a goroutine of its
-// own and hands it to the job's waiters. Without a bus it does nothing.
+// own and hands it to the job's waiters, trying again after a failed Load
+// while the job is still awaited here. At most loadConcurrency Loads run at
+// once. Without a bus it does nothing.
 func (h *WebhookHandler) lookupLater(jobID string) {
 	if h.cfg.bus == nil {
 		return
@@ -248,8 +244,34 @@ func (h *WebhookHandler) lookupLater(jobID string) {
 	h.mu.Unlock()
 	go func() {
 		defer h.busState.loading.Done()
-		h.lookup(h.busState.ctx, jobID)
+		ctx := h.busState.ctx
+		for delay := loadRetryMin; ; delay = min(2*delay, loadRetryMax) {
+			select {
+			case h.busState.slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			_, err := h.lookup(ctx, jobID)
+			<-h.busState.slots
+			if err == nil || !h.awaits(jobID) {
+				return
+			}
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+		}
 	}()
+}
+
+// awaits reports whether a waiter here awaits jobID.
+func (h *WebhookHandler) awaits(jobID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.closed && len(h.waiting[jobID]) > 0
 }
 
 // lookupNow is lookupLater in the caller's goroutine, bounded by ctx too:
@@ -264,13 +286,14 @@ func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found boo
 	defer stop()
 	unlink := context.AfterFunc(h.busState.ctx, stop)
 	defer unlink()
-	return h.lookup(ctx, jobID)
+	found, _ = h.lookup(ctx, jobID)
+	return found
 }
 
 // lookup loads jobID's event and hands it to the job's waiters; it reports
-// whether the store had it. A Load error is logged and counted: the waiter
-// stays registered, and [Job.Wait]'s grace-period poll is the safety net.
-func (h *WebhookHandler) lookup(ctx context.Context, jobID string) bool {
+// whether the store had it, or the Load's error, which is also logged and
+// counted (the waiter stays registered; the caller decides on a retry).
+func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
 	defer cancel()
 	ev, found, err := h.cfg.bus.Load(ctx, jobID)
@@ -280,24 +303,24 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) bool {
 			h.log.Warn("sharpapi: loading a webhook event from the event bus failed",
 				slog.String("job_id", jobID), slog.String("error", err.Error()))
 		}
-		return false
+		return false, err
 	}
 	if !found {
-		return false
+		return false, nil
 	}
 	if ev.ID != jobID || !ev.Status.Terminal() || len(ev.Status) > maxStatusLen {
 		if h.log != nil {
 			h.log.Warn("sharpapi: the event bus returned an event that does not complete the job; dropped",
 				slog.String("job_id", jobID), slog.String("job_status", truncate(string(ev.Status), maxStatusLen)))
 		}
-		return false
+		return false, nil
 	}
 	var e effects
 	defer h.run(&e)
 	if h.deliverAwaited(&e, ev) == outcomeLate {
 		h.logLate(jobID, "loaded")
 	}
-	return true
+	return true, nil
 }
 
 // logLate says that a job's terminal event came after its waiters here gave

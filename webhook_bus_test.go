@@ -379,6 +379,27 @@ func TestEventBusLoadErrorKeepsTheWaiter(t *testing.T) {
 	}
 }
 
+// A Load that fails is tried again while the job is awaited: a Subscribe
+// waiter, which has no poll to fall back on, gets an event stored while its
+// replica's Loads were failing once they succeed again, with no further
+// notification or resync.
+func TestEventBusFailedLoadIsRetried(t *testing.T) {
+	s := newFakeStore()
+	a, b := newReplica(t, s), newReplica(t, s)
+	a.bus.mu.Lock()
+	a.bus.loadErr = errors.New("redis: i/o timeout")
+	a.bus.mu.Unlock()
+	ch := a.h.Subscribe("job-1")
+	mustDeliver(t, b.h, busEvent("job-1", sharpapi.JobStatusSuccess)) // a's notify: its Load fails too
+	waitFor(t, func() bool { return a.h.Stats().LoadErrors >= 2 })
+	a.bus.mu.Lock()
+	a.bus.loadErr = nil
+	a.bus.mu.Unlock()
+	if ev := within(t, ch); ev.ID != "job-1" || ev.Status != sharpapi.JobStatusSuccess {
+		t.Fatalf("got %+v, want job-1's success", ev)
+	}
+}
+
 func TestEventBusSubscribeErrorFailsConstruction(t *testing.T) {
 	b := newFakeStore().bus()
 	if err := b.Subscribe(func(string) {}, func() {}); err != nil {
