@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,10 +38,32 @@ type Client struct {
 
 	rateLimit atomic.Pointer[RateLimit]
 	limiter   *limiter // spaces requests within the plan (ratelimit.go)
+
+	// warnNoHandler says once that jobs are dispatched with a webhook URL
+	// but their awaits cannot hear it.
+	warnNoHandler sync.Once
 }
 
-// NewClient returns a client that authenticates with apiKey. An empty key
-// or an invalid option is an error; nothing is sent until the first call.
+// errZeroClient is what a zero Client's methods report.
+var errZeroClient = fmt.Errorf("%w: a zero Client: build one with NewClient", ErrNotInitialized)
+
+// ready reports why c cannot send a request for ctx: a zero Client, or a
+// nil Context.
+func (c *Client) ready(ctx context.Context) error {
+	if c == nil || c.apiKey == nil {
+		return errZeroClient
+	}
+	if ctx == nil {
+		return fmt.Errorf("%w: nil Context", ErrInvalidParams)
+	}
+	return nil
+}
+
+// NewClient returns a client that authenticates with apiKey. opts are the
+// client's [Option]s, among them any [RequestOption], which then sets the
+// default of every request (for example [WithWebhook] for every dispatch,
+// [WithMaxRetries] for every request). An empty key or an invalid option is
+// an error; nothing is sent until the first call.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, ErrNoAPIKey
@@ -132,7 +155,7 @@ type keepIdle struct{ http.RoundTripper }
 func (c *Client) newRetryClient(hc *http.Client, check retryablehttp.CheckRetry) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient:   hc,
-		RetryMax:     c.cfg.retryMax,
+		RetryMax:     c.cfg.defaults.maxRetries,
 		RetryWaitMin: c.cfg.retryWaitMin,
 		RetryWaitMax: c.cfg.retryWaitMax,
 		CheckRetry:   check,
@@ -357,7 +380,10 @@ func origin(u *url.URL) string {
 
 // getJSON calls a synchronous endpoint and decodes its JSON answer into out.
 func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out any, opts ...RequestOption) error {
-	rq, err := newRequestConfig(opts, true)
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	rq, err := c.newRequestConfig(opts, true)
 	if err != nil {
 		return err
 	}
@@ -375,6 +401,9 @@ func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out
 // RateLimit returns the X-RateLimit-* headers of the most recent response
 // that carried them; the zero value before any did.
 func (c *Client) RateLimit() RateLimit {
+	if c == nil {
+		return RateLimit{}
+	}
 	if rl := c.rateLimit.Load(); rl != nil {
 		return *rl
 	}

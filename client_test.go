@@ -28,7 +28,7 @@ func pipeClient(t *testing.T, h http.Handler, opts ...Option) (*Client, *httptes
 	t.Cleanup(srv.Close)
 	base := []Option{
 		WithBaseURL(srv.URL + "/api/v1"),
-		WithRetryMax(2),
+		WithMaxRetries(2),
 		WithRetryWait(time.Millisecond, 2*time.Millisecond),
 		WithPollInterval(time.Millisecond),
 	}
@@ -66,12 +66,12 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 		{"base URL with credentials", "k", []Option{WithBaseURL("https://u:p@x/api")}, ErrInvalidOption},
 		{"nil HTTP client", "k", []Option{WithHTTPClient(nil)}, ErrInvalidOption},
 		{"empty user agent", "k", []Option{WithUserAgent("")}, ErrInvalidOption},
-		{"negative retries", "k", []Option{WithRetryMax(-1)}, ErrInvalidOption},
+		{"negative retries", "k", []Option{WithMaxRetries(-1)}, ErrInvalidOption},
 		{"inverted retry wait", "k", []Option{WithRetryWait(time.Second, time.Millisecond)}, ErrInvalidOption},
 		{"zero poll interval", "k", []Option{WithPollInterval(0)}, ErrInvalidOption},
 		{"zero max poll interval", "k", []Option{WithMaxPollInterval(0)}, ErrInvalidOption},
 		{"nil webhooks", "k", []Option{WithWebhookHandler(nil)}, ErrInvalidOption},
-		{"bad default webhook", "k", []Option{WithDefaultWebhook("not a url")}, ErrInvalidOption},
+		{"bad default webhook", "k", []Option{WithWebhook("not a url")}, ErrInvalidOption},
 		{"negative grace", "k", []Option{WithWebhookGrace(-time.Second)}, ErrInvalidOption},
 	}
 	for _, tt := range tests {
@@ -83,8 +83,8 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 		})
 	}
 	// Every bad option is reported, not just the first.
-	_, err := NewClient("k", WithRetryMax(-1), WithPollInterval(0))
-	if msg := err.Error(); !strings.Contains(msg, "retry max") || !strings.Contains(msg, "poll interval") {
+	_, err := NewClient("k", WithMaxRetries(-1), WithPollInterval(0))
+	if msg := err.Error(); !strings.Contains(msg, "max retries") || !strings.Contains(msg, "poll interval") {
 		t.Errorf("error %q does not report both options", msg)
 	}
 }
@@ -123,7 +123,7 @@ func TestRequestHeaders(t *testing.T) {
 }
 
 // TestRetryMatrix pins which failures are retried for a read (GET) and for
-// a dispatch (POST), with WithRetryMax(2): 3 attempts means retried.
+// a dispatch (POST), with WithMaxRetries(2): 3 attempts means retried.
 func TestRetryMatrix(t *testing.T) {
 	type outcome int
 	const (
@@ -313,7 +313,7 @@ func TestAPIErrors(t *testing.T) {
 			c, _ := pipeClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(tt.code)
 				w.Write([]byte(tt.body))
-			}), WithRetryMax(0))
+			}), WithMaxRetries(0))
 			var out any
 			err := c.getJSON(context.Background(), "/quota", nil, &out)
 			var apiErr *APIError
@@ -411,7 +411,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		default:
 			w.Write([]byte(`not json`))
 		}
-	}), WithLogger(logger), WithRetryMax(0))
+	}), WithLogger(logger), WithMaxRetries(0))
 	var errs []error
 	var out any
 	for range 3 {

@@ -22,8 +22,12 @@ var (
 	ErrNotFound = errors.New("sharpapi: not found")
 	// ErrValidation matches an *APIError for HTTP 422 (the server rejected the parameters).
 	ErrValidation = errors.New("sharpapi: validation failed")
-	// ErrRateLimited matches an *APIError (and a *RateLimitError) for HTTP 429.
+	// ErrRateLimited matches a *RateLimitError: SharpAPI answered 429, or
+	// the client's rate limiter refused to send the request (see
+	// [RateLimitError]).
 	ErrRateLimited = errors.New("sharpapi: rate limited")
+	// ErrJobFailed matches a *JobFailedError: SharpAPI reports the job failed.
+	ErrJobFailed = errors.New("sharpapi: job failed")
 
 	// ErrInvalidParams wraps every client-side check of a Params struct; the
 	// request was not sent.
@@ -32,6 +36,11 @@ var (
 	ErrInvalidOption = errors.New("sharpapi: invalid option")
 	// ErrNoAPIKey is returned by NewClient for an empty API key.
 	ErrNoAPIKey = errors.New("sharpapi: API key is required")
+	// ErrNotInitialized is returned by the methods of a zero (or nil)
+	// Client, Job or WebhookHandler: values that only their constructors
+	// ([NewClient], a dispatch method or [ResumeJob], [NewWebhookHandler])
+	// make usable.
+	ErrNotInitialized = errors.New("sharpapi: not initialized")
 	// ErrMalformedResponse wraps a response body SharpAPI should not have sent
 	// (not JSON, or missing the fields a job needs).
 	ErrMalformedResponse = errors.New("sharpapi: malformed response")
@@ -96,54 +105,56 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// RateLimitError is a 429 that outlived the client's retries. RetryAfter is
-// the server's own hint, not capped by the client's retry settings.
+// RateLimitError is a request refused for the plan's rate limit: SharpAPI
+// answered 429 and the client's retries ran out, or the client's rate
+// limiter refused to send it, because the wait would outlast the caller's
+// context (the error then also matches the context's error) or the call
+// asked not to wait ([WithMaxRetries](0)). It matches [ErrRateLimited].
 type RateLimitError struct {
-	*APIError
-	// RetryAfter is how long SharpAPI asked to wait; zero if it did not say.
+	// APIError is SharpAPI's 429 answer. When the limiter refused the
+	// request, SharpAPI did not answer: only Method and URL are set,
+	// StatusCode is 0, and errors.As finds no *APIError in the error.
+	APIError
+	// RetryAfter is how long to wait before trying again: the 429's
+	// Retry-After as SharpAPI sent it (not capped by the client's retry
+	// settings; zero if it did not say), or the time until the limiter
+	// would have let the request go.
 	RetryAfter time.Duration
-	// RateLimit holds the X-RateLimit-* headers of the 429.
+	// RateLimit holds the X-RateLimit-* headers of the 429, or what the
+	// limiter knew of the plan's window.
 	RateLimit RateLimit
-
-	// Wait is how long the request would have had to wait for the plan's
-	// window when the client refused to: the wait would outlast the
-	// caller's context (the error then also matches the context's error),
-	// or the call asked not to wait (WithMaxRetries(0)). APIError is nil
-	// when no request was sent at all.
-	Wait time.Duration
 }
 
 // MarshalJSON writes the [APIError]'s fields, RetryAfter as
-// "retry_after_seconds" and Wait as "wait_seconds" (each left out when zero),
-// and the rate limit.
+// "retry_after_seconds" (left out when zero), and the rate limit.
 func (e RateLimitError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		*APIError
+		APIError
 		RetryAfter float64   `json:"retry_after_seconds,omitempty"`
 		RateLimit  RateLimit `json:"rate_limit,omitzero"`
-		Wait       float64   `json:"wait_seconds,omitempty"`
-	}{e.APIError, e.RetryAfter.Seconds(), e.RateLimit, e.Wait.Seconds()})
+	}{e.APIError, e.RetryAfter.Seconds(), e.RateLimit})
 }
 
 // Error reports the 429, or the wait the client's limiter refused.
 func (e *RateLimitError) Error() string {
-	if e.APIError == nil {
-		return fmt.Sprintf("sharpapi: rate limited: the plan's window opens in %v", e.Wait.Round(time.Millisecond))
+	if e.StatusCode != 0 {
+		return e.APIError.Error()
 	}
-	return e.APIError.Error()
+	return fmt.Sprintf("sharpapi: %s %s: rate limited: the plan's window opens in %v",
+		e.Method, e.URL, e.RetryAfter.Round(time.Millisecond))
 }
 
 // Is matches ErrRateLimited, whether SharpAPI answered 429 or the client
 // held the request back.
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
-// Unwrap returns the underlying *APIError, so errors.As finds either type;
-// nil when no request was sent.
+// Unwrap returns SharpAPI's answer, so that errors.As finds an *APIError;
+// nil when the limiter refused the request and SharpAPI did not answer.
 func (e *RateLimitError) Unwrap() error {
-	if e.APIError == nil {
+	if e.StatusCode == 0 {
 		return nil
 	}
-	return e.APIError
+	return &e.APIError
 }
 
 // JobFailedError is returned by Wait when SharpAPI reports the job failed.
@@ -156,6 +167,10 @@ type JobFailedError struct {
 	Detail json.RawMessage `json:"detail,omitempty"`
 }
 
+// Is matches [ErrJobFailed].
+func (e *JobFailedError) Is(target error) bool { return target == ErrJobFailed }
+
+// Error names the job and what SharpAPI said of its failure, if anything.
 func (e *JobFailedError) Error() string {
 	msg := "sharpapi: job " + e.JobID + " failed"
 	if d := strings.TrimSpace(string(e.Detail)); d != "" && d != "null" {
@@ -225,7 +240,7 @@ func newAPIError(resp *http.Response, body []byte, jobID string) error {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		return &RateLimitError{APIError: e, RetryAfter: ra, RateLimit: parseRateLimit(resp.Header)}
+		return &RateLimitError{APIError: *e, RetryAfter: ra, RateLimit: parseRateLimit(resp.Header)}
 	}
 	return e
 }

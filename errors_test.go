@@ -49,7 +49,7 @@ func TestErrorsSayItOnce(t *testing.T) {
 			w.Header().Set("SharpAPI-Job-Id", id)
 			status(code, `{"code":"X","message":"no"}`)(w, r)
 		}
-	}), WithRetryMax(1), WithMaxPollInterval(time.Millisecond))
+	}), WithMaxRetries(1), WithMaxPollInterval(time.Millisecond))
 	ctx := context.Background()
 	var errs []error
 	record := func(err error) { errs = append(errs, err) }

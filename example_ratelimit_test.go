@@ -29,7 +29,7 @@ func ExampleWithMaxRetries() {
 	_, err = client.Translate(ctx, p, sharpapi.WithMaxRetries(0))
 	var rl *sharpapi.RateLimitError
 	if errors.Is(err, sharpapi.ErrRateLimited) && errors.As(err, &rl) {
-		fmt.Println("rate limited; the window opens within a minute:", rl.Wait > 0 && rl.Wait <= time.Minute+time.Second)
+		fmt.Println("rate limited; the window opens within a minute:", rl.RetryAfter > 0 && rl.RetryAfter <= time.Minute+time.Second)
 	}
 	st := client.Limiter()
 	fmt.Println("limit:", st.Limit, "remaining:", st.Remaining, "429s drawn:", st.RateLimited)

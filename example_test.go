@@ -80,8 +80,8 @@ func ExampleWithWebhookHandler() {
 
 	client, err := sharpapi.NewClient("your-api-key",
 		sharpapi.WithBaseURL(emu.URL),
-		sharpapi.WithWebhookHandler(hooks),   // jobs await their webhook here
-		sharpapi.WithDefaultWebhook(hookURL)) // Job-Webhook of every job
+		sharpapi.WithWebhookHandler(hooks), // jobs await their webhook here
+		sharpapi.WithWebhook(hookURL))      // Job-Webhook of every job
 	if err != nil {
 		log.Fatal(err)
 	}

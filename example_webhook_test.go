@@ -36,7 +36,7 @@ func ExampleNewWebhookHandler() {
 	// hooks to its client with sharpapi.WithWebhookHandler; job.Wait then
 	// awaits through it. Here the job is awaited directly, and a
 	// recorder plays SharpAPI's delivery.
-	done := hooks.Subscribe("bf683177-3a48-47d1-9c4e-0b4de39517fa")
+	done := hooks.SubscribeForTest("bf683177-3a48-47d1-9c4e-0b4de39517fa")
 
 	req := httptest.NewRequest(http.MethodPost, "/hooks/sharpapi", bytes.NewReader([]byte(exampleBody)))
 	req.Header.Set("User-Agent", "SharpAPIWebhook/1.0")

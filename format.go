@@ -20,6 +20,9 @@ func (c *Client) String() string {
 	if c == nil {
 		return "<nil>"
 	}
+	if c.cfg.baseURL == nil {
+		return "sharpapi.Client{}"
+	}
 	return "sharpapi.Client{baseURL: " + c.cfg.baseURL.String() + ", key: " + redacted + "}"
 }
 
@@ -31,8 +34,8 @@ func (c *Client) Format(f fmt.State, verb rune) { formatSummary(f, verb, c.Strin
 
 // LogValue is what slog prints for c: its base URL, never its key.
 func (c *Client) LogValue() slog.Value {
-	if c == nil {
-		return slog.StringValue("<nil>")
+	if c == nil || c.cfg.baseURL == nil {
+		return slog.StringValue(c.String())
 	}
 	return slog.GroupValue(slog.String("base_url", c.cfg.baseURL.String()), slog.String("key", redacted))
 }

@@ -20,7 +20,7 @@ func TestNothingPrintsACredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	c, err := NewClient(pipeKey, WithWebhookHandler(h), WithDefaultWebhook("https://app.example.com/hook"))
+	c, err := NewClient(pipeKey, WithWebhookHandler(h), WithWebhook("https://app.example.com/hook"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,8 +69,22 @@ const (
 )
 
 // Job is one dispatched SharpAPI job whose result decodes into T. It is safe
-// for concurrent use. A Job holds no goroutine: only Wait does work, while
-// it runs.
+// for concurrent use, and it is the one place to await the job, in one of
+// three ways with the same guarantees:
+//
+//   - [Job.Wait] blocks until the outcome;
+//   - [Job.WaitAsync] delivers it on a channel, to select among many jobs;
+//   - [Job.OnDone] calls a function with it, holding no goroutine meanwhile.
+//
+// Each awaits the job's webhook when the client has a [WebhookHandler] and
+// the job was dispatched with a webhook URL, and polls the status URL only
+// as a fallback; without a webhook, each polls. Each yields the typed
+// result, a [*JobFailedError], or an error that wraps the context's when it
+// ends first; never an unfinished job. Once the job's outcome is known, the
+// Job keeps it: awaiting it again returns it with no request.
+//
+// A Job is obtained from a dispatch method ([Client.Translate], ...) or
+// [ResumeJob]; a zero Job reports [ErrNotInitialized].
 type Job[T any] struct {
 	c         *Client
 	id        string
@@ -84,28 +98,63 @@ type Job[T any] struct {
 	// resumed jobs were not dispatched by this process: their webhook may
 	// have come and gone, so Wait polls once before trusting it.
 	resumed bool
-	raw     atomic.Pointer[json.RawMessage]
+	// kept is the job's terminal snapshot once an await has seen it.
+	kept atomic.Pointer[JobSnapshot]
 }
 
-// ID returns the job's id (a UUID).
-func (j *Job[T]) ID() string { return j.id }
+// errZeroJob is what a zero Job's methods report.
+var errZeroJob = fmt.Errorf("%w: a zero Job: use the *Job a Client method or ResumeJob returns", ErrNotInitialized)
 
-// StatusURL returns the URL Status and Wait poll.
-func (j *Job[T]) StatusURL() string { return j.statusURL }
+// keep records the job's terminal snapshot; the first one stays.
+func (j *Job[T]) keep(snap *JobSnapshot) {
+	if snap.Status.Terminal() {
+		j.kept.CompareAndSwap(nil, snap)
+	}
+}
+
+// ID returns the job's id (a UUID); "" for a nil or zero Job.
+func (j *Job[T]) ID() string {
+	if j == nil {
+		return ""
+	}
+	return j.id
+}
+
+// StatusURL returns the URL Status and the awaits poll.
+func (j *Job[T]) StatusURL() string {
+	if j == nil {
+		return ""
+	}
+	return j.statusURL
+}
 
 // Type returns the job's type; for a resumed job, what the caller said.
-func (j *Job[T]) Type() JobType { return j.typ }
+func (j *Job[T]) Type() JobType {
+	if j == nil {
+		return ""
+	}
+	return j.typ
+}
 
 // Meta returns the headers of the dispatch response: rate limit, cost,
 // SharpAPI-Job-Id. A resumed job has none.
-func (j *Job[T]) Meta() ResponseMeta { return j.meta }
+func (j *Job[T]) Meta() ResponseMeta {
+	if j == nil {
+		return ResponseMeta{}
+	}
+	return j.meta
+}
 
 // Raw returns the job's result JSON as SharpAPI sent it (unwrapped from the
-// string form of the generic status URL), once Wait has returned it; nil
-// before. It keeps fields the typed result does not model.
+// string form of the generic status URL) once an await has returned it; nil
+// before, and for a failed job. It keeps fields the typed result does not
+// model.
 func (j *Job[T]) Raw() json.RawMessage {
-	if p := j.raw.Load(); p != nil {
-		return *p
+	if j == nil {
+		return nil
+	}
+	if snap := j.kept.Load(); snap != nil && snap.Status == JobStatusSuccess {
+		return snap.Result
 	}
 	return nil
 }
@@ -125,6 +174,9 @@ type JobSnapshot struct {
 
 // Status polls the job's status URL once.
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
+	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+		return nil, errZeroJob
+	}
 	resp, body, err := j.c.do(ctx, j.c.reads, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
 	if err != nil {
 		return nil, err
@@ -141,155 +193,74 @@ func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
 }
 
 // Wait blocks until the job is finished and returns its typed result. A
-// failed job is a [*JobFailedError]. Wait never returns an unfinished job:
-// it waits until ctx is done and then returns an error that names the job
-// and wraps ctx's error (and the last poll's failure, if it failed); the job
-// can still be awaited later (see [ResumeJob]).
+// failed job is a [*JobFailedError] (it matches [ErrJobFailed]). Wait never
+// returns an unfinished job: when ctx ends first, it returns an error that
+// names the job and wraps ctx's error (and the last poll's failure, if it
+// failed); the job can still be awaited later (see [ResumeJob]). Once the
+// outcome is known, Wait (and [Job.WaitAsync], [Job.OnDone]) returns it again
+// with no request.
 //
-// With a webhook ([WithWebhook], or the client's [WithDefaultWebhook]) and a
+// With a webhook ([WithWebhook], per call or as the client's default) and a
 // client built [WithWebhookHandler], Wait sends no status poll while the
 // webhook is expected; it starts polling only after the client's webhook
-// grace period, so a lost webhook still completes the job. Without one, Wait
-// polls: first after the dispatch's Retry-After, then as each status
-// answer's Retry-After says, or every poll interval; jittered, and each wait
-// capped by [WithMaxPollInterval].
+// grace period ([WithWebhookGrace]), so a lost webhook still completes the
+// job. Without one, Wait polls: first after the dispatch's Retry-After,
+// then as each status answer's Retry-After says, or every poll interval;
+// jittered, and each wait capped by [WithMaxPollInterval].
 //
 // A poll that fails with a 429, a 5xx (but 501) or a network error is tried
 // again, with backoff, for as long as ctx lasts: the job exists and will
 // finish. Any other failure (401, 402, 404, another 4xx, a malformed answer)
 // cannot get better, and Wait returns it.
 func (j *Job[T]) Wait(ctx context.Context) (T, error) {
-	var zero T
-	snap, err := j.await(ctx)
-	if err != nil {
-		return zero, err
-	}
-	if snap.Status == JobStatusFailed {
-		return zero, &JobFailedError{JobID: j.id, Type: snap.Type, Detail: snap.Result}
-	}
-	res, err := decodeResult[T](snap.Result)
-	if err != nil {
-		return zero, fmt.Errorf("%w: job %s result: %w", ErrMalformedResponse, j.id, err)
-	}
-	raw := snap.Result
-	j.raw.Store(&raw)
-	return res, nil
+	ch := make(chan Outcome[T], 1)
+	startAwait(ctx, j, func(v T, err error) { ch <- Outcome[T]{Value: v, Err: err} })
+	o := <-ch
+	return o.Value, o.Err
 }
 
-// Outcome is what Wait returned, delivered on the channel of WaitAsync.
+// Outcome is what an await of a job yields: its typed result, or the error
+// [Job.Wait] would have returned.
 type Outcome[T any] struct {
 	Value T
 	Err   error
 }
 
-// WaitAsync runs Wait in a goroutine and delivers its outcome on the
+// WaitAsync awaits the job as [Job.Wait] does and delivers the outcome on the
 // returned channel, which holds it (the channel is buffered) and is then
-// closed; nobody needs to read it for the goroutine to end. Use it to await
-// many jobs in one select.
+// closed; nobody needs to read it. No goroutine waits meanwhile. Use it to
+// await many jobs in one select.
 func (j *Job[T]) WaitAsync(ctx context.Context) <-chan Outcome[T] {
 	ch := make(chan Outcome[T], 1)
-	go func() {
-		defer close(ch)
-		v, err := j.Wait(ctx)
+	startAwait(ctx, j, func(v T, err error) {
 		ch <- Outcome[T]{Value: v, Err: err}
-	}()
+		close(ch)
+	})
 	return ch
 }
 
-// await returns the job's terminal snapshot, from its webhook or a poll.
-func (j *Job[T]) await(ctx context.Context) (*JobSnapshot, error) {
-	c := j.c
-	var events <-chan WebhookEvent
-	// A fresh dispatch says when to look first; like every wait between
-	// polls, within the client's cap.
-	wait := min(j.meta.RetryAfter, c.cfg.maxPollInterval)
-	resumed := j.resumed
-	// Subscribe, and for a resumed job look in the EventBus's store (if the
-	// handler has one) before the first poll.
-	h := c.cfg.webhookHandler()
-	if h != nil && j.webhook {
-		ch, cancel, delivered := h.subscribe(j.id)
-		defer cancel()
-		if !delivered {
-			events = ch
-			wait = c.cfg.webhookGrace
-			if resumed && h.lookupNow(ctx, j.id) {
-				resumed = false // the store had the event: it is in ch now
-			}
-		} else {
-			wait = 0 // someone else got the webhook; the status URL has the result
+// OnDone awaits the job as [Job.Wait] does and calls fn once with the outcome:
+// the result, an error matching [ErrJobFailed] (a [*JobFailedError]), or an
+// error wrapping ctx's when ctx ends first. It returns at once. No goroutine
+// waits meanwhile: a pending OnDone costs a timer and the handler's entry for
+// the job, so a service can await a hundred thousand jobs this way. fn runs
+// in a goroutine of its own; a panic in it is recovered, logged at Error and
+// counted in the handler's [WebhookStats].CallbackPanics (if the client has a
+// handler). Called after the job's outcome is known, fn runs at once with it.
+// A nil fn is logged at Warn and ignored.
+func (j *Job[T]) OnDone(ctx context.Context, fn func(T, error)) {
+	if fn == nil {
+		if j != nil && j.c != nil && j.c.log != nil {
+			j.c.log.LogAttrs(context.Background(), slog.LevelWarn, "sharpapi: OnDone with a nil func: nothing to call",
+				slog.String("job_id", j.id))
 		}
+		return
 	}
-	graceOver := false
-	if resumed {
-		wait = 0
+	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+		callDone(nil, "", func() { fn(*new(T), errZeroJob) })
+		return
 	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	var lastErr error // the last poll's failure, if it failed
-	failures := 0     // polls failed in a row
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				// The handler closed, or gave the event to an earlier
-				// waiter: the status URL has the answer now.
-				events = nil
-				resetTimer(timer, 0)
-				continue
-			}
-			if !ev.Status.Terminal() {
-				continue
-			}
-			events = nil
-			if ev.Status == JobStatusFailed || !isNull(ev.Result) {
-				typ := ev.Type
-				if typ == "" {
-					typ = j.typ
-				}
-				return &JobSnapshot{ID: j.id, Type: typ, Status: ev.Status, Result: ev.Result}, nil
-			}
-			// The account sends webhooks without the result: fetch it.
-			resetTimer(timer, 0)
-			continue
-		case <-timer.C:
-			if events != nil && !resumed && !graceOver {
-				// The webhook was expected and did not come: say so once.
-				graceOver = true
-				h.graceExpired()
-				c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi: no webhook within the grace period; polling",
-					slog.String("job_id", j.id), slog.Duration("grace", c.cfg.webhookGrace))
-			}
-		case <-ctx.Done():
-			return nil, &waitError{jobID: j.id, statusURL: j.statusURL, cause: context.Cause(ctx), last: lastErr}
-		}
-		snap, err := j.Status(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, &waitError{jobID: j.id, statusURL: j.statusURL, cause: context.Cause(ctx), last: lastErr}
-			}
-			if !transientPollError(err) {
-				return nil, err // it names the job: in its status URL, or "(job …)"
-			}
-			// The job exists and will finish: wait out the outage.
-			lastErr = err
-			failures++
-			resetTimer(timer, c.pollRetryDelay(failures, err))
-			continue
-		}
-		lastErr, failures = nil, 0
-		if snap.Status.Terminal() {
-			return snap, nil
-		}
-		if resumed && events != nil {
-			// A resumed job has had its look at the status URL; from here
-			// on it is awaited like a fresh one.
-			resumed = false
-			resetTimer(timer, c.cfg.webhookGrace)
-			continue
-		}
-		resetTimer(timer, c.pollDelay(snap.Meta.RetryAfter))
-	}
+	startAwait(ctx, j, func(v T, err error) { callDone(j.c, j.id, func() { fn(v, err) }) })
 }
 
 // pollDelay is the wait before the next poll: the server's Retry-After if
@@ -331,11 +302,6 @@ func (c *Client) pollRetryDelay(n int, err error) time.Duration {
 	return retryDelay(c.cfg.retryWaitMin, c.cfg.maxPollInterval, n-1, 0, nil)
 }
 
-func resetTimer(t *time.Timer, d time.Duration) {
-	t.Stop()
-	t.Reset(d) // Go 1.23+ timers drop a stale tick on Stop/Reset.
-}
-
 func isNull(raw json.RawMessage) bool {
 	s := bytes.TrimSpace(raw)
 	return len(s) == 0 || string(s) == "null"
@@ -350,8 +316,8 @@ func isNull(raw json.RawMessage) bool {
 // (and a [JobFailedError]) reports. Its Wait polls once at once, then awaits
 // the webhook (if the client has a [WebhookHandler]) or keeps polling.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
-	if c == nil {
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidParams)
+	if c == nil || c.cfg.baseURL == nil {
+		return nil, errZeroClient
 	}
 	ref := strings.TrimSpace(idOrStatusURL)
 	j := &Job[T]{c: c, typ: typ, resumed: true}
@@ -393,11 +359,14 @@ func (c *Client) statusURL(ctx context.Context, path, id, answered string) strin
 // dispatch POSTs a job and returns its handle. SharpAPI answers 202 with
 // {"status_url", "job_id"}; a missing status_url is rebuilt from the path.
 func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []RequestOption) (*Job[T], error) {
-	rq, err := newRequestConfig(opts, false)
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	rq, err := c.newRequestConfig(opts, false)
 	if err != nil {
 		return nil, err
 	}
-	webhook := rq.webhookFor(c)
+	webhook := rq.webhook
 	var header http.Header
 	if webhook != "" {
 		header = http.Header{"Job-Webhook": {webhook}}
@@ -424,7 +393,14 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 		return nil, fmt.Errorf("%w: POST %s: %w", ErrMalformedResponse, redactURL(u), err)
 	}
 	accepted.StatusURL = c.statusURL(ctx, path, accepted.JobID, accepted.StatusURL)
-	c.log.LogAttrs(ctx, slog.LevelInfo, "sharpapi job dispatched",
+	if webhook != "" && c.cfg.webhookHandler() == nil {
+		c.warnNoHandler.Do(func() {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi: a job was dispatched with a webhook URL, but the client has no "+
+				"WebhookHandler (WithWebhookHandler): its awaits will poll, and the webhook will reach no waiter here",
+				slog.String("job_id", accepted.JobID))
+		})
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi job dispatched",
 		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
 	return &Job[T]{
 		c: c, id: accepted.JobID, statusURL: accepted.StatusURL, typ: typ, meta: meta, webhook: webhook != "",

@@ -231,7 +231,7 @@ func TestDispatchMalformedAnswer(t *testing.T) {
 
 func TestDispatchWebhookHeader(t *testing.T) {
 	f := &fakeJobs{t: t, script: []string{successBody}}
-	c, _ := pipeClient(t, f, WithDefaultWebhook("https://app.example.com/default"))
+	c, _ := pipeClient(t, f, WithWebhook("https://app.example.com/default"))
 	for _, opts := range [][]RequestOption{
 		nil,
 		{WithWebhook("https://app.example.com/hooks/sharpapi")},
@@ -389,8 +389,15 @@ func TestWaitAsync(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	out = <-job.WaitAsync(ctx)
-	if !errors.Is(out.Err, context.Canceled) {
+	// A finished job's outcome is kept: it wins over a context that ended.
+	if out := <-job.WaitAsync(ctx); out.Err != nil || out.Value.Content != "ciao" {
+		t.Errorf("WaitAsync of a finished job with a cancelled ctx = %+v", out)
+	}
+	unfinished, err := dispatchTranslation(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := <-unfinished.WaitAsync(ctx); !errors.Is(out.Err, context.Canceled) {
 		t.Errorf("cancelled WaitAsync err = %v", out.Err)
 	}
 }

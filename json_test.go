@@ -36,7 +36,7 @@ func TestJSONForms(t *testing.T) {
 		{"JobSnapshot, pending", &JobSnapshot{ID: "j1", Status: JobStatusPending}, `{"id":"j1","status":"pending"}`},
 		{"APIError", apiErr,
 			`{"status_code":429,"message":"Too Many Attempts.","job_id":"j1","method":"GET","url":"https://sharpapi.com/api/v1/quota"}`},
-		{"RateLimitError", &RateLimitError{APIError: apiErr, RetryAfter: 7 * time.Second, RateLimit: RateLimit{Limit: 60}},
+		{"RateLimitError", &RateLimitError{APIError: *apiErr, RetryAfter: 7 * time.Second, RateLimit: RateLimit{Limit: 60}},
 			`{"status_code":429,"message":"Too Many Attempts.","job_id":"j1","method":"GET","url":"https://sharpapi.com/api/v1/quota",` +
 				`"retry_after_seconds":7,"rate_limit":{"limit":60,"remaining":0}}`},
 		{"JobFailedError", &JobFailedError{JobID: "j1", Type: JobTypeContentTranslate, Detail: json.RawMessage(`{"reason":"x"}`)},

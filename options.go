@@ -29,8 +29,10 @@ const (
 	DefaultTimeout = 2 * time.Minute
 )
 
-// Option configures a Client in NewClient. Options that make no sense
-// (a negative duration, an unparsable URL) make NewClient fail.
+// Option configures a Client in [NewClient]. Every [RequestOption] is an
+// Option too, which sets the client's default for that request setting.
+// Options that make no sense (a negative duration, an unparsable URL) make
+// NewClient fail with an error that matches [ErrInvalidOption].
 type Option interface {
 	applyClient(*clientConfig) error
 }
@@ -44,7 +46,6 @@ type clientConfig struct {
 	httpClient      *http.Client
 	userAgent       string
 	logger          *slog.Logger
-	retryMax        int
 	retryWaitMin    time.Duration
 	retryWaitMax    time.Duration
 	pollInterval    time.Duration
@@ -54,8 +55,10 @@ type clientConfig struct {
 	// printing a Client value with %s or %q, dereferences a pointer it
 	// meets, and the handler's fields hold its secrets; it shows a
 	// pointer to a pointer as an address.
-	webhooks           **WebhookHandler
-	defaultWebhook     string
+	webhooks **WebhookHandler
+	// defaults are the RequestOptions given to NewClient: every request's
+	// starting point.
+	defaults           requestConfig
 	unsafeRetryOnError bool
 	rateLimit          int
 	rateWindow         time.Duration
@@ -67,7 +70,7 @@ func defaultClientConfig() clientConfig {
 	return clientConfig{
 		baseURL:         u,
 		userAgent:       "sharpapi-go/" + Version,
-		retryMax:        DefaultRetryMax,
+		defaults:        requestConfig{maxRetries: DefaultRetryMax},
 		retryWaitMin:    DefaultRetryWaitMin,
 		retryWaitMax:    DefaultRetryWaitMax,
 		pollInterval:    DefaultPollInterval,
@@ -123,10 +126,13 @@ func WithUserAgent(ua string) Option {
 	})
 }
 
-// WithLogger sends the SDK's log lines (requests, retries, webhook
-// deliveries) to l. Without it the SDK is silent. It configures a Client
-// and a WebhookHandler alike. No line ever carries the API key or a
-// webhook secret.
+// WithLogger sends the SDK's log lines to l. Without it the SDK is silent.
+// It configures a Client and a WebhookHandler alike. Per-job traffic
+// (dispatches, responses, retries, deliveries) is logged at Debug; Info and
+// Warn are for what an operator acts on (a 429 pause, a webhook that did not
+// come within the grace period, a misconfiguration, a rejected delivery, an
+// event bus failing); Error for a panicking callback. No line ever carries
+// the API key, a webhook secret or a URL's query or user info.
 func WithLogger(l *slog.Logger) LoggerOption { return LoggerOption{l} }
 
 // LoggerOption is the option WithLogger returns; it is both an Option and a
@@ -136,18 +142,6 @@ type LoggerOption struct{ l *slog.Logger }
 func (o LoggerOption) applyClient(c *clientConfig) error {
 	c.logger = o.l
 	return nil
-}
-
-// WithRetryMax sets how many times a request is retried after its first
-// attempt (default 4). Zero disables retries.
-func WithRetryMax(n int) Option {
-	return optionFunc(func(c *clientConfig) error {
-		if n < 0 {
-			return invalidOption("retry max %d is negative", n)
-		}
-		c.retryMax = n
-		return nil
-	})
 }
 
 // WithRetryWait sets the bounds of the exponential backoff between retries
@@ -186,8 +180,12 @@ func WithMaxPollInterval(d time.Duration) Option {
 	})
 }
 
-// WithWebhookHandler makes jobs dispatched with a webhook URL await their webhook
-// through h, which must be the handler that the URL reaches.
+// WithWebhookHandler makes jobs dispatched with a webhook URL ([WithWebhook])
+// await their webhook through h, which must be the handler that the URL
+// reaches. A client that dispatches a job with a webhook URL but has no
+// handler logs one Warn: its awaits poll, and the webhook reaches no waiter.
+// With several replicas of a service, give h an [EventBus] ([WithEventBus]):
+// the webhook may reach another replica.
 func WithWebhookHandler(h *WebhookHandler) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if h == nil {
@@ -204,18 +202,6 @@ func (c *clientConfig) webhookHandler() *WebhookHandler {
 		return nil
 	}
 	return *c.webhooks
-}
-
-// WithDefaultWebhook sends every job's webhook to url unless the dispatch
-// says otherwise with WithWebhook.
-func WithDefaultWebhook(url string) Option {
-	return optionFunc(func(c *clientConfig) error {
-		if err := checkWebhookURL(url); err != nil {
-			return err
-		}
-		c.defaultWebhook = url
-		return nil
-	})
 }
 
 // WithWebhookGrace sets how long Wait relies on the webhook alone before it

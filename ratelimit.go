@@ -47,6 +47,9 @@ type LimiterStats struct {
 
 // Limiter returns the state of the client's rate limiter.
 func (c *Client) Limiter() LimiterStats {
+	if c == nil || c.limiter == nil {
+		return LimiterStats{}
+	}
 	l := c.limiter
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -218,12 +221,12 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 		if st.failFast && wait > 0 { // waiting for an answer takes a round trip: not a wait to refuse
 			leave(now)
 			l.mu.Unlock()
-			return &rateWaitError{rl: l.heldError(wait), why: why}
+			return &rateWaitError{rl: l.heldError(wait, req), why: why}
 		}
 		if dl, ok := ctx.Deadline(); ok && wait > 0 && now.Add(wait).After(dl) {
 			leave(now)
 			l.mu.Unlock()
-			return &rateWaitError{rl: l.heldError(wait), why: why, cause: context.DeadlineExceeded}
+			return &rateWaitError{rl: l.heldError(wait, req), why: why, cause: context.DeadlineExceeded}
 		}
 		if !held {
 			held, start = true, now
@@ -242,6 +245,7 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 				slog.Int("remaining", l.remaining), slog.Int("in_flight", l.inflight))
 		}
 		changed := l.changed
+		until := now.Add(wait)
 		var (
 			timer chan struct{}
 			stop  = func() bool { return false }
@@ -263,9 +267,10 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 			now := l.clock.Now()
 			leave(now)
 			l.broadcast()
+			rl := l.heldError(max(until.Sub(now), 0), req)
 			waited := now.Sub(start)
 			l.mu.Unlock()
-			return &rateWaitError{rl: &RateLimitError{Wait: waited}, why: why, cause: ctx.Err(), gaveUp: true}
+			return &rateWaitError{rl: rl, why: why, cause: ctx.Err(), waited: waited, gaveUp: true}
 		}
 		stop()
 		l.mu.Lock()
@@ -382,11 +387,13 @@ func (l *limiter) observe(resp *http.Response, err error) {
 	l.cwnd = min(l.cwnd+1, 1<<20)
 }
 
-// heldError describes a request held for wait. l.mu must be held.
-func (l *limiter) heldError(wait time.Duration) *RateLimitError {
+// heldError describes req, refused while it had wait to go. SharpAPI did not
+// answer it: its APIError has only the method and URL. l.mu must be held.
+func (l *limiter) heldError(wait time.Duration, req *http.Request) *RateLimitError {
 	return &RateLimitError{
-		Wait:      wait,
-		RateLimit: RateLimit{Limit: l.limit, Remaining: l.remaining, Reset: l.reset},
+		APIError:   APIError{Method: req.Method, URL: redactURL(req.URL.String())},
+		RetryAfter: wait,
+		RateLimit:  RateLimit{Limit: l.limit, Remaining: l.remaining, Reset: l.reset},
 	}
 }
 
@@ -417,8 +424,7 @@ func (l *limiter) checkRetry(next retryablehttp.CheckRetry) retryablehttp.CheckR
 			if !errors.As(newAPIError(resp, body, ""), &rl) {
 				return false, nil
 			}
-			rl.Wait = wait
-			return false, &rateWaitError{rl: rl, cause: context.DeadlineExceeded}
+			return false, &rateWaitError{rl: rl, cause: context.DeadlineExceeded, retryIn: wait}
 		}
 		return true, nil
 	}
@@ -444,24 +450,26 @@ func minTime(a, b time.Time) time.Time {
 }
 
 // rateWaitError is a rate-limit wait the client refused or gave up. It
-// matches ErrRateLimited, *RateLimitError (with the wait) and, when a
-// context ended it, the context's error.
+// matches ErrRateLimited, *RateLimitError and, when a context ended it, the
+// context's error.
 type rateWaitError struct {
-	rl     *RateLimitError
-	why    string // the limiter's reason; empty for a 429
-	cause  error  // nil when the call asked not to wait
-	gaveUp bool   // the context ended during the wait
+	rl      *RateLimitError
+	why     string        // the limiter's reason; empty for a 429
+	cause   error         // nil when the call asked not to wait
+	waited  time.Duration // how long it was held, when it gave up
+	retryIn time.Duration // after a 429: the client's pause left
+	gaveUp  bool          // the context ended during the wait
 }
 
 func (e *rateWaitError) Error() string {
-	wait := e.rl.Wait.Round(time.Millisecond)
+	wait := e.rl.RetryAfter.Round(time.Millisecond)
 	var msg string
 	switch {
 	case e.gaveUp:
-		msg = fmt.Sprintf("rate limited (%s): gave up after waiting %v", e.why, wait)
-	case e.rl.APIError != nil:
+		msg = fmt.Sprintf("rate limited (%s): gave up after waiting %v", e.why, e.waited.Round(time.Millisecond))
+	case e.rl.StatusCode != 0:
 		msg = fmt.Sprintf("%d %s: the retry in %v would come after the context's deadline",
-			e.rl.StatusCode, http.StatusText(e.rl.StatusCode), wait)
+			e.rl.StatusCode, http.StatusText(e.rl.StatusCode), e.retryIn.Round(time.Millisecond))
 	case e.cause != nil:
 		msg = fmt.Sprintf("rate limited (%s): the request could go in %v, after the context's deadline", e.why, wait)
 	default:

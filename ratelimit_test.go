@@ -207,11 +207,12 @@ func TestRateLimitWaitOutlastingContextFailsAtOnce(t *testing.T) {
 		if !errors.As(err, &rl) || !errors.Is(err, ErrRateLimited) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want a *RateLimitError that matches ErrRateLimited and DeadlineExceeded", err)
 		}
-		if rl.Wait != want {
-			t.Errorf("Wait = %v, want %v", rl.Wait, want)
+		if rl.RetryAfter != want {
+			t.Errorf("RetryAfter = %v, want %v", rl.RetryAfter, want)
 		}
-		if got := rl.APIError != nil; got != answered {
-			t.Errorf("APIError present = %v, want %v", got, answered)
+		var apiErr *APIError
+		if got := errors.As(err, &apiErr); got != answered || (rl.StatusCode == http.StatusTooManyRequests) != answered {
+			t.Errorf("errors.As *APIError = %v, StatusCode %d; want answered = %v", got, rl.StatusCode, answered)
 		}
 	}
 	// The caller's deadline is real time, 50 s away; the window ends in a
@@ -249,7 +250,7 @@ func TestRateLimitWaitOutlastingContextFailsAtOnce(t *testing.T) {
 		collect(t, dispatchAll(t.Context(), c, 1), 1)
 		_, err := c.Translate(t.Context(), TranslateParams{Content: "hi", Language: "Italian"}, WithMaxRetries(0))
 		var rl *RateLimitError
-		if !errors.As(err, &rl) || rl.Wait != time.Minute || errors.Is(err, context.DeadlineExceeded) {
+		if !errors.As(err, &rl) || rl.RetryAfter != time.Minute || errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want a *RateLimitError waiting 1m and no context error", err)
 		}
 	})

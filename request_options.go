@@ -9,22 +9,33 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// RequestOption configures one call: a job dispatch (Translate, ParseResume,
-// ...) or a synchronous call (Ping, Quota, ScrapeURL, ...). The client's
-// options are the defaults; a RequestOption overrides them for that call
-// only, never for the status polls of the job it dispatches. An invalid
-// option fails the call, before anything is sent, with an error that
-// matches [ErrInvalidOption].
-type RequestOption func(*requestConfig) error
+// RequestOption configures requests. Passed to a method ([Client.Translate],
+// [Client.Ping], ...), it applies to that call only. Passed to [NewClient],
+// it sets the client's default for every request the client sends, status
+// polls included; an option of the same kind given to a method overrides
+// the default for that call ([WithoutWebhook] overrides a default
+// [WithWebhook]). An invalid option fails NewClient, or the call before
+// anything is sent, with an error that matches [ErrInvalidOption].
+type RequestOption interface {
+	Option
+	applyRequest(*requestConfig) error
+}
 
-// requestConfig is what the RequestOptions of one call asked for.
+// requestOption is a RequestOption: as an Option it edits the client's
+// defaults.
+type requestOption func(*requestConfig) error
+
+func (o requestOption) applyRequest(rq *requestConfig) error { return o(rq) }
+
+func (o requestOption) applyClient(c *clientConfig) error { return o(&c.defaults) }
+
+// requestConfig is what the RequestOptions of one call asked for, on top of
+// the client's defaults (a requestConfig too).
 type requestConfig struct {
-	sync      bool // a synchronous call: no job, no webhook
-	webhook   string
-	noWebhook bool
-	timeout   time.Duration
-	// maxRetries is the retries after the first attempt; -1 keeps the
-	// client's WithRetryMax.
+	sync    bool   // a synchronous call: no job, no webhook
+	webhook string // the Job-Webhook URL of a dispatch; "" for none
+	timeout time.Duration
+	// maxRetries is the retries after the first attempt.
 	maxRetries int
 	header     http.Header
 	// unmetered requests (ping, quota) are neither counted by SharpAPI's
@@ -32,28 +43,39 @@ type requestConfig struct {
 	unmetered bool
 }
 
-// newRequestConfig applies opts to the defaults of a dispatch (sync false)
-// or of a synchronous call.
-func newRequestConfig(opts []RequestOption, sync bool) (*requestConfig, error) {
-	rq := &requestConfig{sync: sync, maxRetries: -1}
+// newRequestConfig applies opts on top of the client's defaults, for a
+// dispatch (sync false) or a synchronous call. A header given here replaces
+// a default header of the same name.
+func (c *Client) newRequestConfig(opts []RequestOption, sync bool) (*requestConfig, error) {
+	rq := &requestConfig{sync: sync, webhook: c.cfg.defaults.webhook, timeout: c.cfg.defaults.timeout,
+		maxRetries: c.cfg.defaults.maxRetries}
 	for _, o := range opts {
 		if o == nil {
 			continue
 		}
-		if err := o(rq); err != nil {
+		if err := o.applyRequest(rq); err != nil {
 			return nil, err
 		}
+	}
+	if len(c.cfg.defaults.header) > 0 {
+		h := c.cfg.defaults.header.Clone()
+		for k, v := range rq.header {
+			h[k] = v
+		}
+		rq.header = h
 	}
 	return rq, nil
 }
 
-// WithWebhook asks SharpAPI to send this job's webhook to url (the
-// Job-Webhook header), instead of the client's [WithDefaultWebhook]. The URL
-// must be absolute http(s). Synchronous calls have no job and no webhook: on
-// them WithWebhook is an error (a webhook that never comes is worse than a
-// call that fails at once).
+// WithWebhook asks SharpAPI to send the job's webhook to url (the
+// Job-Webhook header); the client's [WebhookHandler], mounted at url, then
+// hands it to the job's await. Given to [NewClient], it is the webhook URL of
+// every dispatch. The URL must be absolute http(s). Synchronous calls have
+// no job and no webhook: given to one of them, WithWebhook is an error (a
+// webhook that never comes is worse than a call that fails at once); a
+// client default does not apply to them.
 func WithWebhook(url string) RequestOption {
-	return func(rq *requestConfig) error {
+	return requestOption(func(rq *requestConfig) error {
 		if rq.sync {
 			return invalidOption("WithWebhook applies to job dispatches; a synchronous call sends no webhook")
 		}
@@ -62,55 +84,57 @@ func WithWebhook(url string) RequestOption {
 		}
 		rq.webhook = url
 		return nil
-	}
+	})
 }
 
-// WithoutWebhook dispatches this job with no Job-Webhook header even if the
-// client has a default webhook URL; Wait then polls. Synchronous calls,
-// which send no webhook anyway, accept it.
+// WithoutWebhook dispatches the job with no Job-Webhook header even if the
+// client has a default webhook URL; its awaits then poll. Synchronous
+// calls, which send no webhook anyway, accept it.
 func WithoutWebhook() RequestOption {
-	return func(rq *requestConfig) error {
-		rq.noWebhook = true
+	return requestOption(func(rq *requestConfig) error {
+		rq.webhook = ""
 		return nil
-	}
+	})
 }
 
-// WithRequestTimeout bounds this call, all its attempts, retries and
-// rate-limit waits included, by d. It does not bound the job's Wait, which
-// takes its own context.
+// WithRequestTimeout bounds a call, all its attempts, retries and
+// rate-limit waits included, by d (given to [NewClient]: each call, and each
+// status poll). It does not bound a job's await, which takes its own
+// context.
 func WithRequestTimeout(d time.Duration) RequestOption {
-	return func(rq *requestConfig) error {
+	return requestOption(func(rq *requestConfig) error {
 		if d <= 0 {
 			return invalidOption("request timeout %v is not positive", d)
 		}
 		rq.timeout = d
 		return nil
-	}
+	})
 }
 
-// WithMaxRetries sets how many times this call is retried after its first
-// attempt, overriding the client's [WithRetryMax]. Zero fails fast: no retry,
-// a 429 included, and no wait for the plan's window either: a request the
+// WithMaxRetries sets how many times a request is retried after its first
+// attempt (default [DefaultRetryMax]). Zero fails fast: no retry, a 429
+// included, and no wait for the plan's window either: a request the
 // client's rate limiter would hold until the window resets (or a 429's
-// pause ends) fails at once with a [*RateLimitError] whose Wait says for
-// how long.
+// pause ends) fails at once with a [*RateLimitError] whose RetryAfter says
+// for how long.
 func WithMaxRetries(n int) RequestOption {
-	return func(rq *requestConfig) error {
+	return requestOption(func(rq *requestConfig) error {
 		if n < 0 {
 			return invalidOption("max retries %d is negative", n)
 		}
 		rq.maxRetries = n
 		return nil
-	}
+	})
 }
 
-// WithHeader adds a header to this call's request, such as a tracing or
-// correlation id. Headers the SDK owns or that would break the request are
-// refused: Authorization and other credentials, Host and the hop-by-hop
-// and framing headers, Content-Type, Accept, User-Agent (see
+// WithHeader adds a header to a request, such as a tracing or correlation
+// id (given to [NewClient]: to every request; given to a call, it replaces a
+// default of the same name). Headers the SDK owns or that would break the
+// request are refused: Authorization and other credentials, Host and the
+// hop-by-hop and framing headers, Content-Type, Accept, User-Agent (see
 // [WithUserAgent]) and Job-Webhook (see [WithWebhook]).
 func WithHeader(key, value string) RequestOption {
-	return func(rq *requestConfig) error {
+	return requestOption(func(rq *requestConfig) error {
 		if !validHeaderName(key) {
 			return invalidOption("header name %q is not a valid HTTP token", key)
 		}
@@ -126,7 +150,7 @@ func WithHeader(key, value string) RequestOption {
 		}
 		rq.header.Add(canon, value)
 		return nil
-	}
+	})
 }
 
 // reservedHeaders says why each header is not the caller's to set.
@@ -164,27 +188,15 @@ func validHeaderName(s string) bool {
 }
 
 // unmetered marks ping and quota, which SharpAPI neither counts nor limits.
-func unmetered(rq *requestConfig) error {
+var unmetered = requestOption(func(rq *requestConfig) error {
 	rq.unmetered = true
 	return nil
-}
+})
 
 // withUnmetered appends unmetered to opts without writing into the
 // caller's slice.
 func withUnmetered(opts []RequestOption) []RequestOption {
 	return append(opts[:len(opts):len(opts)], unmetered)
-}
-
-// webhookFor returns the Job-Webhook URL of a dispatch: the option's, the
-// client's default, or none.
-func (rq *requestConfig) webhookFor(c *Client) string {
-	switch {
-	case rq.noWebhook:
-		return ""
-	case rq.webhook != "":
-		return rq.webhook
-	}
-	return c.cfg.defaultWebhook
 }
 
 // prepareRequest applies r's request options to one pass through the
@@ -193,7 +205,7 @@ func (rq *requestConfig) webhookFor(c *Client) string {
 func (c *Client) prepareRequest(ctx context.Context, rc *retryablehttp.Client, r request) (context.Context, *retryablehttp.Client, request, context.CancelFunc) {
 	rq := r.opts
 	if rq == nil {
-		rq = &requestConfig{maxRetries: -1}
+		rq = &c.cfg.defaults // a status poll
 	}
 	end := func() {}
 	if rq.timeout > 0 {
@@ -229,8 +241,6 @@ func (c *Client) prepareRequest(ctx context.Context, rc *retryablehttp.Client, r
 		ErrorHandler:    rc.ErrorHandler,
 		PrepareRetry:    rc.PrepareRetry,
 	}
-	if rq.maxRetries >= 0 {
-		cp.RetryMax = rq.maxRetries
-	}
+	cp.RetryMax = rq.maxRetries
 	return ctx, cp, r, end
 }

@@ -119,7 +119,7 @@ func TestWithMaxRetriesIsPerRequest(t *testing.T) {
 		w.Write([]byte(`{"data":{"id":"j1","attributes":{"status":"success","type":"content_translate","result":"{\"content\":\"ciao\"}"}}}`))
 	}))
 	t.Cleanup(srv.Close)
-	c, err := sharpapi.NewClient("k", sharpapi.WithBaseURL(srv.URL+"/api/v1"), sharpapi.WithRetryMax(3),
+	c, err := sharpapi.NewClient("k", sharpapi.WithBaseURL(srv.URL+"/api/v1"), sharpapi.WithMaxRetries(3),
 		sharpapi.WithRetryWait(time.Millisecond, time.Millisecond), sharpapi.WithPollInterval(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +140,7 @@ func TestWithMaxRetriesIsPerRequest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WithMaxRetries(2) on two 429s: %v", err)
 	}
-	refuse.Store(3) // the client's WithRetryMax(3) governs the poll
+	refuse.Store(3) // the client's WithMaxRetries(3) governs the poll
 	if _, err := job.Wait(ctx); err != nil {
 		t.Fatalf("Wait after three 429s: %v", err)
 	}

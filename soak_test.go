@@ -82,10 +82,10 @@ func soak(t *testing.T, jobs, wave, workers int) soakStats {
 	client, err := sharpapi.NewClient("soak-key",
 		sharpapi.WithBaseURL(emu.URL),
 		sharpapi.WithWebhookHandler(hooks),
-		sharpapi.WithDefaultWebhook(receiver.URL),
+		sharpapi.WithWebhook(receiver.URL),
 		sharpapi.WithWebhookGrace(20*time.Millisecond),
 		sharpapi.WithPollInterval(2*time.Millisecond),
-		sharpapi.WithRetryMax(12), // a 15% fault rate per request must not exhaust them
+		sharpapi.WithMaxRetries(12), // a 15% fault rate per request must not exhaust them
 		sharpapi.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func soakOne(ctx context.Context, c *sharpapi.Client, emu *sharpapitest.Server, 
 		break
 	}
 	if i%7 == 0 {
-		hooks.OnComplete(job.ID(), func(sharpapi.WebhookEvent) {
+		hooks.OnCompleteForTest(job.ID(), func(sharpapi.WebhookEvent) {
 			slowCalls.Add(1)
 			<-release
 		})

@@ -165,7 +165,7 @@ func TestWaitErrorWrapsContextAndLastFailure(t *testing.T) {
 		}
 		status(503, `{"message":"busy"}`)(w, r)
 	})
-	c, srv := pipeClient(t, h, WithMaxPollInterval(time.Millisecond), WithRetryMax(0))
+	c, srv := pipeClient(t, h, WithMaxPollInterval(time.Millisecond), WithMaxRetries(0))
 	job, err := dispatchTranslation(t, c)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +228,7 @@ func TestPollRetryDelay(t *testing.T) {
 		{3, network, 200 * time.Millisecond, 400 * time.Millisecond},
 		{40, network, 500 * time.Millisecond, time.Second},
 		{1, answer(429, "3600"), time.Second, time.Second},
-		{1, &RateLimitError{APIError: answer(429, "Fri, 31 Dec 9999 23:59:59 GMT").(*APIError)}, time.Second, time.Second},
+		{1, &RateLimitError{APIError: *answer(429, "Fri, 31 Dec 9999 23:59:59 GMT").(*APIError)}, time.Second, time.Second},
 		{5, answer(503, "0.25"), 250 * time.Millisecond, 250 * time.Millisecond},
 		{2, answer(500, "0.25"), 100 * time.Millisecond, 200 * time.Millisecond}, // Retry-After of a 500 is no rate limit
 	}

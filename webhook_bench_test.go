@@ -123,7 +123,7 @@ func BenchmarkWebhookHandlerServeHTTP(b *testing.B) {
 	for b.Loop() {
 		d := &ds[i%ring]
 		i++
-		ch := h.Subscribe(d.id)
+		ch := h.SubscribeForTest(d.id)
 		rd.Reset(d.body)
 		req.Body = io.NopCloser(rd)
 		req.ContentLength = int64(len(d.body))
@@ -167,7 +167,7 @@ func pendingJobBytes(tb testing.TB, ids []string) float64 {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for i, id := range ids {
-		chans[i] = h.Subscribe(id)
+		chans[i] = h.SubscribeForTest(id)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

@@ -214,7 +214,7 @@ func TestEventBusEarlyEventIsFoundOnSubscribe(t *testing.T) {
 	s := newFakeStore()
 	a, b := newReplica(t, s), newReplica(t, s)
 	mustDeliver(t, b.h, busEvent("job-early", sharpapi.JobStatusSuccess))
-	ev := within(t, a.h.Subscribe("job-early"))
+	ev := within(t, a.h.SubscribeForTest("job-early"))
 	if ev.ID != "job-early" || ev.Status != sharpapi.JobStatusSuccess || string(ev.Result) != `{"content":"ciao"}` {
 		t.Fatalf("replica A got %+v", ev)
 	}
@@ -256,7 +256,7 @@ func TestEventBusIgnoresEventsItDoesNotAwait(t *testing.T) {
 func TestEventBusResyncDeliversWhatWasMissed(t *testing.T) {
 	s := newFakeStore()
 	a, b := newReplica(t, s), newReplica(t, s)
-	ch := a.h.Subscribe("job-missed")
+	ch := a.h.SubscribeForTest("job-missed")
 	// Wait until A's own lookup of the store has come back empty, so that
 	// only the resync can deliver.
 	waitFor(t, func() bool { return a.bus.loads.Load() >= 1 })
@@ -274,7 +274,7 @@ func TestEventBusResyncDeliversWhatWasMissed(t *testing.T) {
 func TestEventBusOnEventRunsOnceAcrossReplicas(t *testing.T) {
 	s := newFakeStore()
 	rs := []*replica{newReplica(t, s), newReplica(t, s), newReplica(t, s)}
-	waiter := rs[2].h.Subscribe("job-x")
+	waiter := rs[2].h.SubscribeForTest("job-x")
 	body := busEvent("job-x", sharpapi.JobStatusSuccess)
 	var wg sync.WaitGroup
 	for _, r := range rs {
@@ -320,7 +320,7 @@ func TestEventBusOnEventRunsOnceAcrossReplicas(t *testing.T) {
 func TestEventBusStoreErrorIs503(t *testing.T) {
 	s := newFakeStore()
 	a := newReplica(t, s)
-	ch := a.h.Subscribe("job-1")
+	ch := a.h.SubscribeForTest("job-1")
 	s.mu.Lock()
 	s.storeErr = errors.New("redis: connection refused")
 	s.mu.Unlock()
@@ -368,7 +368,7 @@ func TestEventBusLoadErrorKeepsTheWaiter(t *testing.T) {
 	a.bus.mu.Lock()
 	a.bus.loadErr = errors.New("redis: i/o timeout")
 	a.bus.mu.Unlock()
-	ch := a.h.Subscribe("job-1")
+	ch := a.h.SubscribeForTest("job-1")
 	waitFor(t, func() bool { return a.h.Stats().LoadErrors >= 1 })
 	a.bus.mu.Lock()
 	a.bus.loadErr = nil
@@ -389,7 +389,7 @@ func TestEventBusFailedLoadIsRetried(t *testing.T) {
 	a.bus.mu.Lock()
 	a.bus.loadErr = errors.New("redis: i/o timeout")
 	a.bus.mu.Unlock()
-	ch := a.h.Subscribe("job-1")
+	ch := a.h.SubscribeForTest("job-1")
 	mustDeliver(t, b.h, busEvent("job-1", sharpapi.JobStatusSuccess)) // a's notify: its Load fails too
 	waitFor(t, func() bool { return a.h.Stats().LoadErrors >= 2 })
 	a.bus.mu.Lock()
@@ -477,7 +477,7 @@ func TestEventBusLateEvent(t *testing.T) {
 	a, b := newReplica(t, s), newReplica(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := a.h.Await(ctx, "job-late"); !errors.Is(err, context.Canceled) {
+	if _, err := a.h.AwaitForTest(ctx, "job-late"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Await = %v", err)
 	}
 	mustDeliver(t, b.h, busEvent("job-late", sharpapi.JobStatusSuccess))
@@ -488,7 +488,7 @@ func TestEventBusLateEvent(t *testing.T) {
 		t.Errorf("replica B %+v, want nothing late", st)
 	}
 	// The store still has it for a later waiter.
-	if ev := within(t, a.h.Subscribe("job-late")); ev.ID != "job-late" {
+	if ev := within(t, a.h.SubscribeForTest("job-late")); ev.ID != "job-late" {
 		t.Fatalf("got %+v", ev)
 	}
 }

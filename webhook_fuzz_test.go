@@ -245,7 +245,7 @@ func FuzzWebhookHandler(f *testing.F) {
 		}
 		if want == http.StatusOK && ev.Status.Terminal() {
 			select {
-			case got, ok := <-h.Subscribe(ev.ID):
+			case got, ok := <-h.SubscribeForTest(ev.ID):
 				if !ok || got.ID != ev.ID {
 					t.Fatalf("subscriber got %+v, %v; want the event of %q", got, ok, ev.ID)
 				}

@@ -14,15 +14,19 @@ import (
 	"sync/atomic"
 )
 
-// ErrHandlerClosed is returned by Await, and by the handler for deliveries
-// (as 503), after the [WebhookHandler] was closed.
-var ErrHandlerClosed = errors.New("sharpapi: webhook handler closed")
+// errHandlerClosed is why a delivery after Close is answered 503.
+var errHandlerClosed = errors.New("sharpapi: webhook handler closed")
+
+// errHandlerZero is why a zero WebhookHandler answers 503: it has no secret
+// to verify with.
+var errHandlerZero = errors.New("sharpapi: WebhookHandler not built by NewWebhookHandler: no secret to verify with")
 
 // WebhookHandler is the http.Handler for SharpAPI's webhooks: mount it at
-// the URL given to SharpAPI (the dashboard's or a Job-Webhook header's).
-// It verifies each delivery against the secret, answers at once, and routes
-// the job's terminal event to whoever awaits that job id: Subscribe,
-// Await, OnComplete, or a Client configured with [WithWebhookHandler].
+// the URL given to SharpAPI (the dashboard's or a Job-Webhook header's),
+// and give it to the [Client] with [WithWebhookHandler]. It verifies each
+// delivery against the secret, answers at once, and routes the job's
+// terminal event to whatever awaits that job: [Job.Wait], [Job.WaitAsync]
+// or [Job.OnDone]. [OnEvent] sees every distinct event, awaited or not.
 //
 // SharpAPI delivers at least once (it retries up to three times); waiters
 // see each job's terminal event exactly once. A bounded memory of finished
@@ -43,8 +47,8 @@ var ErrHandlerClosed = errors.New("sharpapi: webhook handler closed")
 // replicas see (see [EventBus]). A replica with a bus keeps no early buffer
 // of its own; the rest is unchanged.
 //
-// A pending job costs a map entry and a one-event channel; no goroutine
-// waits per job and one timer serves the whole early buffer.
+// A pending job costs a map entry; the handler runs no goroutine per job,
+// and one timer serves the whole early buffer.
 //
 // Because SharpAPI signs no timestamp, a captured delivery can be replayed;
 // the dedup memory absorbs replays within its age, and HTTPS keeps
@@ -58,7 +62,7 @@ type WebhookHandler struct {
 
 	mu         sync.Mutex
 	closed     bool
-	waiting    map[string][]waiter      // job id → its waiters
+	waiting    map[string][]*waiter     // job id → its waiters
 	early      map[string]*list.Element // job id → its element of earlyList
 	earlyList  list.List                // *earlyItem, oldest first
 	earlySize  int64                    // bytes held by the early buffer
@@ -88,7 +92,7 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 	h := &WebhookHandler{
 		cfg:       cfg,
 		log:       cfg.logger,
-		waiting:   make(map[string][]waiter),
+		waiting:   make(map[string][]*waiter),
 		early:     make(map[string]*list.Element),
 		done:      newKeyMemory(cfg.dedupMax, cfg.dedupAge),
 		abandoned: newKeyMemory(abandonedMax, cfg.dedupAge),
@@ -130,6 +134,11 @@ func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 // ServeHTTP answers one delivery; see [WebhookHandler] for the status codes.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.received.Add(1)
+	if h.macs == nil {
+		h.stats.rejectedClosed.Add(1)
+		h.answer(w, r, http.StatusServiceUnavailable, "rejected: not configured", nil, errHandlerZero)
+		return
+	}
 	if r.Method != http.MethodPost {
 		h.stats.rejectedMethod.Add(1)
 		w.Header().Set("Allow", http.MethodPost)
@@ -138,7 +147,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.isClosed() {
 		h.stats.rejectedClosed.Add(1)
-		h.answer(w, r, http.StatusServiceUnavailable, "rejected: closed", nil, ErrHandlerClosed)
+		h.answer(w, r, http.StatusServiceUnavailable, "rejected: closed", nil, errHandlerClosed)
 		return
 	}
 	// The signature's shape is checked before a byte of the body is read:

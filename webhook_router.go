@@ -2,8 +2,6 @@ package sharpapi
 
 import (
 	"container/list"
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -11,24 +9,19 @@ import (
 	"time"
 )
 
-// ErrAlreadyDelivered is returned by Await for a job whose terminal event
-// this handler already handed to another waiter (it remembers finished ids
-// for the dedup age): the event will not come again, so read the result
-// from the job's status URL instead.
-var ErrAlreadyDelivered = errors.New("sharpapi: webhook event already delivered")
-
 // The router's rule: every change of the handler's state happens under h.mu,
-// in one critical section that also counts it, and fills the one-slot
-// channels of the waiters it completes (a send that never blocks, so that a
-// waiter and Unsubscribe always agree on who holds the event). What the
-// change sets off (callbacks, hooks, log lines) is collected in effects and
-// run after the lock is released.
+// in one critical section that also counts it. What the change sets off
+// (waiters' deliveries, hooks, log lines) is collected in effects and run
+// after the lock is released: a waiter's delivery inline (it never blocks),
+// each hook in a goroutine of its own.
 
-// waiter is one party awaiting a job: a channel (Subscribe, Await, [Job.Wait])
-// or a callback (OnComplete).
+// waiter is one await of a job ([Job.Wait], [Job.WaitAsync], [Job.OnDone]).
+// deliver is called once, without h.mu held, with the job's terminal event
+// (ok) or without one (ok false: the handler closed, and the job's status
+// URL has the answer). It must not block: it runs on the goroutine that
+// routed the event, a webhook delivery's among them.
 type waiter struct {
-	ch chan WebhookEvent
-	fn func(WebhookEvent)
+	deliver func(ev WebhookEvent, ok bool)
 }
 
 // earlyItem is a terminal event nobody awaited yet, an element of
@@ -72,7 +65,14 @@ func (o routeOutcome) String() string {
 
 // effects are what a state change sets off, run once h.mu is released.
 type effects struct {
-	calls []hookCall
+	calls      []hookCall
+	deliveries []delivery
+}
+
+type delivery struct {
+	w  *waiter
+	ev WebhookEvent
+	ok bool
 }
 
 type hookCall struct {
@@ -93,9 +93,13 @@ func (h *WebhookHandler) unmatched(e *effects, ev WebhookEvent) {
 	e.hook("OnUnmatched", h.cfg.onUnmatched, ev)
 }
 
-// run starts each callback in a goroutine of its own, so that no user code
-// ever delays a webhook's answer or holds the handler's lock.
+// run hands events to their waiters, then starts each hook in a goroutine
+// of its own, so that no user code ever delays a webhook's answer or holds
+// the handler's lock.
 func (h *WebhookHandler) run(e *effects) {
+	for _, d := range e.deliveries {
+		d.w.deliver(d.ev, d.ok)
+	}
 	for _, c := range e.calls {
 		go h.call(c.name, c.fn, c.ev)
 	}
@@ -165,178 +169,82 @@ func (h *WebhookHandler) complete(e *effects, ev WebhookEvent) bool {
 	delete(h.waiting, ev.ID)
 	h.stats.delivered.Add(1)
 	for _, w := range ws {
-		if w.ch != nil {
-			w.ch <- ev // never blocks: one buffered slot, one event
-			close(w.ch)
-		} else {
-			e.hook("OnComplete", w.fn, ev)
-		}
+		e.deliveries = append(e.deliveries, delivery{w, ev, true})
 	}
 	return true
 }
 
-// Subscribe returns a channel that receives jobID's terminal event, then is
-// closed. If the event already arrived it is in the channel now. If it was
-// already handed to another waiter (see [ErrAlreadyDelivered]), the handler is
-// closed, or jobID is not a valid job id, the channel is closed without an
-// event. Call Unsubscribe to stop waiting.
-func (h *WebhookHandler) Subscribe(jobID string) <-chan WebhookEvent {
-	ch, _ := h.subscribeChan(jobID)
-	return ch
-}
+// registration is what register made of a waiter.
+type registration uint8
 
-// subscribe is the seam [Job.Wait] awaits through. ch is Subscribe's channel;
-// cancel unsubscribes (idempotent, safe after delivery) and discards an
-// event the caller did not receive, since the caller then reads the job's
-// status URL. delivered reports that the event was handed out earlier, so
-// the caller should poll rather than wait.
-func (h *WebhookHandler) subscribe(jobID string) (ch <-chan WebhookEvent, cancel func(), delivered bool) {
-	c, delivered := h.subscribeChan(jobID)
-	return c, func() { h.unsubscribe(jobID, c, false) }, delivered
-}
+const (
+	// registered: the waiter waits; its deliver will be called once.
+	registered registration = iota
+	// gotEarly: the job's event had arrived already; register returned it
+	// and the waiter is not registered.
+	gotEarly
+	// gone: the event was handed to an earlier waiter (the handler
+	// remembers finished ids for the dedup age), the handler is closed, or
+	// the id is not one SharpAPI could have given: the job's status URL
+	// has the answer.
+	gone
+)
 
-// subscribeChan registers a channel waiter for jobID, or settles it at once.
-// With a bus, the waiter registers first and then the store is looked up,
-// so an event stored before anyone awaited it is found.
-func (h *WebhookHandler) subscribeChan(jobID string) (chan WebhookEvent, bool) {
-	ch := make(chan WebhookEvent, 1)
-	registered, delivered := h.register(jobID, waiter{ch: ch})
-	if registered {
-		h.lookupLater(jobID)
+// register adds w as a waiter of jobID, or settles it at once. With a bus,
+// a registered waiter then looks in the store, so that an event stored
+// before anyone awaited it is found.
+func (h *WebhookHandler) register(jobID string, w *waiter) (WebhookEvent, registration) {
+	if h == nil || h.waiting == nil {
+		return WebhookEvent{}, gone
 	}
-	return ch, delivered
-}
-
-// register adds w as a waiter of jobID, or settles it at once, and reports
-// which: registered when w now waits; delivered when the event was handed
-// out before, so w gets nothing. Otherwise the handler is closed, jobID is
-// invalid, or w got the buffered early event. A channel that does not wait
-// is closed (after its event, if it got one).
-func (h *WebhookHandler) register(jobID string, w waiter) (registered, delivered bool) {
-	var e effects
-	defer h.run(&e)
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	switch {
 	case checkJobID(jobID) != nil || h.closed:
-	case h.early[jobID] != nil:
+		h.mu.Unlock()
+		return WebhookEvent{}, gone
+	case h.early[jobID] != nil: // buffered events are in the dedup memory too
 		it := h.unlinkEarly(h.early[jobID])
 		h.stats.delivered.Add(1)
-		if w.ch != nil {
-			w.ch <- it.ev
-		} else {
-			e.hook("OnComplete", w.fn, it.ev)
-		}
+		h.mu.Unlock()
+		return it.ev, gotEarly
 	case h.done.has(jobID, h.cfg.clock.Now()):
-		delivered = true
-	default:
-		h.abandoned.remove(jobID)
-		h.waiting[jobID] = append(h.waiting[jobID], w)
-		return true, false
+		h.mu.Unlock()
+		return WebhookEvent{}, gone
 	}
-	if w.ch != nil {
-		close(w.ch)
-	}
-	return false, delivered
+	h.abandoned.remove(jobID)
+	h.waiting[jobID] = append(h.waiting[jobID], w)
+	h.mu.Unlock()
+	h.lookupLater(jobID)
+	return WebhookEvent{}, registered
 }
 
-// Unsubscribe stops a Subscribe for jobID and closes ch. An event that had
-// reached ch but was not received goes back to the early buffer, so a later
-// Subscribe or Await still gets it. Unsubscribing twice, or after receiving
-// the event, does nothing.
-func (h *WebhookHandler) Unsubscribe(jobID string, ch <-chan WebhookEvent) {
-	h.unsubscribe(jobID, ch, true)
-}
-
-func (h *WebhookHandler) unsubscribe(jobID string, ch <-chan WebhookEvent, keep bool) {
-	if ch == nil {
-		return
-	}
-	var e effects
-	defer h.run(&e)
+// unregister removes w, a waiter that gave up, from jobID's waiters; it
+// does nothing if w is not waiting (its event is on its way to it, or it
+// was never registered). When the last waiter of a job gives up, an event
+// arriving later is counted as late.
+func (h *WebhookHandler) unregister(jobID string, w *waiter) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	now := h.cfg.clock.Now()
 	ws := h.waiting[jobID]
-	for i, w := range ws {
-		if w.ch != nil && (<-chan WebhookEvent)(w.ch) == ch {
-			close(w.ch)
-			h.waiting[jobID] = slices.Delete(ws, i, i+1)
-			if len(h.waiting[jobID]) == 0 {
-				delete(h.waiting, jobID)
-				// Whoever waited gave up: an event arriving now is late.
-				h.abandoned.add(jobID, now)
-			}
-			return
-		}
-	}
-	// Not waiting any more: the event was delivered to ch, and perhaps not
-	// received. Delivery closed ch, so this receive never blocks.
-	select {
-	case ev, ok := <-ch:
-		if ok && keep && !h.closed && h.early[ev.ID] == nil && h.cfg.bus == nil {
-			h.buffer(&e, ev, now)
-		}
-	default:
-	}
-}
-
-// OnComplete calls fn with jobID's terminal event, once, in a goroutine of
-// its own with panics recovered; at once if the event already arrived.
-// fn is never called if the event was already handed to another waiter, if
-// jobID is not a valid job id, or if the handler closes first. No goroutine
-// waits meanwhile.
-func (h *WebhookHandler) OnComplete(jobID string, fn func(WebhookEvent)) {
-	if fn == nil {
+	i := slices.Index(ws, w)
+	if i < 0 {
 		return
 	}
-	registered, delivered := h.register(jobID, waiter{fn: fn})
-	if delivered && h.log != nil {
-		h.log.Warn("sharpapi: OnComplete for a job whose webhook was already delivered; it will not be called",
-			slog.String("job_id", jobID))
+	ws = slices.Delete(ws, i, i+1)
+	if len(ws) > 0 {
+		h.waiting[jobID] = ws
+		return
 	}
-	if registered {
-		h.lookupLater(jobID)
-	}
-}
-
-// Await blocks until jobID's terminal event arrives (or has arrived) and
-// returns it. It fails with an error wrapping ctx's error,
-// [ErrAlreadyDelivered] or [ErrHandlerClosed], naming the job. A failed job is
-// an event too: check ev.Status.
-func (h *WebhookHandler) Await(ctx context.Context, jobID string) (WebhookEvent, error) {
-	if err := checkJobID(jobID); err != nil {
-		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting a webhook: %w", err)
-	}
-	ch, delivered := h.subscribeChan(jobID)
-	if delivered {
-		return WebhookEvent{}, fmt.Errorf("%w (job %s)", ErrAlreadyDelivered, jobID)
-	}
-	received := func(ev WebhookEvent, ok bool) (WebhookEvent, error) {
-		if !ok {
-			return WebhookEvent{}, fmt.Errorf("%w while awaiting job %s", ErrHandlerClosed, jobID)
-		}
-		return ev, nil
-	}
-	select {
-	case ev, ok := <-ch:
-		return received(ev, ok)
-	case <-ctx.Done():
-		// An event that is already here wins over the cancellation.
-		select {
-		case ev, ok := <-ch:
-			return received(ev, ok)
-		default:
-		}
-		h.unsubscribe(jobID, ch, true) // an event arriving meanwhile is re-buffered
-		return WebhookEvent{}, fmt.Errorf("sharpapi: awaiting the webhook of job %s: %w", jobID, context.Cause(ctx))
+	delete(h.waiting, jobID)
+	if !h.closed {
+		h.abandoned.add(jobID, h.cfg.clock.Now())
 	}
 }
 
 // Close stops the early buffer's timer and releases everything pending:
-// channels of waiting jobs are closed without an event (Await returns
-// [ErrHandlerClosed], [Job.Wait] falls back to polling), OnComplete callbacks
-// are dropped, and buffered events go to [OnUnmatched]. With an [EventBus], it
+// jobs awaiting their webhook here ([Job.Wait], [Job.WaitAsync],
+// [Job.OnDone]) read their status URL instead, and buffered events go to
+// [OnUnmatched]. With an [EventBus], it
 // ends the bus's subscription and returns the bus's Close error. Deliveries
 // after Close are answered 503, so SharpAPI retries them later or
 // elsewhere. Close is idempotent.
@@ -354,9 +262,7 @@ func (h *WebhookHandler) Close() error {
 	}
 	for _, ws := range h.waiting {
 		for _, w := range ws {
-			if w.ch != nil {
-				close(w.ch)
-			}
+			e.deliveries = append(e.deliveries, delivery{w: w})
 		}
 	}
 	clear(h.waiting)

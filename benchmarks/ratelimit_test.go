@@ -79,7 +79,7 @@ func runRateLimited(b *testing.B, limiter bool, n, limit int, window time.Durati
 	b.Helper()
 	emu := sharpapitest.NewServer(sharpapitest.WithRateLimit(limit), sharpapitest.WithRateLimitWindow(window))
 	defer emu.Close()
-	opts := []sharpapi.Option{sharpapi.WithBaseURL(emu.URL), sharpapi.WithRetryMax(10),
+	opts := []sharpapi.Option{sharpapi.WithBaseURL(emu.URL), sharpapi.WithMaxRetries(10),
 		sharpapi.WithRateLimit(limit, window)}
 	if !limiter {
 		opts = append(opts, sharpapi.WithoutRateLimiter())

@@ -119,7 +119,7 @@ func (c *cluster) add(busOpts ...Option) *replica {
 		sharpapi.WithWebhookHandler(r.hooks),
 		sharpapi.WithWebhookGrace(time.Hour), // a poll fails the test: counted, never needed
 		sharpapi.WithPollInterval(time.Millisecond),
-		sharpapi.WithRetryMax(10),
+		sharpapi.WithMaxRetries(10),
 		sharpapi.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func ExampleNew() {
 
 	client, err := sharpapi.NewClient(os.Getenv("SHARPAPI_API_KEY"),
 		sharpapi.WithWebhookHandler(hooks),
-		sharpapi.WithDefaultWebhook("https://api.example.com/hooks/sharpapi"))
+		sharpapi.WithWebhook("https://api.example.com/hooks/sharpapi"))
 	if err != nil {
 		log.Fatal(err)
 	}

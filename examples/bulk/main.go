@@ -180,7 +180,7 @@ func newClient(ctx context.Context) (*sharpapi.Client, int, time.Duration, func(
 		sharpapi.WithBaseURL(emu.URL),
 		sharpapi.WithRateLimit(offlineLimit, offlineWindow),
 		sharpapi.WithWebhookHandler(hooks),
-		sharpapi.WithDefaultWebhook(receiver.URL))
+		sharpapi.WithWebhook(receiver.URL))
 	if err != nil {
 		stop()
 		return nil, 0, 0, nil, err

@@ -85,7 +85,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	opts = append(opts,
 		sharpapi.WithWebhookHandler(hooks),
-		sharpapi.WithDefaultWebhook(publicURL+"/hooks/sharpapi"))
+		sharpapi.WithWebhook(publicURL+"/hooks/sharpapi"))
 	client, err := sharpapi.NewClient(apiKey, opts...)
 	if err != nil {
 		return err

@@ -74,7 +74,7 @@ func newReplica(redisAddr, apiURL, webhookURL string) (*replica, error) {
 	client, err := sharpapi.NewClient("replicas-demo-key",
 		sharpapi.WithBaseURL(apiURL),
 		sharpapi.WithWebhookHandler(hooks),
-		sharpapi.WithDefaultWebhook(webhookURL))
+		sharpapi.WithWebhook(webhookURL))
 	if err != nil {
 		hooks.Close()
 		return nil, err
