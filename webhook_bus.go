@@ -327,7 +327,7 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, 
 // up: the job was probably read from its status URL meanwhile.
 func (h *WebhookHandler) logLate(jobID, how string) {
 	if h.log != nil {
-		h.log.Info("sharpapi: late webhook: its job is no longer awaited here",
+		h.log.Debug("sharpapi: late webhook: its job is no longer awaited here",
 			slog.String("job_id", jobID), slog.String("via", how))
 	}
 }

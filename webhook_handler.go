@@ -70,6 +70,9 @@ type WebhookHandler struct {
 	timerArmed bool
 	done       keyMemory // finished job ids, and id:status of progress events
 	abandoned  keyMemory // job ids whose last waiter gave up
+	// strayWarned says the handler warned once that events wait for awaits
+	// that never come here (checkStray).
+	strayWarned bool
 }
 
 // NewWebhookHandler returns a handler that accepts deliveries signed with
@@ -220,7 +223,8 @@ func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int
 	if h.log == nil {
 		return
 	}
-	level := slog.LevelInfo
+	// A delivery is per-job traffic; a rejected one is something to act on.
+	level := slog.LevelDebug
 	if code >= 400 {
 		level = slog.LevelWarn
 	}

@@ -67,6 +67,7 @@ func (o routeOutcome) String() string {
 type effects struct {
 	calls      []hookCall
 	deliveries []delivery
+	warnStray  int // the early events held, when they look like another replica's
 }
 
 type delivery struct {
@@ -99,6 +100,11 @@ func (h *WebhookHandler) unmatched(e *effects, ev WebhookEvent) {
 func (h *WebhookHandler) run(e *effects) {
 	for _, d := range e.deliveries {
 		d.w.deliver(d.ev, d.ok)
+	}
+	if e.warnStray > 0 && h.log != nil {
+		h.log.Warn("sharpapi: webhook events keep arriving for jobs no one awaits here; if several replicas "+
+			"share this webhook URL, give every replica's handler the same EventBus (WithEventBus)",
+			slog.Int("unclaimed", e.warnStray), slog.Duration("oldest_over", min(strayAge, h.cfg.earlyAge)))
 	}
 	for _, c := range e.calls {
 		go h.call(c.name, c.fn, c.ev)
@@ -299,7 +305,25 @@ func (h *WebhookHandler) buffer(e *effects, ev WebhookEvent, now time.Time) bool
 		h.unmatched(e, old.ev)
 	}
 	h.armTimer(now)
+	h.checkStray(e, now)
 	return kept
+}
+
+// strayAge is how long an early event may wait for its job's await before
+// the handler suspects that the job is awaited on another replica: a job is
+// awaited within milliseconds of its dispatch.
+const strayAge = time.Minute
+
+// checkStray warns once when the oldest buffered event has waited strayAge
+// with no await claiming it, while events keep arriving: the symptom of
+// several replicas behind one webhook URL without an EventBus. h.mu is held.
+func (h *WebhookHandler) checkStray(e *effects, now time.Time) {
+	front := h.earlyList.Front()
+	if h.strayWarned || front == nil || now.Sub(front.Value.(*earlyItem).at) < min(strayAge, h.cfg.earlyAge) {
+		return
+	}
+	h.strayWarned = true
+	e.warnStray = len(h.early)
 }
 
 func (h *WebhookHandler) unlinkEarly(el *list.Element) *earlyItem {
@@ -345,6 +369,7 @@ func (h *WebhookHandler) expire() {
 	}
 	h.timerArmed = false
 	now := h.cfg.clock.Now()
+	h.checkStray(&e, now)
 	for el := h.earlyList.Front(); el != nil && !now.Before(el.Value.(*earlyItem).at.Add(h.cfg.earlyAge)); el = h.earlyList.Front() {
 		h.unmatched(&e, h.unlinkEarly(el).ev)
 	}

@@ -1,10 +1,10 @@
 package redisbus
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,7 +39,8 @@ func benchHandler(b *testing.B, prefix string) *sharpapi.WebhookHandler {
 // it builds against older cores too; go test -bench=. ./... runs both.
 func BenchmarkArrivalToWaiter(b *testing.B) {
 	prefix := testPrefix(b)
-	singlebench.ArrivalToWaiter(b, benchHandler(b, prefix), benchHandler(b, prefix), e2eSecret)
+	owner := singlebench.Client(b, singlebench.StubAPI(b), benchHandler(b, prefix))
+	singlebench.ArrivalToWaiter(b, owner, benchHandler(b, prefix), e2eSecret)
 }
 
 // BenchmarkDeliveriesThreeReplicas measures deliveries per second through
@@ -52,6 +53,11 @@ func BenchmarkDeliveriesThreeReplicas(b *testing.B) {
 		b.Run(over, func(b *testing.B) {
 			prefix := testPrefix(b)
 			hs := []*sharpapi.WebhookHandler{benchHandler(b, prefix), benchHandler(b, prefix), benchHandler(b, prefix)}
+			api := singlebench.StubAPI(b)
+			clients := make([]*sharpapi.Client, len(hs))
+			for i, h := range hs {
+				clients[i] = singlebench.Client(b, api, h)
+			}
 			serve := make([]func(*http.Request) int, len(hs))
 			for i, h := range hs {
 				serve[i] = func(req *http.Request) int {
@@ -81,9 +87,14 @@ func BenchmarkDeliveriesThreeReplicas(b *testing.B) {
 			var received sync.WaitGroup
 			received.Add(b.N)
 			for i := range reqs {
-				id := "bench-" + strconv.Itoa(i)
-				hs[i%3].OnComplete(id, func(sharpapi.WebhookEvent) { received.Done() })
-				reqs[i] = singlebench.Delivery(id, e2eSecret)
+				job := singlebench.Dispatch(b, clients[i%3])
+				job.OnDone(context.Background(), func(_ sharpapi.TranslateResult, err error) {
+					if err != nil {
+						b.Error(err)
+					}
+					received.Done()
+				})
+				reqs[i] = singlebench.Delivery(job.ID(), e2eSecret)
 			}
 			var next atomic.Int64
 			b.SetParallelism(16) // 32 goroutines on 2 cores

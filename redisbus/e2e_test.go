@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/redisbus/internal/singlebench"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -342,8 +343,9 @@ func TestRedisPausedPastTheTimeoutAnswers503(t *testing.T) {
 	a := c.add()
 	b := c.add(WithTimeout(200 * time.Millisecond))
 	retried := c.add() // the default timeout: a loaded machine must not fail the retry
-	const id = "paused-job-1"
-	events := a.hooks.Subscribe(id)
+	job := singlebench.Dispatch(t, singlebench.Client(t, singlebench.StubAPI(t), a.hooks))
+	id := job.ID()
+	events := job.WaitAsync(t.Context())
 	admin := newClient(t, testAddr)
 	if err := admin.Do(t.Context(), "CLIENT", "PAUSE", 10000, "WRITE").Err(); err != nil {
 		t.Fatal(err)
@@ -368,9 +370,8 @@ func TestRedisPausedPastTheTimeoutAnswers503(t *testing.T) {
 			t.Fatalf("retry answered %d; want 200", code)
 		}
 	}
-	ev := recv(t, events, "the event on replica a")
-	if ev.ID != id || ev.Status != sharpapi.JobStatusSuccess {
-		t.Errorf("replica a got %+v", ev)
+	if out := recv(t, events, "the job's outcome on replica a"); out.Err != nil || out.Value.Content != "<ciao>" {
+		t.Errorf("replica a got %+v", out)
 	}
 	c.onEventRanOnce(t, 1)
 }
@@ -409,9 +410,12 @@ func TestSameDeliveryPostedToTwoReplicasAtOnce(t *testing.T) {
 	a, b, w := c.replicas[0], c.replicas[1], c.replicas[2]
 	listener := newClient(t, testAddr)
 	pub := listenTo(t, listener, w.bus)
-	const id = "twice-job-1"
-	done := make(chan sharpapi.WebhookEvent, 4)
-	w.hooks.OnComplete(id, func(ev sharpapi.WebhookEvent) { done <- ev })
+	job := singlebench.Dispatch(t, singlebench.Client(t, singlebench.StubAPI(t), w.hooks))
+	id := job.ID()
+	done := make(chan sharpapi.Outcome[sharpapi.TranslateResult], 4)
+	job.OnDone(t.Context(), func(v sharpapi.TranslateResult, err error) {
+		done <- sharpapi.Outcome[sharpapi.TranslateResult]{Value: v, Err: err}
+	})
 	body, sig := signedDelivery(id)
 	start := make(chan struct{})
 	codes := make(chan int, 4)
@@ -427,9 +431,8 @@ func TestSameDeliveryPostedToTwoReplicasAtOnce(t *testing.T) {
 			t.Errorf("a delivery answered %d; want 200", code)
 		}
 	}
-	ev := recv(t, done, "the waiter's event")
-	if ev.ID != id {
-		t.Errorf("the waiter got %+v", ev)
+	if out := recv(t, done, "the job's outcome"); out.Err != nil || out.Value.Content != "<ciao>" {
+		t.Errorf("the waiter got %+v", out)
 	}
 	if diff := cmp.Diff([]string{id}, pub.ids()); diff != "" {
 		t.Errorf("notifications published (-want +got):\n%s", diff)

@@ -15,5 +15,5 @@ func BenchmarkArrivalToWaiterSameReplicaNoBus(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer h.Close()
-	ArrivalToWaiter(b, h, h, secret)
+	ArrivalToWaiter(b, Client(b, StubAPI(b), h), h, secret)
 }

@@ -1,17 +1,19 @@
-// Package singlebench measures a webhook's path from ServeHTTP to its
-// waiter. It uses only the core API that predates the EventBus seam, so
-// that its benchmark also builds against the core before that change (go
-// test -modfile pointing the replace at an older checkout) and the two are
-// compared with the same code; redisbus's benchmarks reuse it across
-// replicas.
+// Package singlebench measures a webhook's path from ServeHTTP to the job
+// awaiting it, on one replica or, in redisbus's benchmarks and tests,
+// across replicas. Jobs are dispatched through the SDK's public path to a
+// stand-in for SharpAPI ([StubAPI]) that accepts every dispatch and never
+// finishes a job, so that only the webhook a test posts completes it.
 package singlebench
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,24 +31,66 @@ func Delivery(id, secret string) *http.Request {
 	return req
 }
 
+// StubAPI starts a stand-in for SharpAPI on loopback: every dispatch is
+// accepted at once with a fresh job id ("stub-1", "stub-2", ...), and every
+// status poll answers "pending". It is closed when tb ends.
+func StubAPI(tb testing.TB) *httptest.Server {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusAccepted)
+			fmt.Fprintf(w, `{"job_id":"stub-%d"}`, n.Add(1))
+			return
+		}
+		id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		fmt.Fprintf(w, `{"data":{"id":%q,"attributes":{"status":"pending","type":"content_translate"}}}`, id)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// Client returns a client of api (a [StubAPI]) whose jobs await their
+// webhook through h, with a webhook URL and a grace period of an hour: a
+// poll never completes them.
+func Client(tb testing.TB, api *httptest.Server, h *sharpapi.WebhookHandler) *sharpapi.Client {
+	c, err := sharpapi.NewClient("stub-key", sharpapi.WithBaseURL(api.URL), sharpapi.WithWebhookHandler(h),
+		sharpapi.WithWebhook("http://127.0.0.1:1/hooks/sharpapi"), sharpapi.WithWebhookGrace(time.Hour),
+		sharpapi.WithoutRateLimiter())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// Dispatch dispatches one translation through c.
+func Dispatch(tb testing.TB, c *sharpapi.Client) *sharpapi.Job[sharpapi.TranslateResult] {
+	job, err := c.Translate(context.Background(), sharpapi.TranslateParams{Content: "turn", Language: "French"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return job
+}
+
 // ArrivalToWaiter times each delivery from entering receiver's ServeHTTP
-// until the waiter on owner has it, one at a time, and reports the median
-// and 99th percentile. owner and receiver may be the same handler.
-func ArrivalToWaiter(b *testing.B, owner, receiver *sharpapi.WebhookHandler, secret string) {
+// until the job awaiting it through owner (a [Client]) has it, one at a
+// time, and reports the median and 99th percentile. owner's handler and
+// receiver may be the same.
+func ArrivalToWaiter(b *testing.B, owner *sharpapi.Client, receiver *sharpapi.WebhookHandler, secret string) {
 	ds := make([]time.Duration, 0, b.N)
-	for i := 0; b.Loop(); i++ {
+	for b.Loop() {
 		b.StopTimer()
-		id := "bench-" + strconv.Itoa(i)
-		ch := owner.Subscribe(id)
-		req := Delivery(id, secret)
+		job := Dispatch(b, owner)
+		ch := job.WaitAsync(context.Background())
+		req := Delivery(job.ID(), secret)
 		rec := httptest.NewRecorder()
 		b.StartTimer()
 		start := time.Now()
 		receiver.ServeHTTP(rec, req)
-		<-ch
+		out := <-ch
 		ds = append(ds, time.Since(start))
-		if rec.Code != http.StatusOK {
-			b.Fatalf("delivery answered %d", rec.Code)
+		if rec.Code != http.StatusOK || out.Err != nil {
+			b.Fatalf("delivery answered %d; the job: %v", rec.Code, out.Err)
 		}
 	}
 	ReportLatencies(b, ds)
