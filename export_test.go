@@ -76,3 +76,11 @@ func (h *WebhookHandler) OnCompleteForTest(jobID string, fn func(WebhookEvent)) 
 		go h.call("OnComplete", fn, ev)
 	}
 }
+
+// onEventOf is OnEvent for a hook that never fails.
+func onEventOf(fn func(WebhookEvent)) WebhookOption {
+	return OnEvent(func(_ context.Context, ev WebhookEvent) error {
+		fn(ev)
+		return nil
+	})
+}

@@ -168,7 +168,7 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 			outcome = "stored, late"
 		}
 	}
-	e.hook("OnEvent", h.cfg.onEvent, ev)
+	e.hook("OnEvent", h.onEvent, ev)
 	h.run(&e)
 	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
 }

@@ -156,7 +156,7 @@ func newReplica(t *testing.T, s *fakeStore, opts ...sharpapi.WebhookOption) *rep
 	r := &replica{bus: s.bus(), events: make(chan sharpapi.WebhookEvent, 64), unmatchd: make(chan sharpapi.WebhookEvent, 64)}
 	h, err := sharpapi.NewWebhookHandler(busSecret, append([]sharpapi.WebhookOption{
 		sharpapi.WithEventBus(r.bus),
-		sharpapi.OnEvent(func(ev sharpapi.WebhookEvent) { r.events <- ev }),
+		sharpapi.OnEvent(func(_ context.Context, ev sharpapi.WebhookEvent) error { r.events <- ev; return nil }),
 		sharpapi.OnUnmatched(func(ev sharpapi.WebhookEvent) { r.unmatchd <- ev }),
 	}, opts...)...)
 	if err != nil {

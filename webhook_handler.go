@@ -2,6 +2,7 @@ package sharpapi
 
 import (
 	"container/list"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -59,6 +60,10 @@ type WebhookHandler struct {
 	log      *slog.Logger // nil: silent
 	stats    webhookCounters
 	busState busState
+	// life ends when the handler closes: the context of OnEvent's calls.
+	life    context.Context
+	endLife context.CancelFunc
+	onEvent func(WebhookEvent) // OnEvent's fn, its error logged and counted
 
 	mu         sync.Mutex
 	closed     bool
@@ -99,6 +104,18 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 		early:     make(map[string]*list.Element),
 		done:      newKeyMemory(cfg.dedupMax, cfg.dedupAge),
 		abandoned: newKeyMemory(abandonedMax, cfg.dedupAge),
+	}
+	h.life, h.endLife = context.WithCancel(context.Background())
+	if fn := cfg.onEvent; fn != nil {
+		h.onEvent = func(ev WebhookEvent) {
+			if err := fn(h.life, ev); err != nil {
+				h.stats.hookErrors.Add(1)
+				if h.log != nil {
+					h.log.Warn("sharpapi: OnEvent could not take an event",
+						slog.String("job_id", ev.ID), slog.String("job_status", string(ev.Status)), slog.String("error", err.Error()))
+				}
+			}
+		}
 	}
 	for _, s := range cfg.secrets {
 		key := []byte(s)
@@ -297,8 +314,11 @@ type WebhookStats struct {
 	// GraceExpired counts [Job.Wait] calls whose webhook did not come within
 	// the client's grace period, so that they fell back to polling.
 	GraceExpired uint64
-	// CallbackPanics counts recovered panics of callbacks and hooks.
+	// CallbackPanics counts recovered panics of callbacks and hooks
+	// ([Job.OnDone]'s among them).
 	CallbackPanics uint64
+	// HookErrors counts the errors [OnEvent]'s function returned.
+	HookErrors uint64
 	// Waiting is the number of job ids awaited now; Buffered the number of
 	// early events held now.
 	Waiting  int
@@ -311,7 +331,7 @@ type webhookCounters struct {
 	rejectedMalformed, rejectedClosed, publishErrors    atomic.Uint64
 	duplicates, stored, loadErrors, delivered           atomic.Uint64
 	bufferedEarly, late, unmatched, nonTerm             atomic.Uint64
-	graceExpired, callbackPanics                        atomic.Uint64
+	graceExpired, callbackPanics, hookErrors            atomic.Uint64
 }
 
 // Stats returns the handler's counters, for metrics and tests.
@@ -336,6 +356,7 @@ func (h *WebhookHandler) Stats() WebhookStats {
 		NonTerminal:       c.nonTerm.Load(),
 		GraceExpired:      c.graceExpired.Load(),
 		CallbackPanics:    c.callbackPanics.Load(),
+		HookErrors:        c.hookErrors.Load(),
 	}
 	h.mu.Lock()
 	s.Waiting, s.Buffered = len(h.waiting), len(h.early)

@@ -252,7 +252,7 @@ func TestWebhookHandlerSlowCallbacksDoNotDelayTheAnswer(t *testing.T) {
 	block := func(name string) func(WebhookEvent) {
 		return func(WebhookEvent) { started <- name; <-release }
 	}
-	h := newTestHandler(t, OnEvent(block("OnEvent")), OnNonTerminal(block("OnNonTerminal")),
+	h := newTestHandler(t, onEventOf(block("OnEvent")), OnNonTerminal(block("OnNonTerminal")),
 		OnUnmatched(block("OnUnmatched")), WithEarlyBuffer(0, time.Minute))
 	h.OnCompleteForTest("job-slow", block("OnComplete"))
 	srv := httptest.NewServer(h)
@@ -289,7 +289,7 @@ func TestWebhookHandlerSlowCallbacksDoNotDelayTheAnswer(t *testing.T) {
 
 func TestWebhookHandlerRecoversPanickingCallbacks(t *testing.T) {
 	logs := newLogRecorder()
-	h := newTestHandler(t, WithLogger(slog.New(logs)), OnEvent(func(WebhookEvent) { panic("audit store down") }))
+	h := newTestHandler(t, WithLogger(slog.New(logs)), onEventOf(func(WebhookEvent) { panic("audit store down") }))
 	h.OnCompleteForTest("job-1", func(WebhookEvent) { panic("boom") })
 	mustPost(t, h, eventJSON("job-1", JobStatusSuccess, "{}"))
 	for range 2 {
@@ -834,7 +834,7 @@ func TestWebhookHandlerRejectsUnsignedBeforeReading(t *testing.T) {
 func TestWebhookHandlerDropsReplayedProgressEvents(t *testing.T) {
 	events, onEvent := hookChan(16)
 	progress, onProgress := hookChan(16)
-	h := newTestHandler(t, OnEvent(onEvent), OnNonTerminal(onProgress))
+	h := newTestHandler(t, onEventOf(onEvent), OnNonTerminal(onProgress))
 	pending := eventJSON("job-1", JobStatusPending, "")
 	for range 50 {
 		mustPost(t, h, pending)

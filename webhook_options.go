@@ -1,6 +1,7 @@
 package sharpapi
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -53,7 +54,7 @@ type webhookConfig struct {
 	earlyBytes     int64
 	dedupMax       int
 	dedupAge       time.Duration
-	onEvent        func(WebhookEvent)
+	onEvent        func(context.Context, WebhookEvent) error
 	onNonTerminal  func(WebhookEvent)
 	onUnmatched    func(WebhookEvent)
 	bus            EventBus
@@ -161,12 +162,23 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 
 // OnEvent calls fn for every distinct event this handler routes: each job's
 // terminal event once, and each job's non-terminal status once (retries and
-// replays dropped). With an [EventBus] it runs on the replica that stored the
-// event, so once in the cluster. It is
-// the place to persist or audit. Each call runs in its own goroutine, with
-// panics recovered, so calls may overlap and arrive out of order.
-func OnEvent(fn func(WebhookEvent)) WebhookOption {
-	return hookOption("OnEvent", fn, func(c *webhookConfig) { c.onEvent = fn })
+// replays dropped), whether or not a job here awaits it. With an [EventBus]
+// it runs on the replica that stored the event, so once in the cluster. It
+// is the place to persist or audit results.
+//
+// fn returns an error when it could not take the event (its database is
+// down, say): the error is logged at Warn and counted in
+// [WebhookStats].HookErrors. ctx ends when the handler closes. Each call runs
+// in its own goroutine, with panics recovered, so calls may overlap and
+// arrive out of order.
+func OnEvent(fn func(ctx context.Context, ev WebhookEvent) error) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if fn == nil {
+			return invalidOption("OnEvent hook is nil")
+		}
+		c.onEvent = fn
+		return nil
+	})
 }
 
 // OnNonTerminal calls fn for events whose status is not terminal (new,

@@ -134,7 +134,7 @@ func (h *WebhookHandler) routeLocked(e *effects, ev WebhookEvent) routeOutcome {
 		}
 		h.stats.nonTerm.Add(1)
 		e.hook("OnNonTerminal", h.cfg.onNonTerminal, ev)
-		e.hook("OnEvent", h.cfg.onEvent, ev)
+		e.hook("OnEvent", h.onEvent, ev)
 		return outcomeNonTerminal
 	}
 	if h.closed {
@@ -145,7 +145,7 @@ func (h *WebhookHandler) routeLocked(e *effects, ev WebhookEvent) routeOutcome {
 		h.stats.duplicates.Add(1)
 		return outcomeDuplicate
 	}
-	e.hook("OnEvent", h.cfg.onEvent, ev)
+	e.hook("OnEvent", h.onEvent, ev)
 	if h.complete(e, ev) {
 		return outcomeDelivered
 	}
@@ -262,6 +262,9 @@ func (h *WebhookHandler) Close() error {
 		return nil
 	}
 	h.closed = true
+	if h.endLife != nil {
+		h.endLife()
+	}
 	if h.timer != nil {
 		h.timer.Stop()
 		h.timerArmed = false

@@ -104,10 +104,11 @@ func (c *cluster) add(busOpts ...Option) *replica {
 	}
 	r.bus = bus
 	r.hooks, err = sharpapi.NewWebhookHandler(e2eSecret, sharpapi.WithEventBus(bus),
-		sharpapi.OnEvent(func(ev sharpapi.WebhookEvent) {
+		sharpapi.OnEvent(func(_ context.Context, ev sharpapi.WebhookEvent) error {
 			if ev.Status.Terminal() {
 				c.onEvent.Add(1)
 			}
+			return nil
 		}))
 	if err != nil {
 		t.Fatal(err)

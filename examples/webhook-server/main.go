@@ -34,7 +34,9 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// Each delivery is logged at Debug, rejections at Warn: SharpAPI's best
+	// practice is to log every call, so this receiver logs from Debug up.
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := run(ctx, os.Stdout, logger, *addr, os.Getenv("SHARPAPI_WEBHOOK_SECRET")); err != nil {
 		fmt.Fprintln(os.Stderr, "webhook-server:", err)
 		os.Exit(1)
@@ -69,7 +71,7 @@ func run(ctx context.Context, out io.Writer, logger *slog.Logger, addr, secret s
 		// OnEvent sees each verified event once: duplicates are answered 200
 		// and dropped before it. It runs off the request path already; the
 		// queue decouples the answer from the work anyway.
-		sharpapi.OnEvent(func(ev sharpapi.WebhookEvent) { work <- ev }),
+		sharpapi.OnEvent(func(_ context.Context, ev sharpapi.WebhookEvent) error { work <- ev; return nil }),
 		// Nothing in this process awaits jobs, so keep no event for a
 		// waiter that will never come.
 		sharpapi.WithEarlyBuffer(0, time.Minute))

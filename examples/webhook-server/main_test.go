@@ -11,7 +11,7 @@ import (
 
 func TestRunOffline(t *testing.T) {
 	var out, logs bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := run(context.Background(), &out, logger, "", ""); err != nil {
 		t.Fatal(err)
 	}
