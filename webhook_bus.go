@@ -108,18 +108,20 @@ func WithPublishTimeout(d time.Duration) WebhookOption {
 }
 
 // busState is the handler's side of its bus: in-flight loads, ended by
-// Close.
+// Close, and the bus's ledger if it has one.
 type busState struct {
 	ctx     context.Context // cancelled by Close
 	cancel  context.CancelFunc
 	loading sync.WaitGroup // Add under h.mu while open
 	slots   chan struct{}  // one per Load in flight, loadConcurrency in all
+	ledger  *ledgerState   // nil unless the bus implements Ledger
 }
 
 // startBus subscribes h to its bus. It runs in [NewWebhookHandler].
 func (h *WebhookHandler) startBus() error {
 	h.busState.ctx, h.busState.cancel = context.WithCancel(context.Background())
 	h.busState.slots = make(chan struct{}, loadConcurrency)
+	h.busState.ledger = newLedgerState(h.cfg.bus, h.cfg.ledger)
 	if err := h.cfg.bus.Subscribe(h.notify, h.resync); err != nil {
 		h.busState.cancel()
 		return err
@@ -130,6 +132,7 @@ func (h *WebhookHandler) startBus() error {
 // closeBus ends the loads in flight and the bus's subscription. h is
 // closed already, so no new load starts.
 func (h *WebhookHandler) closeBus() error {
+	h.stopSweeper()
 	h.busState.cancel()
 	h.busState.loading.Wait()
 	return h.cfg.bus.Close()
@@ -168,8 +171,14 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 			outcome = "stored, late"
 		}
 	}
-	e.hook("OnEvent", h.onEvent, ev)
+	ls := h.ledger()
+	if ls == nil || !ev.Status.Terminal() {
+		e.hook("OnEvent", h.onEvent, ev)
+	}
 	h.run(&e)
+	if ls != nil && ev.Status.Terminal() {
+		go h.settle(ls, ev, true) // OnEvent under the ledger's lease, then the ack
+	}
 	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
 }
 

@@ -59,6 +59,7 @@ type webhookConfig struct {
 	onUnmatched    func(WebhookEvent)
 	bus            EventBus
 	publishTimeout time.Duration
+	ledger         *LedgerConfig // WithLedgerConfig; nil: the defaults
 	logger         *slog.Logger
 	clock          clock
 }
