@@ -47,6 +47,12 @@ const (
 //
 // The handler validates what Load returns (the job id it asked for, a
 // terminal status) and drops anything else.
+//
+// A bus may also implement [Ledger], which the handler detects: terminal
+// events then also come from polls (an await's or a sweeper's, stored
+// through Store like a webhook), and OnEvent runs under the ledger's lease,
+// on the replica that stored the event or, after a crash, on the replica
+// that offers it again.
 type EventBus interface {
 	// Store records ev cluster-wide, once, and only then notifies every
 	// replica's subscription of ev.ID. stored is false when an event for
@@ -83,6 +89,14 @@ type EventBus interface {
 // WithEventBus shares events with the service's other replicas through bus
 // (see [EventBus]). [NewWebhookHandler] subscribes to it, and the handler's
 // Close ends the subscription.
+//
+// When bus also keeps a [Ledger] (redisbus's does), the handler makes
+// completion durable: clients built with it ([WithWebhookHandler]) record
+// every job they dispatch with a webhook, the first such client starts the
+// handler's sweeper, which completes overdue jobs of any replica, and
+// [OnEvent] becomes a delivery guarantee (see there). The handler's Close
+// stops the sweeper: a [Client] has no Close. [WithLedgerConfig] sets the
+// timings.
 func WithEventBus(bus EventBus) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if bus == nil {

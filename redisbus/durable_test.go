@@ -27,7 +27,7 @@ import (
 // fleet is the emulator and the replicas of one service sharing a Redis,
 // with an OnEvent hook that records every call cluster-wide.
 type fleet struct {
-	t      *testing.T
+	t      testing.TB
 	emu    *sharpapitest.Server
 	addr   string
 	prefix string
@@ -75,7 +75,7 @@ func fastLedger() sharpapi.LedgerConfig {
 		HookLease: 5 * time.Second, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond}
 }
 
-func newFleet(t *testing.T, addr string, jobs int, emuOpts ...sharpapitest.Option) *fleet {
+func newFleet(t testing.TB, addr string, jobs int, emuOpts ...sharpapitest.Option) *fleet {
 	t.Helper()
 	f := &fleet{t: t, addr: addr, prefix: testPrefix(t), calls: make(chan hookCall, 2*jobs+100), hooked: make(map[string][]hookCall)}
 	f.emu = sharpapitest.NewServer(append([]sharpapitest.Option{
@@ -168,7 +168,7 @@ func (f *fleet) kill(r *replica, name string) {
 }
 
 // killClients cuts every Redis connection named name.
-func killClients(t *testing.T, addr, name string) {
+func killClients(t testing.TB, addr, name string) {
 	t.Helper()
 	admin := newClient(t, addr)
 	list, err := admin.ClientList(t.Context()).Result()
