@@ -18,9 +18,6 @@ import (
 // errHandlerClosed is why a delivery after Close is answered 503.
 var errHandlerClosed = errors.New("sharpapi: webhook handler closed")
 
-// errHandlerZero is why a zero WebhookHandler answers 503: it has no secret
-// to verify with.
-var errHandlerZero = errors.New("sharpapi: WebhookHandler not built by NewWebhookHandler: no secret to verify with")
 
 // WebhookHandler is the http.Handler for SharpAPI's webhooks: mount it at
 // the URL given to SharpAPI (the dashboard's or a Job-Webhook header's),
@@ -152,13 +149,14 @@ func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 }
 
 // ServeHTTP answers one delivery; see [WebhookHandler] for the status codes.
+// A handler not built by [NewWebhookHandler] has no secret to verify with
+// and answers 503.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.stats.received.Add(1)
-	if h.macs == nil {
-		h.stats.rejectedClosed.Add(1)
-		h.answer(w, r, http.StatusServiceUnavailable, "rejected: not configured", nil, errHandlerZero)
+	if h == nil || h.macs == nil {
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 		return
 	}
+	h.stats.received.Add(1)
 	if r.Method != http.MethodPost {
 		h.stats.rejectedMethod.Add(1)
 		w.Header().Set("Allow", http.MethodPost)
@@ -336,6 +334,9 @@ type webhookCounters struct {
 
 // Stats returns the handler's counters, for metrics and tests.
 func (h *WebhookHandler) Stats() WebhookStats {
+	if h == nil {
+		return WebhookStats{}
+	}
 	c := &h.stats
 	s := WebhookStats{
 		Received:          c.received.Load(),
