@@ -193,7 +193,7 @@ func parseFlags(args []string, output io.Writer) (settings, error) {
 		sharpapitest.WithJobDuration(*jobDuration),
 		sharpapitest.WithWebhookRetryDelay(*retryDelay),
 		sharpapitest.WithWordQuota(*wordQuota),
-		sharpapitest.WithRateLimit(*rateLimit),
+		sharpapitest.WithRateLimit(*rateLimit, time.Minute),
 		sharpapitest.WithSeed(*seed),
 		sharpapitest.WithFaults(sharpapitest.Faults{
 			DropRate: *dropRate, Duplicates: *duplicate, Early: *early, WebhookDelay: *webhookDelay,
