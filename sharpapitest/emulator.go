@@ -169,7 +169,7 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return false
 	}
-	return e.cfg.apiKey == "" || subtle.ConstantTimeCompare([]byte(token), []byte(e.cfg.apiKey)) == 1
+	return !e.cfg.apiKey.set() || subtle.ConstantTimeCompare([]byte(token), []byte(e.cfg.apiKey.value())) == 1
 }
 
 // takeRequest counts a request against the rate limit's window and sets the

@@ -194,7 +194,7 @@ func (e *Emulator) admit(jobType string, hasWebhook bool, words int) (fate, bool
 	if e.wordsUsed >= e.cfg.wordQuota || e.wordsUsed+words > e.cfg.wordQuota {
 		return fate{}, false
 	}
-	f := fate{failed: e.jobFails(jobType), notify: hasWebhook && e.cfg.webhookSecret != ""}
+	f := fate{failed: e.jobFails(jobType), notify: hasWebhook && e.cfg.webhookSecret.set()}
 	if f.notify {
 		f.early = e.faults.Early
 		f.plan = e.planWebhook()

@@ -61,10 +61,10 @@ func (cfg *config) apply(opts []Option) error {
 type ResultFunc func(r JobRequest) (any, error)
 
 type config struct {
-	apiKey            string
+	apiKey            credential
 	baseURL           string
 	webhookURL        string
-	webhookSecret     string
+	webhookSecret     credential
 	includeResult     bool
 	jobDuration       time.Duration
 	retryAfter        time.Duration
@@ -141,7 +141,7 @@ func WithAPIKey(key string) Option {
 		if key == "" {
 			return invalid("WithAPIKey", "empty key")
 		}
-		c.apiKey = key
+		c.apiKey = newCredential(key)
 		return nil
 	}
 }
@@ -183,7 +183,7 @@ func WithWebhookSecret(secret string) Option {
 		if secret == "" {
 			return invalid("WithWebhookSecret", "empty secret")
 		}
-		c.webhookSecret = secret
+		c.webhookSecret = newCredential(secret)
 		return nil
 	}
 }
