@@ -10,7 +10,10 @@
 //
 // With -results DIR, the jobs of each job type whose DIR/<job_type>.json
 // exists are answered with that file's JSON (the result alone), the others
-// with SharpAPI's documented example; the files are checked at start.
+// with SharpAPI's documented example; the files are checked at start. Only
+// regular files of at most 4 MiB are read, or relative symbolic links to
+// one inside DIR: a named pipe, a device or a link out of DIR stops the
+// emulator at start with a message that names the file.
 //
 // It prints the API base URL, logs every request and webhook attempt (never
 // the API key, the webhook secret or a URL's query), and stops cleanly on
