@@ -198,6 +198,7 @@ func TestJobStates(t *testing.T) {
 	want := sharpapitest.JobInfo{
 		ID: d.JobID, Type: "content_paraphrase", Status: "success", Path: "/content/paraphrase",
 		Created: epoch, Finished: epoch.Add(10 * time.Second), Polls: 5, Words: 1,
+		Result: json.RawMessage(`{"paraphrase":"[paraphrase] x"}`),
 	}
 	if got, ok := srv.Job(d.JobID); !ok || !cmp.Equal(want, got) {
 		t.Errorf("Job() = %+v, want %+v", got, want)

@@ -276,7 +276,7 @@ func WithClock(clk Clock) Option {
 	}
 }
 
-// WithResult replaces the canned result of one job type (such as
+// WithResult replaces the default result of one job type (such as
 // "content_translate", "invoice_parse" or "custom_sentiment_analysis") with
 // f's answer to each request. f must not be nil, and jobType must be one
 // the emulator creates: a documented one or a [Workflow]'s. To answer with
