@@ -43,7 +43,9 @@ var answers = map[string]answer{
 }
 
 // defaultResult is the result of a job that no ResultFunc or workflow
-// answers, encoded as SharpAPI's backend encodes it.
+// answers, as compact JSON with "&", "<" and ">" left as they are, like
+// the examples it derives from (answers escape "/" and non-ASCII as PHP
+// does, when they are written).
 func defaultResult(req JobRequest) (json.RawMessage, error) {
 	example, ok := data().results[req.JobType]
 	if !ok {
