@@ -58,7 +58,8 @@ type APIError struct {
 	URL    string `json:"url"`
 	// Header is the response header.
 	Header http.Header `json:"-"`
-	// Body is the raw response body (at most 64 KiB of it).
+	// Body is the raw response body (at most 64 KiB of it), with the
+	// client's credentials replaced by "<redacted>", as in every field.
 	Body []byte `json:"-"`
 }
 
@@ -196,8 +197,10 @@ func (e *waitError) Unwrap() []error {
 const maxErrorBody = 64 << 10
 
 // newAPIError builds the error for a non-2xx response whose body has already
-// been read. Bodies that are not JSON are kept raw, with no message.
-func newAPIError(resp *http.Response, body []byte, jobID string) error {
+// been read. Bodies that are not JSON are kept raw, with no message. The
+// credential the request carried, and secrets, are scrubbed from everything
+// the server sent (see scrubAPIError).
+func newAPIError(resp *http.Response, body []byte, jobID string, secrets ...string) error {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Header:     resp.Header,
@@ -223,6 +226,7 @@ func newAPIError(resp *http.Response, body []byte, jobID string) error {
 			e.Message = parsed.Error
 		}
 	}
+	scrubAPIError(e, resp.Request, secrets)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return &RateLimitError{APIError: e, RetryAfter: ra, RateLimit: parseRateLimit(resp.Header)}
