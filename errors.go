@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -234,17 +235,55 @@ func newAPIError(resp *http.Response, body []byte, jobID string, secrets ...stri
 	return e
 }
 
-// redactURL drops the query string's values and any user info: a URL in an
-// error or a log line must not carry a credential someone put there.
+// redactURL drops a URL's user info, query and fragment: a URL in an error
+// or a log line must not carry a credential someone put there. It never
+// quotes what could be a password, even of input that does not parse: a
+// password may hold the '/', '?', '#' or '@' that tell where it ends.
 func redactURL(raw string) string {
-	if i := strings.IndexByte(raw, '?'); i >= 0 {
-		raw = raw[:i]
+	if u, err := url.Parse(raw); err == nil && u.Host != "" && !strings.Contains(u.Path, "@") {
+		// A URL with an authority: its user info ends at the authority's
+		// last '@', as url.Parse reads it.
+		scheme, rest, _ := strings.Cut(raw, "//")
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			rest = rest[at+1:]
+		}
+		return cutQuery(scheme + "//" + rest)
 	}
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		if at := strings.IndexByte(rest, '@'); at >= 0 && at < strings.IndexAny(rest+"/", "/") {
-			raw = raw[:i+3] + rest[at+1:]
+	// Unparsable, without a host, or with an '@' in its path ("http://u/
+	// ser:pw@host" parses with host "u"): everything after the scheme up to
+	// the last '@' may be user info.
+	prefix, rest := "", raw
+	if i := strings.Index(raw, "://"); i > 0 && isScheme(raw[:i]) {
+		prefix, rest = raw[:i+3], raw[i+3:]
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = rest[at+1:]
+	}
+	return prefix + cutQuery(rest)
+}
+
+// cutQuery drops a URL's query and fragment.
+func cutQuery(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// isScheme reports whether s is a URL scheme (RFC 3986: a letter, then
+// letters, digits, '+', '-' and '.').
+func isScheme(s string) bool {
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
 		}
 	}
-	return raw
+	return s != ""
 }

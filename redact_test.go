@@ -166,3 +166,95 @@ func checkNoKey(t *testing.T, key string, err error) {
 		t.Errorf("scrubbed fields (-want +got):\n%s", diff)
 	}
 }
+
+// TestMalformedURLErrorsHideThePassword: a URL with a password that does
+// not parse (or parses into something else than was meant) is quoted by
+// no error of WithBaseURL, WithDefaultWebhook, WithWebhook or ResumeJob,
+// nor by redactURL, with its user name or any piece of its password.
+func TestMalformedURLErrorsHideThePassword(t *testing.T) {
+	secrets := []string{"alice", "PWone", "PWtwo"}
+	cases := []struct {
+		name, url string
+		validBase bool // a base URL WithBaseURL accepts, as url.Parse reads it
+	}{
+		{"no scheme", "alice:PWone-PWtwo@example.com/hook", false},
+		{"no colon after the scheme", "http//alice:PWone-PWtwo@example.com/hook", false},
+		{"one slash", "http:/alice:PWone-PWtwo@example.com/hook", false},
+		{"slash in the password", "http://alice:PWone/PWtwo@example.com/hook", false},
+		{"question mark in the password", "http://alice:PWone?PWtwo@example.com/hook", false},
+		{"hash in the password", "http://alice:PWone#PWtwo@example.com/hook", false},
+		{"at sign in the user", "http://al@ice:PWone-PWtwo@example.com/hook", false},
+		{"space in the host", "http://alice:PWone-PWtwo@exa mple.com/hook", false},
+		{"bad port", "http://alice:PWone-PWtwo@example.com:http/hook", false},
+		{"bad escape", "http://alice:PWone%zzPWtwo@example.com/hook", false},
+		{"not http", "ftp://alice:PWone-PWtwo@example.com/hook", false},
+		{"no host", "http://alice:PWone-PWtwo@", false},
+		{"control character first", "\thttp://alice:PWone-PWtwo@example.com/hook", false},
+		{"line break", "http://alice:PWone-PWtwo@example.com/hook\r\n", false},
+		{"at sign in the query", "http://alice:PWone-PWtwo@example.com/hook?to=a@b", false},
+		{"slash in the user", "http://al/ice:PWone-PWtwo@example.com/hook", true},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		w.Write([]byte(`{"job_id":"` + waitJobID + `"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient("k", WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaks := func(t *testing.T, what, s string) {
+		t.Helper()
+		for _, secret := range secrets {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s quotes %q: %s", what, secret, s)
+			}
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks(t, "redactURL", redactURL(tc.url))
+
+			_, err := NewClient("k", WithBaseURL(tc.url))
+			if (err == nil) != tc.validBase {
+				t.Errorf("WithBaseURL: err = %v, want an error: %v", err, !tc.validBase)
+			}
+			_, resumeErr := ResumeJob[translation](c, tc.url, "")
+			if !errors.Is(resumeErr, ErrInvalidParams) {
+				t.Errorf("ResumeJob: err = %v, want ErrInvalidParams", resumeErr)
+			}
+			_, defaultErr := NewClient("k", WithDefaultWebhook(tc.url))
+			_, dispatchErr := c.Translate(t.Context(), TranslateParams{Content: "hi", Language: "Italian"}, WithWebhook(tc.url))
+			for what, err := range map[string]error{
+				"WithBaseURL": err, "ResumeJob": resumeErr, "WithDefaultWebhook": defaultErr, "WithWebhook": dispatchErr,
+			} {
+				if err != nil {
+					leaks(t, what, fmt.Sprintf("%v %+v %#v", err, err, err.Error()))
+				}
+			}
+		})
+	}
+}
+
+// TestRedactURLKeepsWhatIsNotACredential: a well-formed URL loses only its
+// user info, query and fragment.
+func TestRedactURLKeepsWhatIsNotACredential(t *testing.T) {
+	got := map[string]string{}
+	for _, in := range []string{
+		"https://sharpapi.com/api/v1/job/status/5de4887a?sig=x#f",
+		"https://user:pw@sharpapi.com:8443/api/v1",
+		"http://127.0.0.1:8080/hooks/a%20b?to=a@b",
+		"5de4887a-0dfd-49b6-8edb-9280e468c210",
+	} {
+		got[in] = redactURL(in)
+	}
+	want := map[string]string{
+		"https://sharpapi.com/api/v1/job/status/5de4887a?sig=x#f": "https://sharpapi.com/api/v1/job/status/5de4887a",
+		"https://user:pw@sharpapi.com:8443/api/v1":                "https://sharpapi.com:8443/api/v1",
+		"http://127.0.0.1:8080/hooks/a%20b?to=a@b":                "http://127.0.0.1:8080/hooks/a%20b",
+		"5de4887a-0dfd-49b6-8edb-9280e468c210":                    "5de4887a-0dfd-49b6-8edb-9280e468c210",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("redactURL (-want +got):\n%s", diff)
+	}
+}
