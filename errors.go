@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -237,33 +236,30 @@ func newAPIError(resp *http.Response, body []byte, jobID string, secrets ...stri
 
 // redactURL drops a URL's user info, query and fragment: a URL in an error
 // or a log line must not carry a credential someone put there. It never
-// quotes what could be a password, even of input that does not parse: a
-// password may hold the '/', '?', '#' or '@' that tell where it ends.
+// quotes what could be a password, even of a URL that does not parse: a
+// password may hold the '/', '?', '#' or '@' that would tell where it ends.
 func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" && !strings.Contains(u.Path, "@") {
-		// A URL with an authority: its user info ends at the authority's
-		// last '@', as url.Parse reads it.
-		scheme, rest, _ := strings.Cut(raw, "//")
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
-			rest = rest[at+1:]
-		}
-		return cutQuery(scheme + "//" + rest)
+	if !strings.Contains(raw, "@") {
+		return cutQuery(raw) // no user info: the common case
 	}
-	// Unparsable, without a host, or with an '@' in its path ("http://u/
-	// ser:pw@host" parses with host "u"): everything after the scheme up to
-	// the last '@' may be user info.
 	prefix, rest := "", raw
 	if i := strings.Index(raw, "://"); i > 0 && isScheme(raw[:i]) {
 		prefix, rest = raw[:i+3], raw[i+3:]
 	}
-	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-		rest = rest[at+1:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
 	}
-	return prefix + cutQuery(rest)
+	at := strings.LastIndexByte(rest, '@')
+	if at < end {
+		// Every '@' is in the authority: the user info ends at the last
+		// one, as url.Parse reads it.
+		return prefix + cutQuery(rest[at+1:])
+	}
+	// An '@' after a '/', '?' or '#': it may end user info that holds
+	// them ("http://u:p/w@host", "http://u:1?2@host" parses with host
+	// "u:1"). All up to the last '@' goes, and the result says so.
+	return prefix + redactedText + "@" + cutQuery(rest[at+1:])
 }
 
 // cutQuery drops a URL's query and fragment.

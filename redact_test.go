@@ -237,22 +237,28 @@ func TestMalformedURLErrorsHideThePassword(t *testing.T) {
 }
 
 // TestRedactURLKeepsWhatIsNotACredential: a well-formed URL loses only its
-// user info, query and fragment.
+// user info, query and fragment; one with an '@' after its authority,
+// where user info could not end in a well-formed URL, loses all up to that
+// '@', and says so.
 func TestRedactURLKeepsWhatIsNotACredential(t *testing.T) {
 	got := map[string]string{}
 	for _, in := range []string{
 		"https://sharpapi.com/api/v1/job/status/5de4887a?sig=x#f",
-		"https://user:pw@sharpapi.com:8443/api/v1",
-		"http://127.0.0.1:8080/hooks/a%20b?to=a@b",
+		"https://user:pw@sharpapi.com:8443/api/v1?a=b",
+		"user:pw@sharpapi.com/api/v1",
 		"5de4887a-0dfd-49b6-8edb-9280e468c210",
+		"http://alice:123?45@example.com/hook", // parses with host "alice:123"
+		"http://127.0.0.1:8080/hooks?to=a@b",   // indistinguishable from the line above
 	} {
 		got[in] = redactURL(in)
 	}
 	want := map[string]string{
 		"https://sharpapi.com/api/v1/job/status/5de4887a?sig=x#f": "https://sharpapi.com/api/v1/job/status/5de4887a",
-		"https://user:pw@sharpapi.com:8443/api/v1":                "https://sharpapi.com:8443/api/v1",
-		"http://127.0.0.1:8080/hooks/a%20b?to=a@b":                "http://127.0.0.1:8080/hooks/a%20b",
+		"https://user:pw@sharpapi.com:8443/api/v1?a=b":            "https://sharpapi.com:8443/api/v1",
+		"user:pw@sharpapi.com/api/v1":                             "sharpapi.com/api/v1",
 		"5de4887a-0dfd-49b6-8edb-9280e468c210":                    "5de4887a-0dfd-49b6-8edb-9280e468c210",
+		"http://alice:123?45@example.com/hook":                    "http://<redacted>@example.com/hook",
+		"http://127.0.0.1:8080/hooks?to=a@b":                      "http://<redacted>@b",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("redactURL (-want +got):\n%s", diff)
