@@ -332,7 +332,7 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 		body = body[:limit]
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return nil, nil, newAPIError(resp, body, r.jobID)
+		return nil, nil, newAPIError(resp, body, r.jobID, *c.apiKey)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi response",
 		slog.String("method", r.method), slog.String("url", redactURL(r.url)), slog.Int("status", resp.StatusCode))

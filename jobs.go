@@ -332,8 +332,11 @@ func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], er
 		j.id = ref
 		j.statusURL = c.endpoint("/job/status/"+ref, nil)
 	}
-	if err := checkJobID(j.id); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
+	if checkJobID(j.id) != nil {
+		// ref may be a URL that did not parse, password and all: it is
+		// quoted redacted and short, never as given.
+		return nil, fmt.Errorf("%w: ResumeJob: %q is neither a job id (at most %d letters, digits, '-' or '_') nor a status URL ending in one",
+			ErrInvalidParams, truncate(redactURL(ref), 40), maxJobIDLen)
 	}
 	j.webhook = true // it may have had one; listening costs nothing
 	return j, nil

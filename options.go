@@ -169,7 +169,9 @@ func WithPollInterval(d time.Duration) Option {
 }
 
 // WithMaxPollInterval caps every wait between status polls, Retry-After
-// included (default 1 min).
+// included (default 1 min), and how long the client's rate limiter holds a
+// status poll: a poll held that long goes anyway, as the one request that
+// probes the plan's window again (at most one such poll per interval).
 func WithMaxPollInterval(d time.Duration) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if d <= 0 {
