@@ -57,8 +57,10 @@ type clientConfig struct {
 	// pointer to a pointer as an address.
 	webhooks **WebhookHandler
 	// defaults are the RequestOptions given to NewClient: every request's
-	// starting point.
+	// starting point. NewClient moves a default webhook URL, which may carry
+	// user info, to webhookURL: fmt prints a *string only as an address.
 	defaults           requestConfig
+	webhookURL         *string
 	unsafeRetryOnError bool
 	rateLimit          int
 	rateWindow         time.Duration
