@@ -22,8 +22,8 @@ const loadConcurrency = 8
 
 // A Load that fails is tried again, as long as its job is still awaited
 // here, after a delay that doubles from loadRetryMin up to loadRetryMax: a
-// Subscribe, Await or OnComplete waiter has no poll to fall back on, so a
-// bus that is slow or down for a while must not strand it.
+// job's await polls only after its grace period, so a bus that is slow or
+// down for a while must not hold it that long.
 const (
 	loadRetryMin = 50 * time.Millisecond
 	loadRetryMax = 5 * time.Second
@@ -306,7 +306,7 @@ func (h *WebhookHandler) awaits(jobID string) bool {
 }
 
 // lookupNow is lookupLater in the caller's goroutine, bounded by ctx too:
-// [Job.Wait]'s seam for a resumed job, which polls at once unless the store
+// a resumed job's await's seam, which polls at once unless the store
 // has its event. found reports that the event was handed to the job's
 // waiters.
 func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found bool) {

@@ -301,16 +301,16 @@ type WebhookStats struct {
 	// their job yet (without an [EventBus]).
 	BufferedEarly uint64
 	// Late counts terminal events that came after every waiter of their
-	// job on this handler had given up (a cancelled Wait or Await, an
-	// Unsubscribe). Without a bus they are kept like early ones, so a
-	// later Wait still gets them.
+	// job on this handler had given up (their contexts ended). Without a
+	// bus they are kept like early ones, so a later await still gets them.
 	Late uint64
 	// Unmatched counts terminal events no waiter claimed (see [OnUnmatched]).
 	Unmatched uint64
 	// NonTerminal counts distinct events with a non-terminal status.
 	NonTerminal uint64
-	// GraceExpired counts [Job.Wait] calls whose webhook did not come within
-	// the client's grace period, so that they fell back to polling.
+	// GraceExpired counts awaits ([Job.Wait], [Job.WaitAsync], [Job.OnDone])
+	// whose webhook did not come within the client's grace period, so that
+	// they fell back to polling.
 	GraceExpired uint64
 	// CallbackPanics counts recovered panics of callbacks and hooks
 	// ([Job.OnDone]'s among them).
@@ -365,5 +365,5 @@ func (h *WebhookHandler) Stats() WebhookStats {
 	return s
 }
 
-// graceExpired counts a [Job.Wait] that gave up on its webhook and polls.
+// graceExpired counts an await that gave up on its webhook and polls.
 func (h *WebhookHandler) graceExpired() { h.stats.graceExpired.Add(1) }
