@@ -82,7 +82,10 @@ type EventBus interface {
 
 // WithEventBus shares events with the service's other replicas through bus
 // (see [EventBus]). [NewWebhookHandler] subscribes to it, and the handler's
-// Close ends the subscription.
+// Close ends the subscription. Every replica behind one webhook URL needs
+// it: a handler without a bus whose early events stay unclaimed for a
+// minute while more arrive (the jobs are awaited on another replica, which
+// polls after its grace period instead) logs one Warn saying so.
 func WithEventBus(bus EventBus) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if bus == nil {
