@@ -83,7 +83,7 @@ func newFleet(t testing.TB, addr string, jobs int, emuOpts ...sharpapitest.Optio
 		sharpapitest.WithJobDuration(time.Millisecond),
 		sharpapitest.WithRetryAfter(time.Millisecond),
 		sharpapitest.WithWebhookRetryDelay(time.Millisecond),
-		sharpapitest.WithRateLimit(1 << 30),
+		sharpapitest.WithRateLimit(1<<30, time.Minute),
 		sharpapitest.WithRecordLimit(10),
 		sharpapitest.WithResult(string(sharpapi.JobTypeContentTranslate), func(req sharpapitest.JobRequest) (any, error) {
 			return map[string]string{"content": "<" + req.Text("content") + ">", "to_language": "Italian"}, nil
