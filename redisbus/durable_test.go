@@ -466,7 +466,8 @@ func TestLedgerClaimOfADeadReplicaExpires(t *testing.T) {
 	}
 	f.mu.Lock()
 	for _, id := range ids {
-		if c := f.hooked[id]; len(c) > 0 && c[0].at.Before(until[id]) {
+		// Scores are whole milliseconds: the claim ends at until's.
+		if c := f.hooked[id]; len(c) > 0 && c[0].at.Before(time.UnixMilli(until[id].UnixMilli())) {
 			t.Errorf("job %s reached OnEvent at %v, before the dead replica's claim ended at %v", id, c[0].at, until[id])
 		}
 	}

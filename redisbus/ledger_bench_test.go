@@ -18,9 +18,11 @@ import (
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
-// The ledger's costs, side by side with the bus without it:
+// The ledger's costs, side by side with the bus without it (from redisbus/):
 //
-//	go test -run '^$' -bench 'Ledger' -benchtime 2000x ./   (from redisbus/)
+//	go test -run '^$' -bench 'LedgerJobCost|LedgerIdleSweep|LedgerClaimDue' -benchtime 2000x -count 3 .
+//	go test -run '^$' -bench LedgerMemory -benchtime 1x .
+//	go test -run '^$' -bench LedgerOverdue -benchtime 200x -count 5 .
 
 // meter counts the commands (round trips: a pipeline is one) a Redis
 // client sends and the bytes its connections carry both ways, its
