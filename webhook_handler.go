@@ -154,6 +154,9 @@ func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 // ServeHTTP answers one delivery; see [WebhookHandler] for the status codes.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.received.Add(1)
+	if h.cfg.observe.delivery != nil {
+		r = h.startDelivery(r) // answer ends it
+	}
 	if h.macs == nil {
 		h.stats.rejectedClosed.Add(1)
 		h.answer(w, r, http.StatusServiceUnavailable, "rejected: not configured", nil, errHandlerZero)
@@ -202,6 +205,9 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusBadRequest, "rejected: malformed", nil, err)
 		return
 	}
+	if h.cfg.observe.delivery != nil {
+		ev.Trace = deliveryToken(r)
+	}
 	if h.cfg.bus != nil {
 		h.serveWithBus(w, r, ev)
 		return
@@ -236,6 +242,9 @@ func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int
 		w.WriteHeader(code)
 	} else {
 		http.Error(w, http.StatusText(code), code)
+	}
+	if h.cfg.observe.delivery != nil {
+		endDelivery(r, code, outcome, ev, err)
 	}
 	if h.log == nil {
 		return
