@@ -1,0 +1,123 @@
+package otelsharpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// StartJob starts a job's span, a child of ctx's; see [sharpapi.Observer].
+func (o *Observer) StartJob(ctx context.Context, s sharpapi.JobStart) (context.Context, sharpapi.JobObservation) {
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, attrJobType.String(string(s.Type)), attrJobWebhook.Bool(s.Webhook))
+	if s.ID != "" {
+		attrs = append(attrs, attrJobID.String(s.ID))
+	}
+	if s.Resumed {
+		attrs = append(attrs, attrJobResumed.Bool(true))
+	}
+	if o.genAI {
+		attrs = append(attrs, attrGenAIProvider.String("sharpapi"), attrGenAIOp.String(string(s.Type)))
+	}
+	name := "sharpapi.job"
+	if s.Type != "" {
+		name += " " + string(s.Type)
+	}
+	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	j := &job{o: o, span: span, start: time.Now(), typ: s.Type}
+	if s.ID != "" {
+		j.addPending(ctx)
+	}
+	return ctx, j
+}
+
+// job is one job's observation: its span, and what its metrics need.
+// Note and End come from the SDK's goroutines; the fields they share are
+// written before the job is awaited (at StartJob or the dispatch note).
+type job struct {
+	o       *Observer
+	span    trace.Span
+	start   time.Time
+	typ     sharpapi.JobType
+	pending bool // counted in sharpapi.job.pending
+}
+
+func (j *job) addPending(ctx context.Context) {
+	j.pending = true
+	j.o.m.jobPending.Add(ctx, 1, metric.WithAttributes(attrJobType.String(string(j.typ))))
+}
+
+// Context puts the job's span in an await's ctx, so that its polls are
+// the span's children.
+func (j *job) Context(ctx context.Context) context.Context { return trace.ContextWithSpan(ctx, j.span) }
+
+// Note records what happened to the job on its span.
+func (j *job) Note(n sharpapi.JobNote) {
+	switch n.Kind {
+	case sharpapi.JobDispatched:
+		j.span.SetAttributes(attrJobID.String(n.ID))
+		j.addPending(context.Background())
+	case sharpapi.JobWebhookReceived:
+		j.span.AddEvent("sharpapi.webhook.received", trace.WithAttributes(attrJobStatus.String(string(n.Status))))
+		if link, ok := deliveryLink(n.Trace); ok {
+			j.span.AddLink(link)
+		}
+	case sharpapi.JobGraceExpired:
+		j.span.AddEvent("sharpapi.webhook.grace_expired")
+	case sharpapi.JobAwaitEnded:
+		j.span.AddEvent("sharpapi.await.ended", trace.WithAttributes(semconv.ErrorTypeKey.String(errorType(n.Err))))
+	}
+}
+
+// End ends the job's span and records its metrics.
+func (j *job) End(e sharpapi.JobEnd) {
+	typ := e.Type
+	if typ == "" {
+		typ = j.typ
+	}
+	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs = append(attrs, attrJobType.String(string(typ)), attrJobOutcome.String(string(e.Outcome)))
+	if e.Via != "" {
+		attrs = append(attrs, attrJobVia.String(string(e.Via)))
+	}
+	pollAttrs := attrs
+	if e.Err != nil && e.Outcome != sharpapi.JobCancelled {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(e.Err)))
+		j.span.SetStatus(codes.Error, errorDescription(e.Err))
+	}
+	j.span.SetAttributes(append(attrs, attrJobPolls.Int(e.Polls))...)
+	if e.ID != "" {
+		j.span.SetAttributes(attrJobID.String(e.ID))
+	}
+	ctx := context.Background()
+	j.o.m.jobDuration.Record(ctx, time.Since(j.start).Seconds(), metric.WithAttributes(attrs...))
+	j.o.m.jobPolls.Record(ctx, int64(e.Polls), metric.WithAttributes(pollAttrs...))
+	if j.pending {
+		j.o.m.jobPending.Add(ctx, -1, metric.WithAttributes(attrJobType.String(string(j.typ))))
+	}
+	j.span.End()
+}
+
+// traceparent is the W3C propagator that writes and reads the tokens
+// linking a job to its delivery.
+var traceparent propagation.TraceContext
+
+// deliveryLink is the link to the delivery span a token names.
+func deliveryLink(token string) (trace.Link, bool) {
+	if token == "" {
+		return trace.Link{}, false
+	}
+	ctx := traceparent.Extract(context.Background(), propagation.MapCarrier{"traceparent": token})
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return trace.Link{}, false
+	}
+	return trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("sharpapi.link", "webhook_delivery")}}, true
+}
