@@ -213,11 +213,18 @@ func TestBusErrorsAreCounted(t *testing.T) {
 // the answer's status.
 func deliver(t *testing.T, url, body string) int {
 	t.Helper()
+	return deliverSigned(t, url, body, sharpapi.SignWebhook([]byte(body), testSecret))
+}
+
+// deliverSigned POSTs body with signature sig to url and returns the
+// answer's status.
+func deliverSigned(t *testing.T, url, body, sig string) int {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set(sharpapi.WebhookSignatureHeader, sharpapi.SignWebhook([]byte(body), testSecret))
+	req.Header.Set(sharpapi.WebhookSignatureHeader, sig)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
