@@ -182,9 +182,10 @@ const (
 // RequestStart describes an HTTP attempt.
 type RequestStart struct {
 	Method string
-	// URL is the request's URL without user info or query.
-	URL  string
-	Kind RequestKind
+	// URL is the request's URL without user info or query; Host (with
+	// its port, if the URL has one) and Path are its parts.
+	URL, Host, Path string
+	Kind            RequestKind
 	// JobID is the polled job's id; empty for other kinds.
 	JobID string
 	// Resend counts the attempts of the same call before this one
@@ -521,7 +522,8 @@ func requestKind(st *callState, method string) RequestKind {
 // send sends one attempt, told to the RequestObserver.
 func (t limitedTransport) send(o RequestObserver, req *http.Request, st *callState) (*http.Response, error) {
 	ctx := o.StartRequest(req.Context(), RequestStart{
-		Method: req.Method, URL: redactURL(req.URL.String()), Kind: requestKind(st, req.Method),
+		Method: req.Method, URL: redactURL(req.URL.String()), Host: req.URL.Host, Path: req.URL.Path,
+		Kind:  requestKind(st, req.Method),
 		JobID: st.jobID, Resend: st.attempts,
 	})
 	st.attempts++

@@ -33,16 +33,14 @@ type delivery struct {
 
 // Token is the delivery span's W3C traceparent, which the job it completes
 // links to.
-func (d *delivery) Token() string {
-	c := propagation.MapCarrier{}
-	traceparent.Inject(trace.ContextWithSpan(context.Background(), d.span), c)
-	return c.Get("traceparent")
-}
+func (d *delivery) Token() string { return formatTraceparent(d.span.SpanContext()) }
 
 // End ends the delivery's span with the handler's answer, and counts it.
 func (d *delivery) End(e sharpapi.DeliveryEnd) {
 	attrs := []attribute.KeyValue{attrDelivery.String(string(e.Outcome)), semconv.HTTPResponseStatusCode(e.StatusCode)}
-	d.o.m.deliveries.Add(context.Background(), 1, metric.WithAttributes(attrs...))
+	d.o.m.deliveries.Add(context.Background(), 1, d.o.measurement(deliveryKey{e.Outcome, e.StatusCode}, func() []attribute.KeyValue {
+		return attrs
+	}))
 	if e.JobID != "" {
 		attrs = append(attrs, attrJobID.String(e.JobID), attrJobType.String(string(e.JobType)),
 			attrJobStatus.String(string(e.JobStatus)))

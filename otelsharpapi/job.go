@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -51,7 +50,14 @@ type job struct {
 
 func (j *job) addPending(ctx context.Context) {
 	j.pending = true
-	j.o.m.jobPending.Add(ctx, 1, metric.WithAttributes(attrJobType.String(string(j.typ))))
+	j.o.m.jobPending.Add(ctx, 1, j.typeSet())
+}
+
+// typeSet is the job type's metric attributes, sharpapi.job.pending's.
+func (j *job) typeSet() metric.MeasurementOption {
+	return j.o.measurement(jobTypeKey(j.typ), func() []attribute.KeyValue {
+		return []attribute.KeyValue{attrJobType.String(string(j.typ))}
+	})
 }
 
 // Context puts the job's span in an await's ctx, so that its polls are
@@ -82,7 +88,7 @@ func (j *job) End(e sharpapi.JobEnd) {
 	if typ == "" {
 		typ = j.typ
 	}
-	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, attrJobType.String(string(typ)), attrJobOutcome.String(string(e.Outcome)))
 	if e.Via != "" {
 		attrs = append(attrs, attrJobVia.String(string(e.Via)))
@@ -92,32 +98,34 @@ func (j *job) End(e sharpapi.JobEnd) {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(e.Err)))
 		j.span.SetStatus(codes.Error, errorDescription(e.Err))
 	}
-	j.span.SetAttributes(append(attrs, attrJobPolls.Int(e.Polls))...)
-	if e.ID != "" {
-		j.span.SetAttributes(attrJobID.String(e.ID))
-	}
 	ctx := context.Background()
-	j.o.m.jobDuration.Record(ctx, time.Since(j.start).Seconds(), metric.WithAttributes(attrs...))
-	j.o.m.jobPolls.Record(ctx, int64(e.Polls), metric.WithAttributes(pollAttrs...))
+	if j.o.m.jobDuration.Enabled(ctx) {
+		j.o.m.jobDuration.Record(ctx, time.Since(j.start).Seconds(), metric.WithAttributes(attrs...))
+	}
+	if j.o.m.jobPolls.Enabled(ctx) {
+		j.o.m.jobPolls.Record(ctx, int64(e.Polls), metric.WithAttributes(pollAttrs...))
+	}
 	if j.pending {
-		j.o.m.jobPending.Add(ctx, -1, metric.WithAttributes(attrJobType.String(string(j.typ))))
+		j.o.m.jobPending.Add(ctx, -1, j.typeSet())
+	}
+	if j.span.IsRecording() {
+		attrs = append(attrs, attrJobPolls.Int(e.Polls))
+		if e.ID != "" {
+			attrs = append(attrs, attrJobID.String(e.ID))
+		}
+		j.span.SetAttributes(attrs...)
 	}
 	j.span.End()
 }
 
-// traceparent is the W3C propagator that writes and reads the tokens
-// linking a job to its delivery.
-var traceparent propagation.TraceContext
+// linkAttrs mark a job's link to its delivery (shared, never modified).
+var linkAttrs = []attribute.KeyValue{attribute.String("sharpapi.link", "webhook_delivery")}
 
 // deliveryLink is the link to the delivery span a token names.
 func deliveryLink(token string) (trace.Link, bool) {
-	if token == "" {
+	sc, ok := parseTraceparent(token)
+	if !ok {
 		return trace.Link{}, false
 	}
-	ctx := traceparent.Extract(context.Background(), propagation.MapCarrier{"traceparent": token})
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return trace.Link{}, false
-	}
-	return trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("sharpapi.link", "webhook_delivery")}}, true
+	return trace.Link{SpanContext: sc, Attributes: linkAttrs}, true
 }

@@ -1,8 +1,11 @@
 package otelsharpapi
 
 import (
+	"sync"
+
 	"github.com/sharpapi-go/sharpapi"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -24,6 +27,27 @@ type Observer struct {
 	prop   propagation.TextMapPropagator
 	genAI  bool
 	m      instruments
+	// sets caches the metric attributes that repeat: a job type's, a
+	// delivery outcome's (a key of type jobTypeKey or deliveryKey).
+	sets sync.Map
+}
+
+type (
+	jobTypeKey  sharpapi.JobType
+	deliveryKey struct {
+		outcome sharpapi.DeliveryOutcome
+		code    int
+	}
+)
+
+// measurement returns the cached measurement option of key, building it
+// with attrs the first time.
+func (o *Observer) measurement(key any, attrs func() []attribute.KeyValue) metric.MeasurementOption {
+	if opt, ok := o.sets.Load(key); ok {
+		return opt.(metric.MeasurementOption)
+	}
+	opt, _ := o.sets.LoadOrStore(key, metric.WithAttributeSet(attribute.NewSet(attrs()...)))
+	return opt.(metric.MeasurementOption)
 }
 
 // The Observer serves every seam of the core.

@@ -2,8 +2,8 @@ package otelsharpapi
 
 import (
 	"context"
+	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,16 +34,13 @@ func (o *Observer) StartRequest(ctx context.Context, r sharpapi.RequestStart) co
 	rq := &request{start: time.Now(), method: r.Method, kind: r.Kind}
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLFull(r.URL), attrRequestKind.String(string(r.Kind)))
-	if u, err := url.Parse(r.URL); err == nil {
-		rq.address = u.Hostname()
-		rq.port = port(u)
-		attrs = append(attrs, semconv.ServerAddress(rq.address), semconv.ServerPort(rq.port))
-		tmpl := u.Path
-		if r.JobID != "" {
-			tmpl = strings.Replace(tmpl, "/"+r.JobID, "/{id}", 1)
-		}
-		attrs = append(attrs, semconv.URLTemplate(tmpl))
+	rq.address, rq.port = hostPort(r.URL, r.Host)
+	attrs = append(attrs, semconv.ServerAddress(rq.address), semconv.ServerPort(rq.port))
+	tmpl := r.Path
+	if r.JobID != "" {
+		tmpl = strings.Replace(tmpl, "/"+r.JobID, "/{id}", 1)
 	}
+	attrs = append(attrs, semconv.URLTemplate(tmpl))
 	if r.Resend > 0 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(r.Resend))
 	}
@@ -54,15 +51,18 @@ func (o *Observer) StartRequest(ctx context.Context, r sharpapi.RequestStart) co
 	return context.WithValue(ctx, requestKey{}, rq)
 }
 
-// port is u's port, or its scheme's.
-func port(u *url.URL) int {
-	if p, err := strconv.Atoi(u.Port()); err == nil {
-		return p
+// hostPort splits a URL's host into its name and port, the scheme's when
+// the URL names none.
+func hostPort(rawURL, host string) (string, int) {
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		if n, err := strconv.Atoi(p); err == nil {
+			return strings.Trim(h, "[]"), n
+		}
 	}
-	if u.Scheme == "http" {
-		return 80
+	if strings.HasPrefix(rawURL, "http:") {
+		return strings.Trim(host, "[]"), 80
 	}
-	return 443
+	return strings.Trim(host, "[]"), 443
 }
 
 // EndRequest ends the attempt's span and records its duration (and a 429).
@@ -73,9 +73,7 @@ func (o *Observer) EndRequest(ctx context.Context, r sharpapi.RequestEnd) {
 	}
 	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(rq.method), attrRequestKind.String(string(rq.kind)))
-	if rq.address != "" {
-		attrs = append(attrs, semconv.ServerAddress(rq.address), semconv.ServerPort(rq.port))
-	}
+	attrs = append(attrs, semconv.ServerAddress(rq.address), semconv.ServerPort(rq.port))
 	var errType string
 	switch {
 	case r.Err != nil:
@@ -95,7 +93,9 @@ func (o *Observer) EndRequest(ctx context.Context, r sharpapi.RequestEnd) {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 		rq.span.SetAttributes(semconv.ErrorTypeKey.String(errType))
 	}
-	o.m.httpDuration.Record(ctx, time.Since(rq.start).Seconds(), metric.WithAttributes(attrs...))
+	if o.m.httpDuration.Enabled(ctx) {
+		o.m.httpDuration.Record(ctx, time.Since(rq.start).Seconds(), metric.WithAttributes(attrs...))
+	}
 	if r.StatusCode == http.StatusTooManyRequests {
 		o.m.rateLimited.Add(ctx, 1, metric.WithAttributes(attrRequestKind.String(string(rq.kind))))
 	}
