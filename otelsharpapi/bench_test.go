@@ -11,14 +11,23 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
-// BenchmarkJob times one dispatch and webhook-awaited wait (no network;
-// see internal/benchcycle) with no observer (off: the core's default, a
+// BenchmarkJob times one dispatch and webhook-awaited wait, in memory and
+// over loopback TCP (see internal/benchcycle), with no observer (off: the core's default, a
 // nil check), with otelsharpapi on OpenTelemetry's no-op providers (what a
 // program gets that sets up no SDK), and with the real SDK recording every
 // span (AlwaysSample) and metric, exporting nothing. compare.sh in
 // internal/benchcycle also times the core before the seam and prints the
 // ratios.
 func BenchmarkJob(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		new  func(testing.TB, []sharpapi.Option, []sharpapi.WebhookOption) func()
+	}{{"memory", benchcycle.New}, {"loopback", benchcycle.NewLoopback}} {
+		b.Run(c.name, func(b *testing.B) { benchmarkJob(b, c.new) })
+	}
+}
+
+func benchmarkJob(b *testing.B, newCycle func(testing.TB, []sharpapi.Option, []sharpapi.WebhookOption) func()) {
 	run := func(b *testing.B, obs sharpapi.Observer) {
 		var (
 			co []sharpapi.Option
@@ -27,7 +36,7 @@ func BenchmarkJob(b *testing.B) {
 		if obs != nil {
 			co, ho = []sharpapi.Option{sharpapi.WithObserver(obs)}, []sharpapi.WebhookOption{sharpapi.WithObserver(obs)}
 		}
-		cycle := benchcycle.New(b, co, ho)
+		cycle := newCycle(b, co, ho)
 		b.ReportAllocs()
 		for b.Loop() {
 			cycle()

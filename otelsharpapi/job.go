@@ -45,7 +45,7 @@ type job struct {
 	span    trace.Span
 	start   time.Time
 	typ     sharpapi.JobType
-	pending bool // counted in sharpapi.job.pending
+	pending bool // counted in sharpapi.job.pending, and the span has the job's id
 }
 
 func (j *job) addPending(ctx context.Context) {
@@ -109,11 +109,16 @@ func (j *job) End(e sharpapi.JobEnd) {
 		j.o.m.jobPending.Add(ctx, -1, j.typeSet())
 	}
 	if j.span.IsRecording() {
-		attrs = append(attrs, attrJobPolls.Int(e.Polls))
-		if e.ID != "" {
-			attrs = append(attrs, attrJobID.String(e.ID))
+		// The span has the type and (once pending) the id already: a key
+		// set twice costs the SDK a pass to drop the first.
+		span := append(attrs[1:], attrJobPolls.Int(e.Polls))
+		if typ != j.typ {
+			span = append(span, attrJobType.String(string(typ)))
 		}
-		j.span.SetAttributes(attrs...)
+		if e.ID != "" && !j.pending {
+			span = append(span, attrJobID.String(e.ID))
+		}
+		j.span.SetAttributes(span...)
 	}
 	j.span.End()
 }

@@ -11,8 +11,11 @@
 #   sdk      this tree, otelsharpapi on the SDK, every span sampled and
 #            recorded, every metric aggregated, nothing exported
 #
-# The runs alternate (one of each per round, COUNT rounds) so that a
-# machine's drift weighs on all alike.
+# Each case runs twice: "memory", the job's cycle with no network (the
+# SDK's own cost, the worst case for a ratio), and "loopback", the same over
+# loopback TCP as a service runs it. The runs alternate (one of each per
+# round, COUNT rounds) so that a machine's drift weighs on all alike;
+# BENCH_OUT=file keeps the raw lines.
 #
 #   otelsharpapi/internal/benchcycle/compare.sh [COUNT] [BASE]
 set -euo pipefail
@@ -30,10 +33,11 @@ out="$tmp/bench.txt"
 cd "$mod"
 go version
 for i in $(seq "$count"); do
-  go test -modfile="$tmp/preseam.mod" -run '^$' -bench '^BenchmarkCore$' -benchtime=5000x ./internal/benchcycle |
-    sed -n 's/^BenchmarkCore-[0-9]*/BenchmarkJob\/preseam/p' >>"$out"
-  go test -run '^$' -bench '^BenchmarkJob$' -benchtime=5000x . | sed -n 's/^\(BenchmarkJob\/[a-z]*\)-[0-9]*/\1/p' >>"$out"
+  go test -modfile="$tmp/preseam.mod" -run '^$' -bench '^BenchmarkCore$' -benchtime=3000x ./internal/benchcycle |
+    sed -n 's/^BenchmarkCore\/\([a-z]*\)-[0-9]*/BenchmarkJob\/\1\/preseam/p' >>"$out"
+  go test -run '^$' -bench '^BenchmarkJob$' -benchtime=3000x . | sed -n 's/^\(BenchmarkJob\/[a-z]*\/[a-z]*\)-[0-9]*/\1/p' >>"$out"
 done
+cp "$out" "${BENCH_OUT:-/dev/null}"
 awk '
   { t[$1] = t[$1] " " $3; b[$1] = $5; a[$1] = $7 }
   function median(s,   n, v, i, j, x) {
@@ -42,13 +46,16 @@ awk '
     return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
   }
   END {
-    base = median(t["BenchmarkJob/preseam"])
-    printf "%-22s %12s %10s %10s %10s\n", "case", "median ns/op", "vs preseam", "B/op", "allocs/op"
+    printf "%-31s %12s %10s %10s %10s %10s\n", "case", "median ns/op", "vs preseam", "vs off", "B/op", "allocs/op"
+    split("memory loopback", cycles, " ")
     split("preseam off noop sdk", order, " ")
-    for (k = 1; k <= 4; k++) {
-      name = "BenchmarkJob/" order[k]
-      m = median(t[name])
-      printf "%-22s %12.0f %9.2fx %10s %10s\n", name, m, m / base, b[name], a[name]
+    for (c = 1; c <= 2; c++) {
+      base = median(t["BenchmarkJob/" cycles[c] "/preseam"])
+      off = median(t["BenchmarkJob/" cycles[c] "/off"])
+      for (k = 1; k <= 4; k++) {
+        name = "BenchmarkJob/" cycles[c] "/" order[k]
+        m = median(t[name])
+        printf "%-31s %12.0f %9.2fx %9.2fx %10s %10s\n", name, m, m / base, m / off, b[name], a[name]
+      }
     }
-    printf "sdk vs off: %.2fx\n", median(t["BenchmarkJob/sdk"]) / median(t["BenchmarkJob/off"])
   }' "$out"
