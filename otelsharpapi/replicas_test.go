@@ -52,17 +52,17 @@ func startRedis(t *testing.T) string {
 			t.Fatal(err)
 		}
 		ready, exited := make(chan struct{}), make(chan struct{})
-		go func() {
+		go func(notify chan struct{}) {
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
-				if ready != nil && strings.Contains(sc.Text(), "Ready to accept connections") {
-					close(ready)
-					ready = nil
+				if notify != nil && strings.Contains(sc.Text(), "Ready to accept connections") {
+					close(notify)
+					notify = nil
 				}
 			}
 			cmd.Wait()
 			close(exited)
-		}()
+		}(ready)
 		select {
 		case <-ready:
 			t.Cleanup(func() { cmd.Process.Kill(); <-exited })

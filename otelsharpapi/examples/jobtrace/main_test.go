@@ -25,12 +25,12 @@ func TestRun(t *testing.T) {
 			regexp.MustCompile(`(?m)^        GET .*url\.template=/api/v1/content/translate/job/status/\{id\}.*http\.response\.status_code=200`),
 			regexp.MustCompile(`(?m)^    sharpapi\.job content_translate .*sharpapi\.job\.completed_via=webhook sharpapi\.job\.polls=0\]`),
 			regexp.MustCompile(`(?m)^      • event sharpapi\.webhook\.received .*sharpapi\.job\.status=success`),
-			regexp.MustCompile(`(?m)^      ↪ link to sharpapi\.webhook of trace [0-9a-f]{32}  \[sharpapi\.webhook\.outcome=delivered http\.response\.status_code=200\]`),
+			regexp.MustCompile(`(?m)^      ↪ link to sharpapi\.webhook of trace [0-9a-f]{32}  \[sharpapi\.webhook\.outcome=(delivered|buffered) http\.response\.status_code=200\]`),
 			regexp.MustCompile(`(?m)^        POST .*http\.response\.status_code=202`),
-			regexp.MustCompile(`(?m)^sharpapi\.webhook .*sharpapi\.webhook\.outcome=delivered`),
+			regexp.MustCompile(`(?m)^sharpapi\.webhook .*sharpapi\.webhook\.outcome=(delivered|buffered)`),
 			regexp.MustCompile(`(?m)^  sharpapi\.job\.pending\{sharpapi\.job\.type=content_translate\} = 0 \{job\}$`),
 			regexp.MustCompile(`(?m)^  sharpapi\.job\.polls\{sharpapi\.job\.completed_via=webhook,.*\} count=1 sum=0 \{poll\}$`),
-			regexp.MustCompile(`(?m)^  sharpapi\.webhook\.deliveries\{http\.response\.status_code=200,sharpapi\.webhook\.outcome=delivered\} = 1 \{delivery\}$`),
+			regexp.MustCompile(`(?m)^  sharpapi\.webhook\.deliveries\{http\.response\.status_code=200,sharpapi\.webhook\.outcome=(delivered|buffered)\} = 1 \{delivery\}$`),
 		} {
 			if !want.MatchString(got) {
 				t.Errorf("json %v: output has no line matching %s:\n%s", jsonOut, want, got)
