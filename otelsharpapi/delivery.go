@@ -3,6 +3,7 @@ package otelsharpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/sharpapi-go/sharpapi"
 	"go.opentelemetry.io/otel/attribute"
@@ -39,7 +40,7 @@ func (d *delivery) Token() string { return formatTraceparent(d.span.SpanContext(
 func (d *delivery) End(e sharpapi.DeliveryEnd) {
 	attrs := []attribute.KeyValue{attrDelivery.String(string(e.Outcome)), semconv.HTTPResponseStatusCode(e.StatusCode)}
 	d.o.m.deliveries.Add(context.Background(), 1, d.o.measurement(deliveryKey{e.Outcome, e.StatusCode}, func() []attribute.KeyValue {
-		return attrs
+		return slices.Clone(attrs) // a set sorts what it is given
 	}))
 	if e.JobID != "" {
 		attrs = append(attrs, attrJobID.String(e.JobID), attrJobType.String(string(e.JobType)),

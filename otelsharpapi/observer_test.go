@@ -375,7 +375,7 @@ func TestDuplicateDelivery(t *testing.T) {
 		t.Errorf("job span links %v; want one, to the first delivery", js.Links())
 	}
 	want := map[string]point{
-		"http.response.status_code=200,sharpapi.webhook.outcome=" + first: {Value: 1},
+		"http.response.status_code=200,sharpapi.webhook.outcome=" + first:  {Value: 1},
 		"http.response.status_code=200,sharpapi.webhook.outcome=duplicate": {Value: 1},
 	}
 	if diff := cmp.Diff(want, r.metrics(t)["sharpapi.webhook.deliveries"]); diff != "" {

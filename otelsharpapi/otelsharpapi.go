@@ -41,7 +41,7 @@ type (
 )
 
 // measurement returns the cached measurement option of key, building it
-// with attrs the first time.
+// with attrs the first time (a set sorts the slice attrs returns).
 func (o *Observer) measurement(key any, attrs func() []attribute.KeyValue) metric.MeasurementOption {
 	if opt, ok := o.sets.Load(key); ok {
 		return opt.(metric.MeasurementOption)

@@ -53,6 +53,8 @@ func run(ctx context.Context, out io.Writer, jsonOut bool) error {
 	// read once at the end.
 	spans := &collector{}
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithSyncer(spans)}
+	// Spans end on the handler's goroutines too: writes to out take turns.
+	out = &syncWriter{w: out}
 	if jsonOut {
 		exp, err := stdouttrace.New(stdouttrace.WithWriter(out), stdouttrace.WithPrettyPrint())
 		if err != nil {
@@ -149,6 +151,18 @@ func run(ctx context.Context, out io.Writer, jsonOut bool) error {
 		}
 	}
 	return nil
+}
+
+// syncWriter serializes writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // collector keeps the ended spans, to print them as trees.
