@@ -46,7 +46,7 @@ type awaiter[T any] struct {
 // arrived early, a context already done).
 func startAwait[T any](ctx context.Context, j *Job[T], finish func(T, error)) {
 	var zero T
-	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+	if j == nil || j.c == nil || j.c.cfg == nil {
 		finish(zero, errZeroJob)
 		return
 	}

@@ -176,7 +176,7 @@ type JobSnapshot struct {
 
 // Status polls the job's status URL once.
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
-	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+	if j == nil || j.c == nil || j.c.cfg == nil {
 		return nil, errZeroJob
 	}
 	resp, body, err := j.c.do(ctx, j.c.reads, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
@@ -258,7 +258,7 @@ func (j *Job[T]) OnDone(ctx context.Context, fn func(T, error)) {
 		}
 		return
 	}
-	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+	if j == nil || j.c == nil || j.c.cfg == nil {
 		callDone(nil, "", func() { fn(*new(T), errZeroJob) })
 		return
 	}
@@ -318,7 +318,7 @@ func isNull(raw json.RawMessage) bool {
 // (and a [JobFailedError]) reports. Its Wait polls once at once, then awaits
 // the webhook (if the client has a [WebhookHandler]) or keeps polling.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
-	if c == nil || c.cfg.baseURL == nil {
+	if c == nil || c.cfg == nil {
 		return nil, errZeroClient
 	}
 	ref := strings.TrimSpace(idOrStatusURL)
@@ -334,8 +334,11 @@ func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], er
 		j.id = ref
 		j.statusURL = c.endpoint("/job/status/"+ref, nil)
 	}
-	if err := checkJobID(j.id); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
+	if checkJobID(j.id) != nil {
+		// ref may be a URL that did not parse, password and all: it is
+		// quoted redacted and short, never as given.
+		return nil, fmt.Errorf("%w: ResumeJob: %q is neither a job id (at most %d letters, digits, '-' or '_') nor a status URL ending in one",
+			ErrInvalidParams, truncate(redactURL(ref), 40), maxJobIDLen)
 	}
 	j.webhook = true // it may have had one; listening costs nothing
 	return j, nil

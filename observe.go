@@ -285,7 +285,7 @@ const (
 	DeliveryRejectedSig      DeliveryOutcome = "rejected_signature" // missing, malformed or wrong signature (401)
 	DeliveryRejectedTooLarge DeliveryOutcome = "rejected_too_large" // body over the limit (413)
 	DeliveryRejectedBody     DeliveryOutcome = "rejected_malformed" // unreadable, or not a webhook payload (400)
-	DeliveryRejectedClosed   DeliveryOutcome = "rejected_closed"    // the handler is closed or not built (503)
+	DeliveryRejectedClosed   DeliveryOutcome = "rejected_closed"    // the handler is closed (503)
 	DeliveryOther            DeliveryOutcome = "other"              // an outcome added after this list
 )
 
@@ -309,7 +309,6 @@ var deliveryOutcomes = map[string]DeliveryOutcome{
 	"rejected: unreadable body": DeliveryRejectedBody,
 	"rejected: malformed":       DeliveryRejectedBody,
 	"rejected: closed":          DeliveryRejectedClosed,
-	"rejected: not configured":  DeliveryRejectedClosed,
 }
 
 // DeliveryEnd is the handler's answer to a delivery.

@@ -47,8 +47,10 @@ type requestConfig struct {
 // dispatch (sync false) or a synchronous call. A header given here replaces
 // a default header of the same name.
 func (c *Client) newRequestConfig(opts []RequestOption, sync bool) (*requestConfig, error) {
-	rq := &requestConfig{sync: sync, webhook: c.cfg.defaults.webhook, timeout: c.cfg.defaults.timeout,
-		maxRetries: c.cfg.defaults.maxRetries}
+	rq := &requestConfig{sync: sync, timeout: c.cfg.defaults.timeout, maxRetries: c.cfg.defaults.maxRetries}
+	if u := c.cfg.webhookURL; u != nil {
+		rq.webhook = *u
+	}
 	for _, o := range opts {
 		if o == nil {
 			continue

@@ -22,8 +22,8 @@ const loadConcurrency = 8
 
 // A Load that fails is tried again, as long as its job is still awaited
 // here, after a delay that doubles from loadRetryMin up to loadRetryMax: a
-// Subscribe, Await or OnComplete waiter has no poll to fall back on, so a
-// bus that is slow or down for a while must not strand it.
+// job's await polls only after its grace period, so a bus that is slow or
+// down for a while must not hold it that long.
 const (
 	loadRetryMin = 50 * time.Millisecond
 	loadRetryMax = 5 * time.Second
@@ -82,7 +82,10 @@ type EventBus interface {
 
 // WithEventBus shares events with the service's other replicas through bus
 // (see [EventBus]). [NewWebhookHandler] subscribes to it, and the handler's
-// Close ends the subscription.
+// Close ends the subscription. Every replica behind one webhook URL needs
+// it: a handler without a bus whose early events stay unclaimed for a
+// minute while more arrive (the jobs are awaited on another replica, which
+// polls after its grace period instead) logs one Warn saying so.
 func WithEventBus(bus EventBus) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if bus == nil {
@@ -114,12 +117,17 @@ type busState struct {
 	cancel  context.CancelFunc
 	loading sync.WaitGroup // Add under h.mu while open
 	slots   chan struct{}  // one per Load in flight, loadConcurrency in all
+	// lookups holds the job ids with a look-up goroutine, under h.mu: true
+	// when another look-up was asked for while it ran. A burst of
+	// notifications of one id costs one goroutine and at most two Loads.
+	lookups map[string]bool
 }
 
 // startBus subscribes h to its bus. It runs in [NewWebhookHandler].
 func (h *WebhookHandler) startBus() error {
 	h.busState.ctx, h.busState.cancel = context.WithCancel(context.Background())
 	h.busState.slots = make(chan struct{}, loadConcurrency)
+	h.busState.lookups = make(map[string]bool)
 	if err := h.cfg.bus.Subscribe(h.notify, h.resync); err != nil {
 		h.busState.cancel()
 		return err
@@ -232,8 +240,10 @@ func (h *WebhookHandler) resync() {
 
 // lookupLater loads jobID's event from the bus's store in a goroutine of its
 // own and hands it to the job's waiters, trying again after a failed Load
-// while the job is still awaited here. At most loadConcurrency Loads run at
-// once. Without a bus it does nothing.
+// while the job is still awaited here. At most one look-up per job id runs
+// at a time: asked again while one runs, it runs once more when that one
+// ends (the event may have been stored meanwhile). At most loadConcurrency
+// Loads run at once. Without a bus it does nothing.
 func (h *WebhookHandler) lookupLater(jobID string) {
 	if h.cfg.bus == nil {
 		return
@@ -243,31 +253,55 @@ func (h *WebhookHandler) lookupLater(jobID string) {
 		h.mu.Unlock()
 		return
 	}
+	if _, running := h.busState.lookups[jobID]; running {
+		h.busState.lookups[jobID] = true
+		h.mu.Unlock()
+		return
+	}
+	h.busState.lookups[jobID] = false
 	h.busState.loading.Add(1)
 	h.mu.Unlock()
 	go func() {
 		defer h.busState.loading.Done()
-		ctx := h.busState.ctx
-		for delay := loadRetryMin; ; delay = min(2*delay, loadRetryMax) {
-			select {
-			case h.busState.slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			_, err := h.lookup(ctx, jobID)
-			<-h.busState.slots
-			if err == nil || !h.awaits(jobID) {
-				return
-			}
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return
-			}
+		for h.lookupUntilDone(jobID) {
 		}
 	}()
+}
+
+// lookupUntilDone is one look-up of lookupLater, retried while it fails and
+// the job is awaited here. It reports whether another look-up was asked for
+// meanwhile; if not, the job id leaves h.busState.lookups.
+func (h *WebhookHandler) lookupUntilDone(jobID string) (again bool) {
+	ctx := h.busState.ctx
+	defer func() {
+		h.mu.Lock()
+		again = h.busState.lookups[jobID] && ctx.Err() == nil && len(h.waiting[jobID]) > 0
+		if again {
+			h.busState.lookups[jobID] = false
+		} else {
+			delete(h.busState.lookups, jobID)
+		}
+		h.mu.Unlock()
+	}()
+	for delay := loadRetryMin; ; delay = min(2*delay, loadRetryMax) {
+		select {
+		case h.busState.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		_, err := h.lookup(ctx, jobID)
+		<-h.busState.slots
+		if err == nil || !h.awaits(jobID) {
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
 }
 
 // awaits reports whether a waiter here awaits jobID.
@@ -278,7 +312,7 @@ func (h *WebhookHandler) awaits(jobID string) bool {
 }
 
 // lookupNow is lookupLater in the caller's goroutine, bounded by ctx too:
-// [Job.Wait]'s seam for a resumed job, which polls at once unless the store
+// a resumed job's await's seam, which polls at once unless the store
 // has its event. found reports that the event was handed to the job's
 // waiters.
 func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found bool) {

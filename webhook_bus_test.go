@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,9 +35,11 @@ func newFakeStore() *fakeStore {
 // fakeBus is one replica's EventBus. While down, its subscription misses
 // notifications, as a Redis subscriber whose connection dropped.
 type fakeBus struct {
-	s      *fakeStore
-	loads  atomic.Int64
-	closed atomic.Bool
+	s       *fakeStore
+	loads   atomic.Int64
+	entered atomic.Int64 // Loads begun
+	closed  atomic.Bool
+	gate    chan struct{} // when set before use, each Load waits for it to close
 
 	mu      sync.Mutex
 	notify  func(string)
@@ -93,6 +96,10 @@ func (b *fakeBus) Store(_ context.Context, ev sharpapi.WebhookEvent) (bool, erro
 }
 
 func (b *fakeBus) Load(_ context.Context, id string) (sharpapi.WebhookEvent, bool, error) {
+	b.entered.Add(1)
+	if b.gate != nil {
+		<-b.gate
+	}
 	defer b.loads.Add(1) // counted once the store was read
 	b.mu.Lock()
 	err := b.loadErr
@@ -490,5 +497,38 @@ func TestEventBusLateEvent(t *testing.T) {
 	// The store still has it for a later waiter.
 	if ev := within(t, a.h.SubscribeForTest("job-late")); ev.ID != "job-late" {
 		t.Fatalf("got %+v", ev)
+	}
+}
+
+// A burst of notifications of one awaited job id, while its look-up is in
+// flight, starts no more goroutines or Loads: at most one look-up per id
+// runs, and repeats merge into one more (none once the job has its event).
+func TestEventBusCoalescesLookupsPerJob(t *testing.T) {
+	s := newFakeStore()
+	a := newReplica(t, s)
+	a.bus.gate = make(chan struct{})
+	ch := a.h.SubscribeForTest("job-1") // its look-up blocks in Load
+	waitFor(t, func() bool { return a.bus.entered.Load() == 1 })
+	before := runtime.NumGoroutine()
+	for range 30000 {
+		a.bus.notify("job-1")
+	}
+	if n := runtime.NumGoroutine() - before; n > 2 {
+		t.Errorf("30 000 notifications of one id started %d goroutines; want at most 2", n)
+	}
+	raw, err := json.Marshal(sharpapi.WebhookEvent{ID: "job-1", Status: sharpapi.JobStatusSuccess, Result: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.events["job-1"] = raw
+	s.mu.Unlock()
+	close(a.bus.gate)
+	if ev := within(t, ch); ev.ID != "job-1" {
+		t.Fatalf("got %+v", ev)
+	}
+	waitFor(t, func() bool { return a.bus.loads.Load() == a.bus.entered.Load() })
+	if n := a.bus.loads.Load(); n != 1 {
+		t.Errorf("%d Loads for one awaited id; want 1", n)
 	}
 }

@@ -259,6 +259,9 @@ func (h *WebhookHandler) unregister(jobID string, w *waiter) {
 // after Close are answered 503, so SharpAPI retries them later or
 // elsewhere. Close is idempotent.
 func (h *WebhookHandler) Close() error {
+	if h == nil {
+		return nil
+	}
 	var e effects
 	h.mu.Lock()
 	if h.closed {

@@ -5,8 +5,8 @@ go 1.24.0
 require (
 	github.com/google/go-cmp v0.7.0
 	github.com/redis/go-redis/v9 v9.22.0
-	github.com/sharpapi-go/sharpapi v0.0.0-00010101000000-000000000000
-	github.com/sharpapi-go/sharpapi/redisbus v0.0.0-00010101000000-000000000000
+	github.com/sharpapi-go/sharpapi v0.1.0
+	github.com/sharpapi-go/sharpapi/redisbus v0.1.0
 	go.opentelemetry.io/otel v1.41.0
 	go.opentelemetry.io/otel/exporters/stdout/stdoutmetric v1.41.0
 	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.41.0

@@ -6,7 +6,7 @@ require (
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/google/go-cmp v0.7.0
 	github.com/redis/go-redis/v9 v9.22.0
-	github.com/sharpapi-go/sharpapi v0.0.0-00010101000000-000000000000
+	github.com/sharpapi-go/sharpapi v0.1.0
 )
 
 require (

@@ -1,0 +1,206 @@
+package sharpapi_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/sharpapitest"
+)
+
+// outcomes collects what an OnDone callback is called with.
+type outcomes[T any] chan sharpapi.Outcome[T]
+
+func (o outcomes[T]) fn(v T, err error) { o <- sharpapi.Outcome[T]{Value: v, Err: err} }
+
+// once returns the callback's one outcome and fails the test if a second
+// call comes before the job's webhook handler has seen every delivery
+// (after closes the emulator, which waits for its deliveries in flight).
+func (o outcomes[T]) once(t *testing.T, after func()) sharpapi.Outcome[T] {
+	t.Helper()
+	got := within(t, (<-chan sharpapi.Outcome[T])(o))
+	if after != nil {
+		after()
+	}
+	select {
+	case again := <-o:
+		t.Fatalf("callback called twice: then with %+v", again)
+	default:
+	}
+	return got
+}
+
+// TestOnDone: the callback is called exactly once, with the right outcome,
+// whatever the webhook does — and with no goroutine waiting meanwhile.
+func TestOnDone(t *testing.T) {
+	tests := []struct {
+		name      string
+		grace     time.Duration
+		opts      []sharpapitest.Option
+		wantPolls bool
+	}{
+		{name: "webhook", grace: time.Hour},
+		{name: "webhook delivered four times", grace: time.Hour, opts: []sharpapitest.Option{sharpapitest.WithDuplicates(4)}},
+		{name: "webhook before the dispatch answer", grace: time.Hour, opts: []sharpapitest.Option{sharpapitest.WithEarlyWebhooks()}},
+		{name: "webhook lost: polled after the grace period", grace: 20 * time.Millisecond,
+			opts: []sharpapitest.Option{sharpapitest.WithDropNext(1)}, wantPolls: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, tt.grace, tt.opts...)
+			job, err := r.client.Translate(context.Background(), italian, sharpapi.WithWebhook(r.hookURL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make(outcomes[sharpapi.TranslateResult], 2)
+			job.OnDone(context.Background(), got.fn)
+			out := got.once(t, r.emu.Close)
+			if out.Err != nil {
+				t.Fatal(out.Err)
+			}
+			if diff := cmp.Diff(wantTranslation(t), out.Value); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+			if polls := r.polls(t, job.ID()); (polls > 0) != tt.wantPolls {
+				t.Errorf("%d status polls; want polls: %v", polls, tt.wantPolls)
+			}
+			st := r.hooks.Stats()
+			if st.Waiting != 0 {
+				t.Errorf("the handler still holds %d waiters", st.Waiting)
+			}
+			if tt.wantPolls && st.GraceExpired != 1 {
+				t.Errorf("GraceExpired = %d, want 1", st.GraceExpired)
+			}
+		})
+	}
+}
+
+// A context that ends first calls fn once with an error that wraps it and
+// names the job; the handler keeps no waiter.
+func TestOnDoneContextEnds(t *testing.T) {
+	r := newRig(t, time.Hour, sharpapitest.WithDropRate(1))
+	job, err := r.client.Translate(context.Background(), italian, sharpapi.WithWebhook(r.hookURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	got := make(outcomes[sharpapi.TranslateResult], 2)
+	job.OnDone(ctx, got.fn)
+	cause := errors.New("shutting down")
+	cancel(cause)
+	out := got.once(t, nil)
+	if !errors.Is(out.Err, cause) || !strings.Contains(out.Err.Error(), job.ID()) {
+		t.Errorf("err = %v; want one that wraps the cause and names the job", out.Err)
+	}
+	if st := r.hooks.Stats(); st.Waiting != 0 {
+		t.Errorf("the handler still holds %d waiters", st.Waiting)
+	}
+	if polls := r.polls(t, job.ID()); polls != 0 {
+		t.Errorf("%d status polls; want 0", polls)
+	}
+}
+
+// A panicking callback is recovered, logged and counted; the process and
+// the handler carry on.
+func TestOnDonePanicIsRecovered(t *testing.T) {
+	logs := &lockedBuffer{}
+	r := newRig(t, time.Hour)
+	client, err := sharpapi.NewClient("test-key", sharpapi.WithBaseURL(r.emu.URL), sharpapi.WithWebhookHandler(r.hooks),
+		sharpapi.WithWebhook(r.hookURL), sharpapi.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := client.Translate(context.Background(), italian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.OnDone(context.Background(), func(sharpapi.TranslateResult, error) { panic("boom") })
+	// Counted, then logged: wait for the log line.
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "OnDone callback panicked") })
+	if n := r.hooks.Stats().CallbackPanics; n != 1 || !strings.Contains(logs.String(), "boom") {
+		t.Errorf("CallbackPanics = %d, log:\n%s", n, logs)
+	}
+	// The job's outcome is kept: another callback gets it at once.
+	got := make(outcomes[sharpapi.TranslateResult], 2)
+	job.OnDone(context.Background(), got.fn)
+	if out := got.once(t, nil); out.Err != nil {
+		t.Fatal(out.Err)
+	}
+}
+
+// Once a job's outcome is known, awaiting it again in any of the three ways
+// returns the same outcome and sends no request.
+func TestAwaitAfterCompletionSendsNothing(t *testing.T) {
+	for _, status := range []string{"success", "failed"} {
+		t.Run(status, func(t *testing.T) {
+			var opts []sharpapitest.Option
+			if status == "failed" {
+				opts = append(opts, sharpapitest.WithFailJobTypes(string(sharpapi.JobTypeContentTranslate)))
+			}
+			r := newRig(t, time.Hour, opts...)
+			job, err := r.client.Translate(context.Background(), italian, sharpapi.WithWebhook(r.hookURL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, firstErr := job.Wait(context.Background())
+			requests := len(r.emu.Requests())
+			cancelled, cancel := context.WithCancel(context.Background())
+			cancel() // a kept outcome needs no waiting: it wins over an ended context
+
+			again, err := job.Wait(cancelled)
+			async := <-job.WaitAsync(cancelled)
+			got := make(outcomes[sharpapi.TranslateResult], 2)
+			job.OnDone(cancelled, got.fn)
+			cb := got.once(t, nil)
+
+			for name, o := range map[string]sharpapi.Outcome[sharpapi.TranslateResult]{
+				"Wait": {Value: again, Err: err}, "WaitAsync": async, "OnDone": cb,
+			} {
+				if diff := cmp.Diff(first, o.Value); diff != "" {
+					t.Errorf("%s: value differs (-first +again):\n%s", name, diff)
+				}
+				if (firstErr == nil) != (o.Err == nil) || (o.Err != nil && o.Err.Error() != firstErr.Error()) {
+					t.Errorf("%s: err = %v, first was %v", name, o.Err, firstErr)
+				}
+			}
+			if status == "failed" {
+				var jf *sharpapi.JobFailedError
+				if !errors.Is(firstErr, sharpapi.ErrJobFailed) || !errors.As(firstErr, &jf) || jf.JobID != job.ID() {
+					t.Errorf("err = %v; want ErrJobFailed and a *JobFailedError for the job", firstErr)
+				}
+				if job.Raw() != nil {
+					t.Errorf("Raw() of a failed job = %s, want nil", job.Raw())
+				}
+			} else if len(job.Raw()) == 0 {
+				t.Error("Raw() is empty after the job succeeded")
+			}
+			if n := len(r.emu.Requests()); n != requests {
+				t.Errorf("awaiting a finished job sent %d requests", n-requests)
+			}
+		})
+	}
+}
+
+// OnDone with a nil func has nothing to call: it says so at Warn.
+func TestOnDoneNilFunc(t *testing.T) {
+	logs := &lockedBuffer{}
+	emu := sharpapitest.NewServer()
+	defer emu.Close()
+	c, err := sharpapi.NewClient("k", sharpapi.WithBaseURL(emu.URL), sharpapi.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := c.Translate(context.Background(), italian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.OnDone(context.Background(), nil)
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "nil func") {
+		t.Errorf("log = %q; want a Warn about the nil func", logs)
+	}
+}
