@@ -2,8 +2,8 @@
 # compare.sh times one dispatch and webhook-awaited wait four ways and
 # prints the medians and their ratios to the core before the seam:
 #
-#   preseam  the core at BASE (default e6dda51, the commit before the
-#            observation seam): BenchmarkCore of this package, built
+#   preseam  the core at BASE (default 37b2e27: main as the observation
+#            seam was merged with it, so the core without the seam): BenchmarkCore of this package, built
 #            against a worktree of BASE through a copy of go.mod (-modfile)
 #            whose replace points there
 #   off      this tree, no observer (the core's default: a nil check)
@@ -20,7 +20,7 @@
 #   otelsharpapi/internal/benchcycle/compare.sh [COUNT] [BASE]
 set -euo pipefail
 count=${1:-10}
-base=${2:-e6dda51}
+base=${2:-37b2e27}
 mod="$(cd "$(dirname "$0")/../.." && pwd)"   # the otelsharpapi module
 repo="$(cd "$mod/.." && pwd)"
 tmp=$(mktemp -d)
