@@ -100,6 +100,8 @@ type Job[T any] struct {
 	resumed bool
 	// kept is the job's terminal snapshot once an await has seen it.
 	kept atomic.Pointer[JobSnapshot]
+	// obs is the job's observation, with WithObserver (observe.go).
+	obs jobObsSlot
 }
 
 // errZeroJob is what a zero Job's methods report.
@@ -361,7 +363,7 @@ func (c *Client) statusURL(ctx context.Context, path, id, answered string) strin
 
 // dispatch POSTs a job and returns its handle. SharpAPI answers 202 with
 // {"status_url", "job_id"}; a missing status_url is rebuilt from the path.
-func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []RequestOption) (*Job[T], error) {
+func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []RequestOption) (j *Job[T], err error) {
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -373,6 +375,12 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	var header http.Header
 	if webhook != "" {
 		header = http.Header{"Job-Webhook": {webhook}}
+	}
+	if o := c.cfg.observe.job; o != nil {
+		var jo *jobObs
+		if ctx, jo = startJob(ctx, o, JobStart{Type: typ, Webhook: webhook != ""}); jo != nil {
+			defer func() { observeDispatch(jo, j, err) }()
+		}
 	}
 	u := c.endpoint(path, nil)
 	resp, raw, err := c.do(ctx, c.dispatches, request{

@@ -232,7 +232,7 @@ func (h *WebhookHandler) storeFound(ctx context.Context, ev WebhookEvent) (store
 		return false, err
 	}
 	h.stats.stored.Add(1)
-	var e effects
+	e := effects{via: JobViaPoll}
 	h.deliverAwaited(&e, ev)
 	h.run(&e)
 	return true, nil

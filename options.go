@@ -65,6 +65,7 @@ type clientConfig struct {
 	rateLimit          int
 	rateWindow         time.Duration
 	rateLimitOff       bool
+	observe            observers // WithObserver
 }
 
 func defaultClientConfig() clientConfig {

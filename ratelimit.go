@@ -77,6 +77,10 @@ type callState struct {
 	class     callClass
 	failFast  bool // WithMaxRetries(0): never wait
 	unmetered bool // ping, quota
+
+	// For a RequestObserver: the polled job, and the attempts sent.
+	jobID    string
+	attempts int
 }
 
 type callKey struct{}
@@ -133,12 +137,16 @@ type limiter struct {
 
 	sent, limited, held int64
 	waited              time.Duration
+
+	obs    LimiterObserver // WithObserver's, or nil
+	reqObs RequestObserver
 }
 
 func newLimiter(cfg clientConfig, log *slog.Logger) *limiter {
 	l := &limiter{
 		clock: realClock{}, log: log, window: time.Minute, changed: make(chan struct{}), moved: make(chan struct{}), cwnd: 1,
 		off: cfg.rateLimitOff, limit: cfg.rateLimit, maxPause: cfg.retryWaitMax, maxPollHold: cfg.maxPollInterval,
+		obs: cfg.observe.limiter, reqObs: cfg.observe.request,
 	}
 	if cfg.rateWindow > 0 {
 		l.window = cfg.rateWindow
@@ -185,6 +193,9 @@ func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st = &callState{}
 	}
 	if st.unmetered {
+		if o := t.l.reqObs; o != nil {
+			return t.send(o, req, st)
+		}
 		return t.next.RoundTrip(req)
 	}
 	if err := t.l.acquire(req.Context(), st, req); err != nil {
@@ -193,7 +204,15 @@ func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	resp, err := t.next.RoundTrip(req)
+	var (
+		resp *http.Response
+		err  error
+	)
+	if o := t.l.reqObs; o != nil {
+		resp, err = t.send(o, req, st)
+	} else {
+		resp, err = t.next.RoundTrip(req)
+	}
 	t.l.observe(resp, err)
 	return resp, err
 }
@@ -206,6 +225,7 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 		held    bool
 		start   time.Time
 		lastWhy string
+		heldWhy string // why it was first held, for a LimiterObserver
 	)
 	leave := func(now time.Time) {
 		if held {
@@ -253,20 +273,29 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 				l.broadcast() // a poll may have waited for this call to go first
 			}
 			l.mu.Unlock()
+			if held && l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, now.Sub(start), false)
+			}
 			return nil
 		}
 		if st.failFast && wait > 0 { // waiting for an answer takes a round trip: not a wait to refuse
 			leave(now)
 			l.mu.Unlock()
+			if held && l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, now.Sub(start), true)
+			}
 			return &rateWaitError{rl: l.heldError(wait, req), why: why}
 		}
 		if dl, ok := ctx.Deadline(); ok && wait > 0 && now.Add(wait).After(dl) {
 			leave(now)
 			l.mu.Unlock()
+			if held && l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, now.Sub(start), true)
+			}
 			return &rateWaitError{rl: l.heldError(wait, req), why: why, cause: context.DeadlineExceeded}
 		}
 		if !held {
-			held, start = true, now
+			held, start, heldWhy = true, now, why
 			l.held++
 			l.waiting++
 			if st.class == classCall {
@@ -307,6 +336,9 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 			rl := l.heldError(max(until.Sub(now), 0), req)
 			waited := now.Sub(start)
 			l.mu.Unlock()
+			if l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, waited, true)
+			}
 			return &rateWaitError{rl: rl, why: why, cause: ctx.Err(), waited: waited, gaveUp: true}
 		}
 		stop()

@@ -225,7 +225,7 @@ func (c *Client) prepareRequest(ctx context.Context, rc *retryablehttp.Client, r
 	}
 	st := &callState{class: classCall, failFast: rq.maxRetries == 0, unmetered: rq.unmetered}
 	if r.method == http.MethodGet && r.jobID != "" {
-		st.class = classPoll
+		st.class, st.jobID = classPoll, r.jobID
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
 	// A copy per call: retryablehttp's RetryMax and CheckRetry belong to

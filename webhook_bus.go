@@ -166,6 +166,9 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.publishTimeout)
 	stored, err := h.cfg.bus.Store(ctx, ev)
 	cancel()
+	if o := h.cfg.observe.bus; o != nil {
+		o.BusCalled(r.Context(), BusCall{Op: BusStore, JobID: ev.ID, Stored: stored, Err: err})
+	}
 	if err != nil {
 		h.stats.publishErrors.Add(1)
 		h.answer(w, r, http.StatusServiceUnavailable, "rejected: store failed", &ev, err)
@@ -354,6 +357,9 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, 
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
 	defer cancel()
 	ev, found, err := h.cfg.bus.Load(ctx, jobID)
+	if o := h.cfg.observe.bus; o != nil {
+		o.BusCalled(ctx, BusCall{Op: BusLoad, JobID: jobID, Found: found, Err: err})
+	}
 	if err != nil {
 		h.stats.loadErrors.Add(1)
 		if h.log != nil && h.busState.ctx.Err() == nil {
@@ -372,7 +378,7 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, 
 		}
 		return false, nil
 	}
-	var e effects
+	e := effects{via: JobViaStore}
 	defer h.run(&e)
 	if h.deliverAwaited(&e, ev) == outcomeLate {
 		h.logLate(jobID, "loaded")

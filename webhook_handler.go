@@ -159,6 +159,9 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.stats.received.Add(1)
+	if h.cfg.observe.delivery != nil {
+		r = h.startDelivery(r) // answer ends it
+	}
 	if r.Method != http.MethodPost {
 		h.stats.rejectedMethod.Add(1)
 		w.Header().Set("Allow", http.MethodPost)
@@ -202,6 +205,9 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusBadRequest, "rejected: malformed", nil, err)
 		return
 	}
+	if h.cfg.observe.delivery != nil {
+		ev.Trace = deliveryToken(r)
+	}
 	if h.cfg.bus != nil {
 		h.serveWithBus(w, r, ev)
 		return
@@ -236,6 +242,9 @@ func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int
 		w.WriteHeader(code)
 	} else {
 		http.Error(w, http.StatusText(code), code)
+	}
+	if h.cfg.observe.delivery != nil {
+		endDelivery(r, code, outcome, ev, err)
 	}
 	if h.log == nil {
 		return

@@ -62,6 +62,7 @@ type webhookConfig struct {
 	ledger         *LedgerConfig // WithLedgerConfig; nil: the defaults
 	logger         *slog.Logger
 	clock          clock
+	observe        observers // WithObserver
 }
 
 func defaultWebhookConfig(secret string) webhookConfig {

@@ -108,11 +108,15 @@ func (b *Bus) eventKey(id string) string { return b.cfg.prefix + "ev:{" + id + "
 
 // wireEvent is the stored form of a sharpapi.WebhookEvent, with explicit
 // names so that the format does not follow the core type's field names.
+// TP, the event's Trace (the delivery's traceparent, with a tracing
+// observer), is optional: replicas that predate it ignore it, and an event
+// they stored has none.
 type wireEvent struct {
 	ID     string             `json:"id"`
 	Status sharpapi.JobStatus `json:"status"`
 	Type   sharpapi.JobType   `json:"type"`
 	Result json.RawMessage    `json:"result,omitempty"`
+	TP     string             `json:"tp,omitempty"`
 }
 
 func encodeEvent(ev sharpapi.WebhookEvent) ([]byte, error) {
@@ -120,7 +124,7 @@ func encodeEvent(ev sharpapi.WebhookEvent) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	// Keep the result's <, > and & as SharpAPI sent them.
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(wireEvent{ID: ev.ID, Status: ev.Status, Type: ev.Type, Result: ev.Result}); err != nil {
+	if err := enc.Encode(wireEvent{ID: ev.ID, Status: ev.Status, Type: ev.Type, Result: ev.Result, TP: ev.Trace}); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
@@ -230,7 +234,7 @@ func (b *Bus) Load(ctx context.Context, jobID string) (ev sharpapi.WebhookEvent,
 		// Someone else wrote the key: never hand one job's result to another.
 		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is not valid: it is a %s event of another job or status", jobID, quote(string(w.Status)))
 	}
-	return sharpapi.WebhookEvent{ID: w.ID, Status: w.Status, Type: w.Type, Result: w.Result}, true, nil
+	return sharpapi.WebhookEvent{ID: w.ID, Status: w.Status, Type: w.Type, Result: w.Result, Trace: w.TP}, true, nil
 }
 
 // maxQuoted bounds a value quoted in an error: values read from Redis may
