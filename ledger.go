@@ -124,8 +124,8 @@ type HookLease struct {
 }
 
 // LedgerCounts counts what one replica did with its bus's [Ledger]; all zero
-// without one. The ledger's own size is the bus's to report (redisbus:
-// Bus.LedgerStats).
+// without one. A [LedgerObserver] is told of each event as it happens. The
+// ledger's own size is the bus's to report (redisbus: Bus.LedgerStats).
 type LedgerCounts struct {
 	// Recorded counts the jobs this replica's clients recorded;
 	// RecordErrors those they could not (the bus was down): such a job is

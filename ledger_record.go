@@ -23,6 +23,9 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.publishTimeout)
 	err := ls.l.Record(rctx, job)
 	cancel()
+	if o := h.cfg.observe.ledger; o != nil {
+		o.LedgerNoted(ctx, LedgerNote{Kind: LedgerRecorded, JobID: id, Err: err})
+	}
 	if err != nil {
 		ls.counts.recordErrors.Add(1)
 		if !ls.recordFailing.Swap(true) {

@@ -46,7 +46,7 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 		return
 	}
 	var lease HookLease
-	err := h.ledgerCall(ls, forever, func(ctx context.Context) error {
+	err := h.ledgerCall(ls, LedgerOpBegin, forever, func(ctx context.Context) error {
 		now := h.cfg.clock.Now()
 		var err error
 		lease, err = ls.l.Begin(ctx, BeginRequest{JobID: ev.ID, Stored: stored, Now: now,
@@ -64,10 +64,13 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 		return // acked already, or a live OnEvent elsewhere
 	}
 	if lease.Runs > ls.cfg.MaxHookRuns {
-		h.giveUp(ls, ev.ID, lease.Token, fmt.Sprintf("OnEvent was offered its event %d times", lease.Runs-1))
+		h.giveUp(ls, ev.ID, lease.Token, LedgerHookRuns, fmt.Sprintf("OnEvent was offered its event %d times", lease.Runs-1))
 		return
 	}
 	if lease.Runs > 1 {
+		if o := h.cfg.observe.ledger; o != nil {
+			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerHookRedelivered, JobID: ev.ID, Runs: lease.Runs})
+		}
 		ls.counts.redeliveries.Add(1)
 		h.ledgerLog(slog.LevelDebug, "sharpapi: offering an event to OnEvent again",
 			slog.String("job_id", ev.ID), slog.Int("run", lease.Runs))
@@ -79,10 +82,10 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 	case err == nil:
 		h.ack(ls, ev.ID, lease.Token)
 	case lease.Runs >= ls.cfg.MaxHookRuns:
-		h.giveUp(ls, ev.ID, lease.Token, fmt.Sprintf("OnEvent failed %d times", lease.Runs))
+		h.giveUp(ls, ev.ID, lease.Token, LedgerHookRuns, fmt.Sprintf("OnEvent failed %d times", lease.Runs))
 	default:
 		at := h.cfg.clock.Now().Add(ls.cfg.backoff(lease.Runs))
-		h.ledgerCall(ls, ls.cfg.HookLease, func(ctx context.Context) error {
+		h.ledgerCall(ls, LedgerOpRelease, ls.cfg.HookLease, func(ctx context.Context) error {
 			_, err := ls.l.Release(ctx, ev.ID, lease.Token, at)
 			return err
 		})
@@ -129,6 +132,7 @@ func (h *WebhookHandler) keepLease(ls *ledgerState, jobID string, token int64) (
 		held, err := ls.l.Renew(ctx, jobID, token, h.cfg.clock.Now().Add(ls.cfg.HookLease))
 		cancel()
 		if err != nil {
+			h.noteCallFailed(LedgerOpRenew, err)
 			ls.counts.errors.Add(1) // tried again at the next tick
 		} else if !held {
 			h.ledgerLog(slog.LevelWarn, "sharpapi: OnEvent outlived its lease, and another replica took the event over; OnEvent runs twice for it",
@@ -155,7 +159,7 @@ func (h *WebhookHandler) keepLease(ls *ledgerState, jobID string, token int64) (
 // ack completes jobID's entry.
 func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 	var stale bool
-	err := h.ledgerCall(ls, ls.cfg.HookLease, func(ctx context.Context) error {
+	err := h.ledgerCall(ls, LedgerOpAck, ls.cfg.HookLease, func(ctx context.Context) error {
 		var err error
 		stale, err = ls.l.Ack(ctx, jobID, token)
 		return err
@@ -167,14 +171,17 @@ func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 	}
 	ls.counts.acked.Add(1)
 	if stale {
+		if o := h.cfg.observe.ledger; o != nil {
+			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerStaleAck, JobID: jobID})
+		}
 		ls.counts.staleAcks.Add(1)
 	}
 }
 
-// giveUp drops jobID's entry for good, with one Warn.
-func (h *WebhookHandler) giveUp(ls *ledgerState, jobID string, token int64, reason string) {
+// giveUp drops jobID's entry for good, with one Warn that gives reason.
+func (h *WebhookHandler) giveUp(ls *ledgerState, jobID string, token int64, why LedgerGiveUpReason, reason string) {
 	var done bool
-	err := h.ledgerCall(ls, ls.cfg.HookLease, func(ctx context.Context) error {
+	err := h.ledgerCall(ls, LedgerOpGiveUp, ls.cfg.HookLease, func(ctx context.Context) error {
 		var err error
 		done, err = ls.l.GiveUp(ctx, jobID, token, h.cfg.clock.Now())
 		return err
@@ -182,15 +189,19 @@ func (h *WebhookHandler) giveUp(ls *ledgerState, jobID string, token int64, reas
 	if err != nil || !done {
 		return // the entry comes due again, or another replica holds it now
 	}
+	if o := h.cfg.observe.ledger; o != nil {
+		o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerGaveUp, JobID: jobID, Reason: why})
+	}
 	ls.counts.gaveUp.Add(1)
 	h.ledgerLog(slog.LevelWarn, "sharpapi: gave up on a pending job; OnEvent will not see it",
 		slog.String("job_id", jobID), slog.String("reason", reason))
 }
 
-// ledgerCall runs call, each try bounded by the publish timeout, and tries
-// again after a failure (from 50 ms, doubling up to 5 s) for up to within,
-// and only while the handler is open: a closed handler makes one try.
-func (h *WebhookHandler) ledgerCall(ls *ledgerState, within time.Duration, call func(context.Context) error) error {
+// ledgerCall runs call (the ledger's op), each try bounded by the publish
+// timeout, and tries again after a failure (from 50 ms, doubling up to
+// 5 s) for up to within, and only while the handler is open: a closed
+// handler makes one try.
+func (h *WebhookHandler) ledgerCall(ls *ledgerState, op LedgerOp, within time.Duration, call func(context.Context) error) error {
 	start := h.cfg.clock.Now()
 	for delay := loadRetryMin; ; delay = min(2*delay, loadRetryMax) {
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.publishTimeout)
@@ -199,6 +210,7 @@ func (h *WebhookHandler) ledgerCall(ls *ledgerState, within time.Duration, call 
 		if err == nil {
 			return nil
 		}
+		h.noteCallFailed(op, err)
 		ls.counts.errors.Add(1)
 		if h.life.Err() != nil || h.cfg.clock.Now().Add(delay).Sub(start) > within {
 			return err
@@ -211,6 +223,14 @@ func (h *WebhookHandler) ledgerCall(ls *ledgerState, within time.Duration, call 
 			t.Stop()
 			return err
 		}
+	}
+}
+
+// noteCallFailed tells the LedgerObserver, if there is one, that a call
+// for the ledger failed.
+func (h *WebhookHandler) noteCallFailed(op LedgerOp, err error) {
+	if o := h.cfg.observe.ledger; o != nil {
+		o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCallFailed, Op: op, Err: err})
 	}
 }
 
@@ -263,6 +283,7 @@ func (c *Client) settlePolled(jobID string, typ JobType, webhook bool, snap *Job
 		stored, err := h.storeFound(h.life, ev)
 		if err != nil {
 			// The entry stays in the ledger; a sweeper completes it.
+			h.noteCallFailed(LedgerOpStore, err)
 			ls.counts.errors.Add(1)
 			h.ledgerLog(slog.LevelDebug, "sharpapi: storing a polled outcome in the event bus failed",
 				slog.String("job_id", jobID), slog.String("error", err.Error()))

@@ -21,11 +21,11 @@ import (
 // feed another system.
 //
 // An Observer may also implement any of [RequestObserver],
-// [LimiterObserver], [DeliveryObserver] and [BusObserver]: NewClient and
-// [NewWebhookHandler] look for them once, when they are built, so that an
-// observer interested in one kind of event implements just that (the way
-// pgx's tracers do). Interfaces added later are optional in the same way,
-// so no implementer breaks.
+// [LimiterObserver], [DeliveryObserver], [BusObserver] and
+// [LedgerObserver]: NewClient and [NewWebhookHandler] look for them once,
+// when they are built, so that an observer interested in one kind of event
+// implements just that (the way pgx's tracers do). Interfaces added later
+// are optional in the same way, so no implementer breaks.
 //
 // Observers are called on the SDK's goroutines, some of them with a job's
 // or the handler's lock held: they must return quickly, must not block,
@@ -384,6 +384,7 @@ type observers struct {
 	limiter  LimiterObserver
 	delivery DeliveryObserver
 	bus      BusObserver
+	ledger   LedgerObserver
 }
 
 func newObservers(o Observer) observers {
@@ -392,6 +393,7 @@ func newObservers(o Observer) observers {
 	obs.limiter, _ = o.(LimiterObserver)
 	obs.delivery, _ = o.(DeliveryObserver)
 	obs.bus, _ = o.(BusObserver)
+	obs.ledger, _ = o.(LedgerObserver)
 	return obs
 }
 

@@ -102,6 +102,10 @@ func (s *sweeper) fire() {
 func (s *sweeper) sweep() {
 	h, ls := s.h, s.ls
 	ls.counts.sweeps.Add(1)
+	claimed := 0
+	if o := h.cfg.observe.ledger; o != nil {
+		defer func() { o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerSwept, Claimed: claimed}) }()
+	}
 	for s.ctx.Err() == nil {
 		now := h.cfg.clock.Now()
 		ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
@@ -111,6 +115,7 @@ func (s *sweeper) sweep() {
 			if s.ctx.Err() != nil {
 				return
 			}
+			h.noteCallFailed(LedgerOpClaim, err)
 			ls.counts.errors.Add(1)
 			if !ls.sweepFailing.Swap(true) {
 				h.ledgerLog(slog.LevelWarn, "sharpapi: the sweeper cannot claim overdue jobs from the ledger; retrying at every sweep",
@@ -121,6 +126,7 @@ func (s *sweeper) sweep() {
 		if ls.sweepFailing.Swap(false) {
 			h.ledgerLog(slog.LevelInfo, "sharpapi: the sweeper claims overdue jobs from the ledger again")
 		}
+		claimed += len(claims)
 		var wg sync.WaitGroup
 		for _, cj := range claims {
 			wg.Add(1)
@@ -143,11 +149,11 @@ func (s *sweeper) complete(cj ClaimedJob) {
 	ls.counts.claimed.Add(1)
 	now := h.cfg.clock.Now()
 	if checkJobID(cj.ID) != nil {
-		h.giveUp(ls, cj.ID, cj.Token, "not a job id SharpAPI could have given")
+		h.giveUp(ls, cj.ID, cj.Token, LedgerInvalidID, "not a job id SharpAPI could have given")
 		return
 	}
 	if !cj.Dispatched.IsZero() && now.Sub(cj.Dispatched) > ls.cfg.MaxAge {
-		h.giveUp(ls, cj.ID, cj.Token, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
+		h.giveUp(ls, cj.ID, cj.Token, LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
 		return
 	}
 	// Stored already, never acked: its OnEvent did not finish.
@@ -155,11 +161,15 @@ func (s *sweeper) complete(cj ClaimedJob) {
 	ev, found, err := h.cfg.bus.Load(ctx, cj.ID)
 	cancel()
 	if err != nil {
+		h.noteCallFailed(LedgerOpLoad, err)
 		ls.counts.errors.Add(1)
 		s.release(cj, now.Add(ls.cfg.backoff(cj.Tries)))
 		return
 	}
 	if found && ev.ID == cj.ID && ev.Status.Terminal() {
+		if o := h.cfg.observe.ledger; o != nil {
+			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCompleted, JobID: cj.ID, Via: JobViaStore})
+		}
 		ls.counts.completed.Add(1)
 		go h.settle(ls, ev, false)
 		return
@@ -182,11 +192,15 @@ func (s *sweeper) complete(cj ClaimedJob) {
 	ev = WebhookEvent{ID: cj.ID, Status: snap.Status, Type: typ, Result: snap.Result}
 	stored, err := h.storeFound(s.ctx, ev)
 	if err != nil {
+		h.noteCallFailed(LedgerOpStore, err)
 		ls.counts.errors.Add(1)
 		s.release(cj, h.cfg.clock.Now().Add(ls.cfg.backoff(cj.Tries)))
 		return
 	}
 	if stored {
+		if o := h.cfg.observe.ledger; o != nil {
+			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCompleted, JobID: cj.ID, Via: JobViaPoll})
+		}
 		ls.counts.completed.Add(1)
 	}
 	// Not stored: another replica stored it a moment ago; the lease
@@ -217,7 +231,7 @@ func (s *sweeper) pollFailed(cj ClaimedJob, err error) {
 		// rather than when the claim expires.
 		s.release(cj, now)
 	case errors.Is(err, ErrNotFound):
-		h.giveUp(ls, cj.ID, cj.Token, "SharpAPI does not know the job (404)")
+		h.giveUp(ls, cj.ID, cj.Token, LedgerNotFound, "SharpAPI does not know the job (404)")
 	default:
 		wait := ls.cfg.backoff(cj.Tries)
 		var rl *RateLimitError
@@ -236,6 +250,7 @@ func (s *sweeper) release(cj ClaimedJob, at time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.h.cfg.publishTimeout)
 	defer cancel()
 	if _, err := s.ls.l.Release(ctx, cj.ID, cj.Token, at); err != nil {
+		s.h.noteCallFailed(LedgerOpRelease, err)
 		s.ls.counts.errors.Add(1)
 	}
 }

@@ -3,7 +3,7 @@
 // a child span per HTTP attempt, a span per webhook delivery linked to the
 // job it completes (across replicas too, through redisbus), and metrics
 // for job durations, pending jobs, polls, deliveries, 429s, rate-limiter
-// waits and event-bus errors. Two lines wire it:
+// waits, event-bus errors and the pending-job ledger. Two lines wire it:
 //
 //	obs := otelsharpapi.New() // the global providers; see the options
 //	client, err := sharpapi.NewClient(key, sharpapi.WithObserver(obs), ...)
@@ -18,7 +18,8 @@
 //	├── POST                 CLIENT, the dispatch (one span per attempt)
 //	├── GET                  CLIENT, each status poll (fallback only)
 //	│   events: sharpapi.limiter.hold, sharpapi.webhook.received,
-//	│           sharpapi.webhook.grace_expired, sharpapi.await.ended
+//	│           sharpapi.webhook.grace_expired, sharpapi.await.ended,
+//	│           sharpapi.ledger.record_failed
 //	└── link → sharpapi.webhook (the delivery that brought the outcome)
 //	sharpapi.webhook         CONSUMER, child of the request's ctx span
 //
@@ -69,6 +70,21 @@
 //	sharpapi.limiter.wait.duration           histogram  s          sharpapi.request.kind, sharpapi.limiter.reason, sharpapi.limiter.gave_up
 //	sharpapi.bus.errors                      counter    {error}    sharpapi.bus.operation, error.type
 //	http.client.request.duration             histogram  s          http.request.method, http.response.status_code, server.address, server.port, error.type, sharpapi.request.kind
+//	sharpapi.ledger.records                  counter    {job}      sharpapi.ledger.result (ok, error)
+//	sharpapi.ledger.sweeps                   counter    {sweep}
+//	sharpapi.ledger.claims                   counter    {job}
+//	sharpapi.ledger.completions              counter    {job}      sharpapi.ledger.completed_via (poll, store)
+//	sharpapi.ledger.hook_redeliveries        counter    {run}
+//	sharpapi.ledger.stale_acks               counter    {ack}
+//	sharpapi.ledger.give_ups                 counter    {job}      sharpapi.ledger.reason (max_age, not_found, hook_runs, invalid_id)
+//	sharpapi.ledger.errors                   counter    {error}    sharpapi.ledger.operation, error.type
+//	sharpapi.ledger.pending                  gauge      {job}      (with WithLedgerStats)
+//	sharpapi.ledger.overdue                  gauge      {job}      (with WithLedgerStats)
+//
+// The ledger's counters are this replica's (the handler's observer's; see
+// [sharpapi.LedgerObserver]); its gauges are cluster-wide, read from the
+// bus by a function given to [WithLedgerStats]. A sweeper's status poll is
+// a GET span of its own, with no parent, carrying sharpapi.job.id.
 //
 // GenAI attributes (gen_ai.operation.name, gen_ai.provider.name) are added
 // to job spans only with [WithGenAIAttributes]: their conventions are still

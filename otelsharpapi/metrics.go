@@ -16,6 +16,11 @@ type instruments struct {
 	limiterWait  metric.Float64Histogram
 	busErrors    metric.Int64Counter
 	httpDuration metric.Float64Histogram
+
+	// The ledger's (see ledger.go).
+	ledgerRecords, ledgerSweeps, ledgerClaims, ledgerCompletions metric.Int64Counter
+	ledgerRedeliveries, ledgerStaleAcks, ledgerGiveUps           metric.Int64Counter
+	ledgerErrors                                                 metric.Int64Counter
 }
 
 // Bucket boundaries. The SDK's defaults (0, 5, 10, 25, ... 10000) put
@@ -84,5 +89,25 @@ func newInstruments(m metric.Meter) instruments {
 		check(err)
 		in.httpDuration, _ = noops.Float64Histogram("")
 	}
+	counter := func(name, unit, desc string) metric.Int64Counter {
+		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		if err != nil {
+			check(err)
+			c, _ = noops.Int64Counter("")
+		}
+		return c
+	}
+	in.ledgerRecords = counter("sharpapi.ledger.records", "{job}",
+		"Jobs dispatched with a webhook that this replica recorded in the ledger (ok), or could not (error: not durable).")
+	in.ledgerSweeps = counter("sharpapi.ledger.sweeps", "{sweep}", "Sweeps of the ledger by this replica.")
+	in.ledgerClaims = counter("sharpapi.ledger.claims", "{job}", "Overdue ledger entries this replica's sweeps claimed.")
+	in.ledgerCompletions = counter("sharpapi.ledger.completions", "{job}",
+		"Jobs this replica's sweeper completed: by a status poll, or by offering a stored event to OnEvent again.")
+	in.ledgerRedeliveries = counter("sharpapi.ledger.hook_redeliveries", "{run}",
+		"OnEvent runs on this replica for an event offered before.")
+	in.ledgerStaleAcks = counter("sharpapi.ledger.stale_acks", "{ack}",
+		"Acks after the hook lease had passed to another replica: OnEvent probably ran twice for the job.")
+	in.ledgerGiveUps = counter("sharpapi.ledger.give_ups", "{job}", "Jobs this replica gave up on: OnEvent will not see them.")
+	in.ledgerErrors = counter("sharpapi.ledger.errors", "{error}", "Failed calls to the ledger, or to the event bus for it.")
 	return in
 }

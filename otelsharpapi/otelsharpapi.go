@@ -1,6 +1,7 @@
 package otelsharpapi
 
 import (
+	"context"
 	"sync"
 
 	"github.com/sharpapi-go/sharpapi"
@@ -57,6 +58,7 @@ var (
 	_ sharpapi.LimiterObserver  = (*Observer)(nil)
 	_ sharpapi.DeliveryObserver = (*Observer)(nil)
 	_ sharpapi.BusObserver      = (*Observer)(nil)
+	_ sharpapi.LedgerObserver   = (*Observer)(nil)
 )
 
 // Option configures [New].
@@ -71,6 +73,8 @@ type config struct {
 	mp    metric.MeterProvider
 	prop  propagation.TextMapPropagator
 	genAI bool
+	// ledgerStats reads the ledger's state for its gauges (WithLedgerStats).
+	ledgerStats func(context.Context) (LedgerState, error)
 }
 
 // WithTracerProvider sends spans to tp instead of the global provider
@@ -134,10 +138,14 @@ func New(opts ...Option) *Observer {
 	if cfg.prop == nil {
 		cfg.prop = otel.GetTextMapPropagator()
 	}
+	meter := cfg.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
+	if cfg.ledgerStats != nil {
+		registerLedgerGauges(meter, cfg.ledgerStats)
+	}
 	return &Observer{
 		tracer: cfg.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
 		prop:   cfg.prop,
 		genAI:  cfg.genAI,
-		m:      newInstruments(cfg.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version))),
+		m:      newInstruments(meter),
 	}
 }

@@ -220,6 +220,10 @@ func (tel *telemetry) metrics(t testing.TB) map[string]map[string]point {
 				for _, p := range d.DataPoints {
 					pts[p.Attributes.Encoded(enc)] = point{Value: p.Value}
 				}
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					pts[p.Attributes.Encoded(enc)] = point{Value: p.Value}
+				}
 			case metricdata.Histogram[float64]:
 				for _, p := range d.DataPoints {
 					pts[p.Attributes.Encoded(enc)] = point{Count: p.Count}
@@ -250,6 +254,10 @@ func (tel *telemetry) metricAttrs(t testing.TB) []attribute.KeyValue {
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
 			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					add(p.Attributes)
+				}
+			case metricdata.Gauge[int64]:
 				for _, p := range d.DataPoints {
 					add(p.Attributes)
 				}

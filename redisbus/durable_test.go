@@ -66,6 +66,8 @@ type member struct {
 	log  *slog.Logger
 	// clientName names the replica's Redis connections (CLIENT SETNAME).
 	clientName string
+	// observer, if set, observes the replica's handler.
+	observer sharpapi.Observer
 }
 
 // fastLedger has sweeps and retries in milliseconds, and leases long
@@ -123,6 +125,9 @@ func (f *fleet) start(m member) *replica {
 		})}
 	if m.log != nil {
 		opts = append(opts, sharpapi.WithLogger(m.log))
+	}
+	if m.observer != nil {
+		opts = append(opts, sharpapi.WithObserver(m.observer))
 	}
 	r.hooks, err = sharpapi.NewWebhookHandler(e2eSecret, opts...)
 	if err != nil {
