@@ -1,6 +1,7 @@
 package sharpapi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -37,6 +38,7 @@ type awaiter[T any] struct {
 	pollSoon  bool // poll again as soon as the poll in flight returns
 	failures  int  // polls failed in a row
 	lastErr   error
+	jo        *jobObs // the job's observation (observe.go), or nil
 }
 
 // startAwait begins awaiting j under ctx; finish receives the outcome once,
@@ -44,7 +46,7 @@ type awaiter[T any] struct {
 // arrived early, a context already done).
 func startAwait[T any](ctx context.Context, j *Job[T], finish func(T, error)) {
 	var zero T
-	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+	if j == nil || j.c == nil || j.c.cfg == nil {
 		finish(zero, errZeroJob)
 		return
 	}
@@ -57,8 +59,11 @@ func startAwait[T any](ctx context.Context, j *Job[T], finish func(T, error)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if snap := j.kept.Load(); snap != nil {
-		a.finishSnapshot(snap)
+		a.finishSnapshot(snap, "")
 		return
+	}
+	if o := j.c.cfg.observe.job; o != nil {
+		a.ctx, a.jo = j.obs.join(ctx, o, JobStart{ID: j.id, Type: j.typ, Webhook: j.webhook})
 	}
 	if ctx.Err() != nil {
 		a.cancelledLocked()
@@ -72,7 +77,7 @@ func startAwait[T any](ctx context.Context, j *Job[T], finish func(T, error)) {
 		ev, reg := h.register(j.id, &a.w)
 		switch reg {
 		case gotEarly:
-			a.eventLocked(ev)
+			a.eventLocked(ev, JobViaWebhook)
 			if a.done {
 				return
 			}
@@ -109,14 +114,17 @@ func (a *awaiter[T]) deliver(ev WebhookEvent, ok bool) {
 		a.pollNow()
 		return
 	}
-	a.eventLocked(ev)
+	a.eventLocked(ev, cmp.Or(a.w.via, JobViaWebhook))
 }
 
 // eventLocked finishes with a terminal event, or polls for the result the
 // event did not carry (accounts whose webhooks leave it out).
-func (a *awaiter[T]) eventLocked(ev WebhookEvent) {
+func (a *awaiter[T]) eventLocked(ev WebhookEvent, via JobVia) {
+	if a.jo != nil {
+		a.jo.note(JobNote{Kind: JobWebhookReceived, Status: ev.Status, Trace: ev.Trace})
+	}
 	if hasOutcome(ev) {
-		a.finishSnapshot(snapshotOf(a.j, ev))
+		a.finishSnapshot(snapshotOf(a.j, ev), via)
 		return
 	}
 	a.pollNow()
@@ -157,6 +165,9 @@ func (a *awaiter[T]) fire() {
 		// The webhook was expected and did not come: say so once.
 		a.graceOver = true
 		a.h.graceExpired()
+		if a.jo != nil {
+			a.jo.note(JobNote{Kind: JobGraceExpired})
+		}
 		a.j.c.log.LogAttrs(a.ctx, slog.LevelInfo, "sharpapi: no webhook within the grace period; polling",
 			slog.String("job_id", a.j.id), slog.Duration("grace", a.j.c.cfg.webhookGrace))
 	}
@@ -178,6 +189,9 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 		return
 	}
 	snap, err := a.j.Status(a.ctx)
+	if a.jo != nil {
+		a.jo.note(pollNote(snap, err))
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.polling = false
@@ -205,7 +219,7 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 	}
 	a.lastErr, a.failures = nil, 0
 	if snap.Status.Terminal() {
-		a.finishSnapshot(snap)
+		a.finishSnapshot(snap, JobViaPoll)
 		return
 	}
 	wasResumed := a.resumed
@@ -237,10 +251,13 @@ func (a *awaiter[T]) cancelledLocked() {
 
 // finishSnapshot finishes with a terminal snapshot: the decoded result, or
 // a *JobFailedError. The job keeps it, so that awaiting it again sends
-// nothing.
-func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot) {
+// nothing. via says how it came ("" when the job had kept it).
+func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot, via JobVia) {
 	a.j.keep(snap)
 	v, err := decodeOutcome[T](a.j.id, snap)
+	if a.jo != nil {
+		a.jo.finished(snap.Type, via, err, false)
+	}
 	a.done = true
 	a.release()
 	a.finish(v, err)
@@ -248,6 +265,10 @@ func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot) {
 
 // finishLocked finishes with an error.
 func (a *awaiter[T]) finishLocked(err error) {
+	if a.jo != nil {
+		_, cancelled := err.(*waitError)
+		a.jo.finished(a.j.typ, "", err, cancelled)
+	}
 	var zero T
 	a.done = true
 	a.release()

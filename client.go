@@ -24,10 +24,11 @@ import (
 // Client calls SharpAPI. It is safe for concurrent use; build one per API
 // key and share it.
 type Client struct {
-	// apiKey is behind a pointer because fmt prints a Client value field by
+	// apiKey and cfg (which holds the default webhook URL, user info and
+	// all) are behind pointers because fmt prints a Client value field by
 	// field, bypassing methods, and shows a pointer only as its address.
 	apiKey *string
-	cfg    clientConfig
+	cfg    *clientConfig
 	log    *slog.Logger // never nil: a discarding logger when silent
 
 	// reads sends status polls and synchronous calls, which change nothing
@@ -50,7 +51,7 @@ var errZeroClient = fmt.Errorf("%w: a zero Client: build one with NewClient", Er
 // ready reports why c cannot send a request for ctx: a zero Client, or a
 // nil Context.
 func (c *Client) ready(ctx context.Context) error {
-	if c == nil || c.apiKey == nil {
+	if c == nil || c.apiKey == nil || c.cfg == nil {
 		return errZeroClient
 	}
 	if ctx == nil {
@@ -84,7 +85,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	c := &Client{apiKey: &apiKey, cfg: cfg, log: cfg.logger}
+	if u := cfg.defaults.webhook; u != "" {
+		cfg.webhookURL, cfg.defaults.webhook = &u, ""
+	}
+	c := &Client{apiKey: &apiKey, cfg: &cfg, log: cfg.logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -332,7 +336,7 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 		body = body[:limit]
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return nil, nil, newAPIError(resp, body, r.jobID)
+		return nil, nil, newAPIError(resp, body, r.jobID, *c.apiKey)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi response",
 		slog.String("method", r.method), slog.String("url", redactURL(r.url)), slog.Int("status", resp.StatusCode))

@@ -20,9 +20,10 @@
 // # Dispatching a job
 //
 // A dispatch is one POST to the client's base URL. When the job should
-// report by webhook ([WithWebhook] for one job, [WithDefaultWebhook] for all,
-// [WithoutWebhook] to opt one out), the POST carries the URL in its
-// Job-Webhook header. SharpAPI has no idempotency key, so a dispatch is
+// report by webhook ([WithWebhook] for one job, or given to [NewClient] for
+// all; [WithoutWebhook] to opt one out), the POST carries the URL in its
+// Job-Webhook header. Every [RequestOption] works that way: given to a
+// method it applies to that call, given to NewClient it is the default. SharpAPI has no idempotency key, so a dispatch is
 // retried only where SharpAPI cannot have created the job: on 429 and 503
 // and on errors proving the request never left. After another 5xx or a
 // dropped connection, a second POST could create, and bill, a second job
@@ -31,21 +32,34 @@
 //
 // # Awaiting a job
 //
-// [Job.Wait] never returns an unfinished job: it returns the result, a
-// [*JobFailedError], or, once ctx is done, an error that wraps ctx's error and
-// names the job, which [ResumeJob] can await again later, after a restart.
+// A [Job] is the one place to await a job, in three ways with the same
+// guarantees:
 //
-// Without a webhook, Wait polls the status URL: first after the dispatch
-// answer's Retry-After, then as each status answer's Retry-After says, or
-// every [WithPollInterval]; each wait is jittered and capped by
+//	res, err := job.Wait(ctx)   // blocks until the outcome
+//	out := <-job.WaitAsync(ctx) // the outcome on a channel, to select among many jobs
+//	job.OnDone(ctx, func(res sharpapi.TranslateResult, err error) {
+//		// called once with the outcome; no goroutine waits meanwhile
+//	})
+//
+// Each yields the typed result, a [*JobFailedError] (matching [ErrJobFailed]),
+// or, once ctx is done, an error that wraps ctx's error and names the job,
+// which [ResumeJob] can await again later, after a restart; never an
+// unfinished job. OnDone calls its function exactly once, in a goroutine of
+// its own, and holds no goroutine while the job runs: a service can await a
+// hundred thousand jobs that way. Once a job's outcome is known, the Job
+// keeps it: awaiting it again sends no request.
+//
+// Without a webhook, an await polls the status URL: first after the
+// dispatch answer's Retry-After, then as each status answer's Retry-After
+// says, or every [WithPollInterval]; each wait is jittered and capped by
 // [WithMaxPollInterval], and cancellable. With a webhook and a client built
-// [WithWebhookHandler], Wait registers with that handler for the job's id
-// and sends no status request while the webhook is expected; only after
+// [WithWebhookHandler], it registers with that handler for the job's id and
+// sends no status request while the webhook is expected; only after
 // [WithWebhookGrace] does it poll, so that a lost webhook still completes the
 // job. A webhook and a poll racing each other yield one result. A poll that
 // fails with a 429, a 5xx or a network error is tried again, with backoff,
 // for as long as ctx lasts; one that cannot get better (401, 402, 404, a
-// malformed answer) ends Wait at once.
+// malformed answer) ends the await at once.
 //
 // The API key goes only to the base URL's origin (scheme, host and port): a
 // status URL or a redirect elsewhere never receives it.
@@ -55,12 +69,12 @@
 // A [WebhookHandler] is a [net/http.Handler] mounted where SharpAPI's
 // webhooks arrive. It checks each delivery's X-Signature against the exact
 // bytes received ([VerifySignature]; [ParseWebhook] verifies, then parses),
-// answers at once, and routes the event by job id to whoever awaits it: a
-// client's [Job.Wait], [WebhookHandler.Subscribe], [WebhookHandler.OnComplete]
-// or [WebhookHandler.Await]. SharpAPI retries deliveries, so the handler
-// remembers finished ids and drops a repeat ([WithDedup]); a webhook that
-// lands before its dispatch has returned is kept until someone awaits its id
-// ([WithEarlyBuffer]); events nobody claims go to [OnUnmatched].
+// answers at once, and routes the event by job id to the awaits of that
+// job. SharpAPI retries deliveries, so the handler remembers finished ids
+// and drops a repeat ([WithDedup]); a webhook that lands before its dispatch
+// has returned is kept until the job is awaited ([WithEarlyBuffer]); events
+// nobody claims go to [OnUnmatched]. [OnEvent] sees every distinct event, the
+// place to persist results.
 //
 // # Several replicas
 //
@@ -83,8 +97,18 @@
 // # Errors
 //
 // Every non-2xx answer is an [*APIError]; [errors.Is] matches it against
-// [ErrUnauthorized], [ErrQuotaExceeded], [ErrNotFound], [ErrValidation] and
-// [ErrRateLimited], so a caller branches without matching strings.
+// [ErrUnauthorized], [ErrQuotaExceeded], [ErrNotFound] and [ErrValidation],
+// so a caller branches without matching strings. A request refused for the
+// rate limit, by SharpAPI (429) or by the client's limiter, is a
+// [*RateLimitError] matching [ErrRateLimited], whose RetryAfter says how long
+// to wait; a failed job is a [*JobFailedError] matching [ErrJobFailed]. The
+// methods of a zero Client, Job or WebhookHandler report [ErrNotInitialized].
+//
+// # Logging
+//
+// [WithLogger] gives the client and the handler a [log/slog.Logger]; without
+// it they are silent. Per-job traffic is logged at Debug; Info and Warn are
+// for what an operator acts on, and each misconfiguration is said once.
 //
 // # Testing
 //

@@ -67,7 +67,8 @@ type APIError struct {
 	URL    string `json:"url"`
 	// Header is the response header.
 	Header http.Header `json:"-"`
-	// Body is the raw response body (at most 64 KiB of it).
+	// Body is the raw response body (at most 64 KiB of it), with the
+	// client's credentials replaced by "<redacted>", as in every field.
 	Body []byte `json:"-"`
 }
 
@@ -211,8 +212,10 @@ func (e *waitError) Unwrap() []error {
 const maxErrorBody = 64 << 10
 
 // newAPIError builds the error for a non-2xx response whose body has already
-// been read. Bodies that are not JSON are kept raw, with no message.
-func newAPIError(resp *http.Response, body []byte, jobID string) error {
+// been read. Bodies that are not JSON are kept raw, with no message. The
+// credential the request carried, and secrets, are scrubbed from everything
+// the server sent (see scrubAPIError).
+func newAPIError(resp *http.Response, body []byte, jobID string, secrets ...string) error {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Header:     resp.Header,
@@ -238,6 +241,7 @@ func newAPIError(resp *http.Response, body []byte, jobID string) error {
 			e.Message = parsed.Error
 		}
 	}
+	scrubAPIError(e, resp.Request, secrets)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return &RateLimitError{APIError: *e, RetryAfter: ra, RateLimit: parseRateLimit(resp.Header)}
@@ -245,17 +249,52 @@ func newAPIError(resp *http.Response, body []byte, jobID string) error {
 	return e
 }
 
-// redactURL drops the query string's values and any user info: a URL in an
-// error or a log line must not carry a credential someone put there.
+// redactURL drops a URL's user info, query and fragment: a URL in an error
+// or a log line must not carry a credential someone put there. It never
+// quotes what could be a password, even of a URL that does not parse: a
+// password may hold the '/', '?', '#' or '@' that would tell where it ends.
 func redactURL(raw string) string {
-	if i := strings.IndexByte(raw, '?'); i >= 0 {
-		raw = raw[:i]
+	if !strings.Contains(raw, "@") {
+		return cutQuery(raw) // no user info: the common case
 	}
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		if at := strings.IndexByte(rest, '@'); at >= 0 && at < strings.IndexAny(rest+"/", "/") {
-			raw = raw[:i+3] + rest[at+1:]
+	prefix, rest := "", raw
+	if i := strings.Index(raw, "://"); i > 0 && isScheme(raw[:i]) {
+		prefix, rest = raw[:i+3], raw[i+3:]
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < end {
+		// Every '@' is in the authority: the user info ends at the last
+		// one, as url.Parse reads it.
+		return prefix + cutQuery(rest[at+1:])
+	}
+	// An '@' after a '/', '?' or '#': it may end user info that holds
+	// them ("http://u:p/w@host", "http://u:1?2@host" parses with host
+	// "u:1"). All up to the last '@' goes, and the result says so.
+	return prefix + redactedText + "@" + cutQuery(rest[at+1:])
+}
+
+// cutQuery drops a URL's query and fragment.
+func cutQuery(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// isScheme reports whether s is a URL scheme (RFC 3986: a letter, then
+// letters, digits, '+', '-' and '.').
+func isScheme(s string) bool {
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
 		}
 	}
-	return raw
+	return s != ""
 }

@@ -14,7 +14,7 @@ import (
 // A caller that would rather fail than wait for the plan's next window
 // asks for it per call; the error says how long the wait would have been.
 func ExampleWithMaxRetries() {
-	emu := sharpapitest.NewServer(sharpapitest.WithRateLimit(1)) // a plan of one request a minute
+	emu := sharpapitest.NewServer(sharpapitest.WithRateLimit(1, time.Minute)) // a plan of one request a minute
 	defer emu.Close()
 	ctx := context.Background()
 	client, err := sharpapi.NewClient("your-api-key", sharpapi.WithBaseURL(emu.URL))

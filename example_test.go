@@ -193,3 +193,34 @@ func Example_testing() {
 	// A short story <nil>
 	// 1 job dispatched
 }
+
+// Request options given to NewClient are the defaults of every request the
+// client sends; the same options given to a call override them for that
+// call only.
+func ExampleNewClient_requestDefaults() {
+	ctx := context.Background()
+	emu := sharpapitest.NewServer(sharpapitest.WithJobDuration(time.Millisecond), sharpapitest.WithRetryAfter(time.Millisecond))
+	defer emu.Close()
+	key := "your-api-key"
+	p := sharpapi.TranslateParams{Content: "turn", Language: "French"}
+
+	client, err := sharpapi.NewClient(key,
+		sharpapi.WithBaseURL(emu.URL),                                  // the emulator here; SharpAPI by default
+		sharpapi.WithWebhook("https://app.example.com/hooks/sharpapi"), // every dispatch's webhook
+		sharpapi.WithHeader("X-Tenant", "acme"))                        // every request's header
+	if err != nil {
+		log.Fatal(err)
+	}
+	// This call only: no webhook, and no retry.
+	job, err := client.Translate(ctx, p, sharpapi.WithoutWebhook(), sharpapi.WithMaxRetries(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := job.Wait(ctx) // no webhook: polled
+	if err != nil {
+		log.Fatal(err)
+	}
+	sent := emu.Requests()[0]
+	fmt.Printf("%s; webhook %q, tenant %s\n", res.Content, sent.Header.Get("Job-Webhook"), sent.Header.Get("X-Tenant"))
+	// Output: [French] turn; webhook "", tenant acme
+}

@@ -20,7 +20,7 @@ func (c *Client) String() string {
 	if c == nil {
 		return "<nil>"
 	}
-	if c.cfg.baseURL == nil {
+	if c.cfg == nil {
 		return "sharpapi.Client{}"
 	}
 	return "sharpapi.Client{baseURL: " + c.cfg.baseURL.String() + ", key: " + redacted + "}"
@@ -34,7 +34,7 @@ func (c *Client) Format(f fmt.State, verb rune) { formatSummary(f, verb, c.Strin
 
 // LogValue is what slog prints for c: its base URL, never its key.
 func (c *Client) LogValue() slog.Value {
-	if c == nil || c.cfg.baseURL == nil {
+	if c == nil || c.cfg == nil {
 		return slog.StringValue(c.String())
 	}
 	return slog.GroupValue(slog.String("base_url", c.cfg.baseURL.String()), slog.String("key", redacted))

@@ -3,6 +3,7 @@ package sharpapi
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -20,7 +21,8 @@ func TestNothingPrintsACredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	c, err := NewClient(pipeKey, WithWebhookHandler(h), WithWebhook("https://app.example.com/hook"))
+	const hookPassword = "PASS-DO-NOT-LEAK-1234"
+	c, err := NewClient(pipeKey, WithWebhookHandler(h), WithWebhook("https://user:"+hookPassword+"@app.example.com/hook"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +39,19 @@ func TestNothingPrintsACredential(t *testing.T) {
 		"WebhookHandler":  reflect.ValueOf(h).Elem().Interface(),
 		"*Job":            job,
 		"Job":             reflect.ValueOf(job).Elem().Interface(),
+		// A caller's structs holding them, by pointer and by value.
+		"struct{*Client}":   struct{ *Client }{c},
+		"struct{C *Client}": struct{ C *Client }{c},
+		"struct{Client}":    reflect.ValueOf(struct{ C *Client }{c}).Field(0).Elem().Interface(),
+		"struct{H, J}": struct {
+			H *WebhookHandler
+			J *Job[translation]
+		}{h, job},
+		"[]any{Client, Job}": []any{reflect.ValueOf(c).Elem().Interface(), reflect.ValueOf(job).Elem().Interface()},
+		"map[string]*Client": map[string]*Client{"c": c},
 	}
 	leaks := func(s string) bool {
-		for _, cred := range []string{pipeKey, secret} {
+		for _, cred := range []string{pipeKey, secret, hookPassword} {
 			for _, form := range []string{cred, hex.EncodeToString([]byte(cred)), strings.ToUpper(hex.EncodeToString([]byte(cred)))} {
 				if strings.Contains(s, form) {
 					return true
@@ -53,6 +65,9 @@ func TestNothingPrintsACredential(t *testing.T) {
 			if s := fmt.Sprintf(verb, v); leaks(s) {
 				t.Errorf("%s under %s prints a credential: %s", name, verb, s)
 			}
+		}
+		if b, err := json.Marshal(v); err == nil && leaks(string(b)) {
+			t.Errorf("%s as JSON shows a credential: %s", name, b)
 		}
 		for _, handler := range []func(*bytes.Buffer) slog.Handler{
 			func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
@@ -71,4 +86,14 @@ func TestNothingPrintsACredential(t *testing.T) {
 	if got, want := fmt.Sprint(c), "sharpapi.Client{baseURL: "+DefaultBaseURL+", key: <redacted>}"; got != want {
 		t.Errorf("String = %s, want %s", got, want)
 	}
+}
+
+// embedValue returns a struct{ Client } holding a copy of *c, as a caller's
+// struct that embeds a Client value would (built through reflect: go vet
+// rightly refuses such a copy in code).
+func embedValue(c *Client) any {
+	t := reflect.StructOf([]reflect.StructField{{Name: "Client", Type: reflect.TypeFor[Client](), Anonymous: true}})
+	v := reflect.New(t).Elem()
+	v.Field(0).Set(reflect.ValueOf(c).Elem())
+	return v.Interface()
 }

@@ -100,6 +100,8 @@ type Job[T any] struct {
 	resumed bool
 	// kept is the job's terminal snapshot once an await has seen it.
 	kept atomic.Pointer[JobSnapshot]
+	// obs is the job's observation, with WithObserver (observe.go).
+	obs jobObsSlot
 }
 
 // errZeroJob is what a zero Job's methods report.
@@ -174,7 +176,7 @@ type JobSnapshot struct {
 
 // Status polls the job's status URL once.
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
-	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+	if j == nil || j.c == nil || j.c.cfg == nil {
 		return nil, errZeroJob
 	}
 	resp, body, err := j.c.do(ctx, j.c.reads, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
@@ -256,7 +258,7 @@ func (j *Job[T]) OnDone(ctx context.Context, fn func(T, error)) {
 		}
 		return
 	}
-	if j == nil || j.c == nil || j.c.cfg.baseURL == nil {
+	if j == nil || j.c == nil || j.c.cfg == nil {
 		callDone(nil, "", func() { fn(*new(T), errZeroJob) })
 		return
 	}
@@ -316,7 +318,7 @@ func isNull(raw json.RawMessage) bool {
 // (and a [JobFailedError]) reports. Its Wait polls once at once, then awaits
 // the webhook (if the client has a [WebhookHandler]) or keeps polling.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
-	if c == nil || c.cfg.baseURL == nil {
+	if c == nil || c.cfg == nil {
 		return nil, errZeroClient
 	}
 	ref := strings.TrimSpace(idOrStatusURL)
@@ -332,8 +334,11 @@ func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], er
 		j.id = ref
 		j.statusURL = c.endpoint("/job/status/"+ref, nil)
 	}
-	if err := checkJobID(j.id); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
+	if checkJobID(j.id) != nil {
+		// ref may be a URL that did not parse, password and all: it is
+		// quoted redacted and short, never as given.
+		return nil, fmt.Errorf("%w: ResumeJob: %q is neither a job id (at most %d letters, digits, '-' or '_') nor a status URL ending in one",
+			ErrInvalidParams, truncate(redactURL(ref), 40), maxJobIDLen)
 	}
 	j.webhook = true // it may have had one; listening costs nothing
 	return j, nil
@@ -358,7 +363,7 @@ func (c *Client) statusURL(ctx context.Context, path, id, answered string) strin
 
 // dispatch POSTs a job and returns its handle. SharpAPI answers 202 with
 // {"status_url", "job_id"}; a missing status_url is rebuilt from the path.
-func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []RequestOption) (*Job[T], error) {
+func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, body requestBody, opts []RequestOption) (j *Job[T], err error) {
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -370,6 +375,12 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	var header http.Header
 	if webhook != "" {
 		header = http.Header{"Job-Webhook": {webhook}}
+	}
+	if o := c.cfg.observe.job; o != nil {
+		var jo *jobObs
+		if ctx, jo = startJob(ctx, o, JobStart{Type: typ, Webhook: webhook != ""}); jo != nil {
+			defer func() { observeDispatch(jo, j, err) }()
+		}
 	}
 	u := c.endpoint(path, nil)
 	resp, raw, err := c.do(ctx, c.dispatches, request{

@@ -120,9 +120,10 @@ func TestOnDonePanicIsRecovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	job.OnDone(context.Background(), func(sharpapi.TranslateResult, error) { panic("boom") })
-	waitFor(t, func() bool { return r.hooks.Stats().CallbackPanics == 1 })
-	if !strings.Contains(logs.String(), "OnDone callback panicked") || !strings.Contains(logs.String(), "boom") {
-		t.Errorf("log does not report the panic:\n%s", logs)
+	// Counted, then logged: wait for the log line.
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "OnDone callback panicked") })
+	if n := r.hooks.Stats().CallbackPanics; n != 1 || !strings.Contains(logs.String(), "boom") {
+		t.Errorf("CallbackPanics = %d, log:\n%s", n, logs)
 	}
 	// The job's outcome is kept: another callback gets it at once.
 	got := make(outcomes[sharpapi.TranslateResult], 2)

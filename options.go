@@ -57,12 +57,15 @@ type clientConfig struct {
 	// pointer to a pointer as an address.
 	webhooks **WebhookHandler
 	// defaults are the RequestOptions given to NewClient: every request's
-	// starting point.
+	// starting point. NewClient moves a default webhook URL, which may carry
+	// user info, to webhookURL: fmt prints a *string only as an address.
 	defaults           requestConfig
+	webhookURL         *string
 	unsafeRetryOnError bool
 	rateLimit          int
 	rateWindow         time.Duration
 	rateLimitOff       bool
+	observe            observers // WithObserver
 }
 
 func defaultClientConfig() clientConfig {
@@ -169,7 +172,9 @@ func WithPollInterval(d time.Duration) Option {
 }
 
 // WithMaxPollInterval caps every wait between status polls, Retry-After
-// included (default 1 min).
+// included (default 1 min), and how long the client's rate limiter holds a
+// status poll: a poll held that long goes anyway, as the one request that
+// probes the plan's window again (at most one such poll per interval).
 func WithMaxPollInterval(d time.Duration) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if d <= 0 {

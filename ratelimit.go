@@ -27,7 +27,8 @@ import (
 type LimiterStats struct {
 	// Limit, Remaining and Reset are the plan's window as SharpAPI last
 	// described it (X-RateLimit-*), or as WithRateLimit and Quota set it;
-	// zero while unknown.
+	// zero while unknown. A Reset further ahead than a window can end is
+	// not believed: Reset is then a window after the answer.
 	Limit, Remaining int
 	Reset            time.Time
 	// PausedUntil is when the client sends again after a 429; zero if no
@@ -76,6 +77,10 @@ type callState struct {
 	class     callClass
 	failFast  bool // WithMaxRetries(0): never wait
 	unmetered bool // ping, quota
+
+	// For a RequestObserver: the polled job, and the attempts sent.
+	jobID    string
+	attempts int
 }
 
 type callKey struct{}
@@ -83,6 +88,9 @@ type callKey struct{}
 // maxWindowGap is how far apart two Reset values may be and still name the
 // same window (the header is in whole seconds).
 const maxWindowGap = time.Second
+
+// sharpAPIWindow is the length of SharpAPI's rate-limit window.
+const sharpAPIWindow = time.Minute
 
 // limiter holds requests back so that they stay within the plan's window.
 type limiter struct {
@@ -93,6 +101,9 @@ type limiter struct {
 	// maxPause caps the pause a 429 asks for, as WithRetryWait caps
 	// Retry-After for retries.
 	maxPause time.Duration
+	// maxPollHold caps how long a status poll is held, so that polls keep
+	// WithMaxPollInterval's promise.
+	maxPollHold time.Duration
 
 	mu sync.Mutex
 	// changed is closed, and replaced, whenever the state changes, waking
@@ -120,14 +131,22 @@ type limiter struct {
 	waiting        int
 	callsWaiting   int
 
+	// lastProbe is when a status poll last went because it had been held
+	// maxPollHold: such probes go one per maxPollHold at most.
+	lastProbe time.Time
+
 	sent, limited, held int64
 	waited              time.Duration
+
+	obs    LimiterObserver // WithObserver's, or nil
+	reqObs RequestObserver
 }
 
 func newLimiter(cfg clientConfig, log *slog.Logger) *limiter {
 	l := &limiter{
 		clock: realClock{}, log: log, window: time.Minute, changed: make(chan struct{}), moved: make(chan struct{}), cwnd: 1,
-		off: cfg.rateLimitOff, limit: cfg.rateLimit, maxPause: cfg.retryWaitMax,
+		off: cfg.rateLimitOff, limit: cfg.rateLimit, maxPause: cfg.retryWaitMax, maxPollHold: cfg.maxPollInterval,
+		obs: cfg.observe.limiter, reqObs: cfg.observe.request,
 	}
 	if cfg.rateWindow > 0 {
 		l.window = cfg.rateWindow
@@ -174,6 +193,9 @@ func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st = &callState{}
 	}
 	if st.unmetered {
+		if o := t.l.reqObs; o != nil {
+			return t.send(o, req, st)
+		}
 		return t.next.RoundTrip(req)
 	}
 	if err := t.l.acquire(req.Context(), st, req); err != nil {
@@ -182,7 +204,15 @@ func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	resp, err := t.next.RoundTrip(req)
+	var (
+		resp *http.Response
+		err  error
+	)
+	if o := t.l.reqObs; o != nil {
+		resp, err = t.send(o, req, st)
+	} else {
+		resp, err = t.next.RoundTrip(req)
+	}
 	t.l.observe(resp, err)
 	return resp, err
 }
@@ -195,6 +225,7 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 		held    bool
 		start   time.Time
 		lastWhy string
+		heldWhy string // why it was first held, for a LimiterObserver
 	)
 	leave := func(now time.Time) {
 		if held {
@@ -208,6 +239,32 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 	for {
 		now := l.clock.Now()
 		wait, why, ok := l.admit(now, st.class)
+		wake := wait // when to look again by the clock; zero: at the next change only
+		if !ok && st.class == classPoll && l.maxPollHold > 0 {
+			// A poll is held maxPollHold at most (WithMaxPollInterval),
+			// counted from when it was first held or from the last poll
+			// that went for this reason, whichever is later. Then it goes
+			// as the request that probes the window anew: the state that
+			// held it may be stale, and only an answer can correct it.
+			from := now
+			if held {
+				from = start
+			}
+			if l.lastProbe.After(from) {
+				from = l.lastProbe
+			}
+			if left := from.Add(l.maxPollHold).Sub(now); left > 0 {
+				wait = min(wait, left) // it goes by then, whatever the reason
+				if wake == 0 || wake > left {
+					wake = left
+				}
+			} else {
+				ok = true
+				l.lastProbe, l.known = now, false
+				l.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi rate limiter sending a status poll held for the max poll interval",
+					slog.String("url", redactURL(req.URL.String())), slog.String("reason", why), slog.Duration("max_poll_interval", l.maxPollHold))
+			}
+		}
 		if ok {
 			leave(now)
 			l.inflight++
@@ -216,20 +273,29 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 				l.broadcast() // a poll may have waited for this call to go first
 			}
 			l.mu.Unlock()
+			if held && l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, now.Sub(start), false)
+			}
 			return nil
 		}
 		if st.failFast && wait > 0 { // waiting for an answer takes a round trip: not a wait to refuse
 			leave(now)
 			l.mu.Unlock()
+			if held && l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, now.Sub(start), true)
+			}
 			return &rateWaitError{rl: l.heldError(wait, req), why: why}
 		}
 		if dl, ok := ctx.Deadline(); ok && wait > 0 && now.Add(wait).After(dl) {
 			leave(now)
 			l.mu.Unlock()
+			if held && l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, now.Sub(start), true)
+			}
 			return &rateWaitError{rl: l.heldError(wait, req), why: why, cause: context.DeadlineExceeded}
 		}
 		if !held {
-			held, start = true, now
+			held, start, heldWhy = true, now, why
 			l.held++
 			l.waiting++
 			if st.class == classCall {
@@ -250,11 +316,11 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 			timer chan struct{}
 			stop  = func() bool { return false }
 		)
-		if wait > 0 {
+		if wake > 0 {
 			// Armed under the lock, so that whoever sees this request
 			// held also sees its timer (tests advance a manual clock).
 			ch := make(chan struct{})
-			stop = l.clock.AfterFunc(wait, func() { close(ch) }).Stop
+			stop = l.clock.AfterFunc(wake, func() { close(ch) }).Stop
 			timer = ch
 		}
 		l.mu.Unlock()
@@ -270,6 +336,9 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 			rl := l.heldError(max(until.Sub(now), 0), req)
 			waited := now.Sub(start)
 			l.mu.Unlock()
+			if l.obs != nil {
+				l.tellHeld(ctx, st, req, heldWhy, waited, true)
+			}
 			return &rateWaitError{rl: rl, why: why, cause: ctx.Err(), waited: waited, gaveUp: true}
 		}
 		stop()
@@ -350,10 +419,12 @@ func (l *limiter) observe(resp *http.Response, err error) {
 		until := now.Add(time.Second)
 		if ra, ok := parseRetryAfter(h.Get("Retry-After"), now); ok {
 			until = now.Add(ra)
-		} else if rl.Reset.After(now) {
+		} else if rl.Reset.After(now) && l.plausible(now, rl.Reset) {
 			until = rl.Reset
 		}
-		until = minTime(until, now.Add(l.maxPause))
+		// Within the retry cap, and within a window: a 429 of a
+		// per-minute plan means no longer wait than that.
+		until = minTime(until, now.Add(min(l.maxPause, l.horizon())))
 		if !l.off && until.After(l.pausedUntil) {
 			l.pausedUntil = until
 			l.log.LogAttrs(context.Background(), slog.LevelInfo, "sharpapi rate limited: pausing every request",
@@ -373,8 +444,10 @@ func (l *limiter) observe(resp *http.Response, err error) {
 	}
 	l.unmetered = false
 	reset := rl.Reset
-	if reset.IsZero() {
-		reset = now.Add(l.window) // no later than this, whenever the window began
+	if reset.IsZero() || !l.plausible(now, reset) {
+		// Unknown: no later than this, whenever the window began. Then
+		// the window is probed again.
+		reset = now.Add(l.window)
 	}
 	switch {
 	case !l.known || reset.After(l.reset.Add(maxWindowGap)):
@@ -385,6 +458,18 @@ func (l *limiter) observe(resp *http.Response, err error) {
 		l.remaining = min(l.remaining, rl.Remaining)
 	}
 	l.cwnd = min(l.cwnd+1, 1<<20)
+}
+
+// horizon is the furthest ahead a window can end: SharpAPI's minute (or
+// the longer window WithRateLimit gives), plus the header's rounding.
+func (l *limiter) horizon() time.Duration { return max(l.window, sharpAPIWindow) + maxWindowGap }
+
+// plausible reports whether a Reset is one a window can mean. One further
+// ahead (hours, an epoch in milliseconds read as seconds, a date in year
+// 9999) would hold every metered request until then, and since none would
+// be sent, no answer could correct it: it is treated as unknown.
+func (l *limiter) plausible(now, reset time.Time) bool {
+	return !reset.After(now.Add(l.horizon()))
 }
 
 // heldError describes req, refused while it had wait to go. SharpAPI did not

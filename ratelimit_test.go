@@ -42,7 +42,7 @@ type limitRig struct {
 func newLimitRig(t *testing.T, perMinute int) *limitRig {
 	t.Helper()
 	clk := sharpapitest.NewManualClock(time.Now().Truncate(time.Second))
-	emu := sharpapitest.NewServer(sharpapitest.WithClock(clk), sharpapitest.WithRateLimit(perMinute),
+	emu := sharpapitest.NewServer(sharpapitest.WithClock(clk), sharpapitest.WithRateLimit(perMinute, time.Minute),
 		sharpapitest.WithJobDuration(time.Hour), sharpapitest.WithRetryAfter(time.Millisecond))
 	t.Cleanup(emu.Close)
 	return &limitRig{emu: emu, clock: clk, log: &bytes.Buffer{}, logMu: &sync.Mutex{}}

@@ -19,6 +19,8 @@ func TestREADMECodeCompiles(t *testing.T) {
 	}
 	var examples strings.Builder
 	files, _ := filepath.Glob("example*_test.go")
+	otel, _ := filepath.Glob("otelsharpapi/example*_test.go") // the Observability section's
+	files = append(files, otel...)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

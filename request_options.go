@@ -47,8 +47,10 @@ type requestConfig struct {
 // dispatch (sync false) or a synchronous call. A header given here replaces
 // a default header of the same name.
 func (c *Client) newRequestConfig(opts []RequestOption, sync bool) (*requestConfig, error) {
-	rq := &requestConfig{sync: sync, webhook: c.cfg.defaults.webhook, timeout: c.cfg.defaults.timeout,
-		maxRetries: c.cfg.defaults.maxRetries}
+	rq := &requestConfig{sync: sync, timeout: c.cfg.defaults.timeout, maxRetries: c.cfg.defaults.maxRetries}
+	if u := c.cfg.webhookURL; u != nil {
+		rq.webhook = *u
+	}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -223,7 +225,7 @@ func (c *Client) prepareRequest(ctx context.Context, rc *retryablehttp.Client, r
 	}
 	st := &callState{class: classCall, failFast: rq.maxRetries == 0, unmetered: rq.unmetered}
 	if r.method == http.MethodGet && r.jobID != "" {
-		st.class = classPoll
+		st.class, st.jobID = classPoll, r.jobID
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
 	// A copy per call: retryablehttp's RetryMax and CheckRetry belong to

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -169,5 +170,49 @@ func TestWithRequestTimeout(t *testing.T) {
 	}
 	if _, err := c.Ping(t.Context(), sharpapi.WithRequestTimeout(0)); !errors.Is(err, sharpapi.ErrInvalidOption) {
 		t.Errorf("WithRequestTimeout(0): err = %v, want ErrInvalidOption", err)
+	}
+}
+
+// TestRequestOptionsAsClientDefaults: a RequestOption given to NewClient is
+// the default of every request, status polls included; the same kind of
+// option given to a call overrides it for that call only.
+func TestRequestOptionsAsClientDefaults(t *testing.T) {
+	ctx := t.Context()
+	const hook = "http://127.0.0.1:1/hooks/sharpapi"
+	c, emu := emulated(t, nil, sharpapi.WithHeader("X-Tenant", "default"), sharpapi.WithHeader("X-Env", "test"),
+		sharpapi.WithWebhook(hook))
+	p := sharpapi.TranslateParams{Content: "hi", Language: "Italian"}
+	job, err := c.Translate(ctx, p) // the defaults
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := job.Wait(ctx); err != nil { // no handler: the job is polled
+		t.Fatal(err)
+	}
+	if _, err := c.Translate(ctx, p, sharpapi.WithHeader("X-Tenant", "call"), sharpapi.WithoutWebhook()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Ping(ctx); err != nil { // a default webhook does not apply to a synchronous call
+		t.Fatal(err)
+	}
+	type sent struct{ Method, Tenant, Env, Webhook string }
+	var got []sent
+	for _, r := range emu.Requests() {
+		got = append(got, sent{r.Method, r.Header.Get("X-Tenant"), r.Header.Get("X-Env"), r.Header.Get("Job-Webhook")})
+	}
+	got = slices.Compact(got) // a job still running at the first poll is polled again
+	want := []sent{
+		{"POST", "default", "test", hook},
+		{"GET", "default", "test", ""}, // the poll
+		{"POST", "call", "test", ""},
+		{"GET", "default", "test", ""}, // ping
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+
+	// A bad default fails NewClient, as any option does.
+	if _, err := sharpapi.NewClient("k", sharpapi.WithHeader("Authorization", "x")); !errors.Is(err, sharpapi.ErrInvalidOption) {
+		t.Errorf("NewClient(WithHeader(Authorization)) = %v, want ErrInvalidOption", err)
 	}
 }

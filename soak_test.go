@@ -76,7 +76,7 @@ func soak(t *testing.T, jobs, wave, workers int) soakStats {
 		sharpapitest.WithRecordLimit(1000),
 		// 429 storms come from RateLimitRate below; the per-minute limit
 		// itself would throttle a large soak for real minutes.
-		sharpapitest.WithRateLimit(1<<30),
+		sharpapitest.WithRateLimit(1<<30, time.Minute),
 		sharpapitest.WithSeed(20261127),
 		echo)
 	client, err := sharpapi.NewClient("soak-key",

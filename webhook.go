@@ -59,6 +59,13 @@ type WebhookEvent struct {
 	// (nil when absent; "null" for a failed job); Decode unmarshals it. It
 	// is a copy: it keeps no other part of the request body alive.
 	Result json.RawMessage `json:"result,omitempty"`
+	// Trace identifies the delivery that brought the event, for tracing:
+	// set by a handler built [WithObserver] whose observer gives one (a
+	// [DeliveryObservation]'s Token, a W3C traceparent with
+	// otelsharpapi); empty otherwise. It is not part of the event's JSON;
+	// an [EventBus] that carries it lets the job's trace on another
+	// replica link to the delivery's.
+	Trace string `json:"-"`
 }
 
 // Decode unmarshals the event's result into v, which is usually a pointer

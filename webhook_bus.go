@@ -22,8 +22,8 @@ const loadConcurrency = 8
 
 // A Load that fails is tried again, as long as its job is still awaited
 // here, after a delay that doubles from loadRetryMin up to loadRetryMax: a
-// Subscribe, Await or OnComplete waiter has no poll to fall back on, so a
-// bus that is slow or down for a while must not strand it.
+// job's await polls only after its grace period, so a bus that is slow or
+// down for a while must not hold it that long.
 const (
 	loadRetryMin = 50 * time.Millisecond
 	loadRetryMax = 5 * time.Second
@@ -82,7 +82,10 @@ type EventBus interface {
 
 // WithEventBus shares events with the service's other replicas through bus
 // (see [EventBus]). [NewWebhookHandler] subscribes to it, and the handler's
-// Close ends the subscription.
+// Close ends the subscription. Every replica behind one webhook URL needs
+// it: a handler without a bus whose early events stay unclaimed for a
+// minute while more arrive (the jobs are awaited on another replica, which
+// polls after its grace period instead) logs one Warn saying so.
 func WithEventBus(bus EventBus) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if bus == nil {
@@ -146,6 +149,9 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.publishTimeout)
 	stored, err := h.cfg.bus.Store(ctx, ev)
 	cancel()
+	if o := h.cfg.observe.bus; o != nil {
+		o.BusCalled(r.Context(), BusCall{Op: BusStore, JobID: ev.ID, Stored: stored, Err: err})
+	}
 	if err != nil {
 		h.stats.publishErrors.Add(1)
 		h.answer(w, r, http.StatusServiceUnavailable, "rejected: store failed", &ev, err)
@@ -306,7 +312,7 @@ func (h *WebhookHandler) awaits(jobID string) bool {
 }
 
 // lookupNow is lookupLater in the caller's goroutine, bounded by ctx too:
-// [Job.Wait]'s seam for a resumed job, which polls at once unless the store
+// a resumed job's await's seam, which polls at once unless the store
 // has its event. found reports that the event was handed to the job's
 // waiters.
 func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found bool) {
@@ -328,6 +334,9 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, 
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
 	defer cancel()
 	ev, found, err := h.cfg.bus.Load(ctx, jobID)
+	if o := h.cfg.observe.bus; o != nil {
+		o.BusCalled(ctx, BusCall{Op: BusLoad, JobID: jobID, Found: found, Err: err})
+	}
 	if err != nil {
 		h.stats.loadErrors.Add(1)
 		if h.log != nil && h.busState.ctx.Err() == nil {
@@ -346,7 +355,7 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, 
 		}
 		return false, nil
 	}
-	var e effects
+	e := effects{via: JobViaStore}
 	defer h.run(&e)
 	if h.deliverAwaited(&e, ev) == outcomeLate {
 		h.logLate(jobID, "loaded")

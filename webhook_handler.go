@@ -18,10 +18,6 @@ import (
 // errHandlerClosed is why a delivery after Close is answered 503.
 var errHandlerClosed = errors.New("sharpapi: webhook handler closed")
 
-// errHandlerZero is why a zero WebhookHandler answers 503: it has no secret
-// to verify with.
-var errHandlerZero = errors.New("sharpapi: WebhookHandler not built by NewWebhookHandler: no secret to verify with")
-
 // WebhookHandler is the http.Handler for SharpAPI's webhooks: mount it at
 // the URL given to SharpAPI (the dashboard's or a Job-Webhook header's),
 // and give it to the [Client] with [WithWebhookHandler]. It verifies each
@@ -152,12 +148,16 @@ func (h *WebhookHandler) verify(body []byte, want *[sha256.Size]byte) error {
 }
 
 // ServeHTTP answers one delivery; see [WebhookHandler] for the status codes.
+// A handler not built by [NewWebhookHandler] has no secret to verify with
+// and answers 503.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.stats.received.Add(1)
-	if h.macs == nil {
-		h.stats.rejectedClosed.Add(1)
-		h.answer(w, r, http.StatusServiceUnavailable, "rejected: not configured", nil, errHandlerZero)
+	if h == nil || h.macs == nil {
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 		return
+	}
+	h.stats.received.Add(1)
+	if h.cfg.observe.delivery != nil {
+		r = h.startDelivery(r) // answer ends it
 	}
 	if r.Method != http.MethodPost {
 		h.stats.rejectedMethod.Add(1)
@@ -202,6 +202,9 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusBadRequest, "rejected: malformed", nil, err)
 		return
 	}
+	if h.cfg.observe.delivery != nil {
+		ev.Trace = deliveryToken(r)
+	}
 	if h.cfg.bus != nil {
 		h.serveWithBus(w, r, ev)
 		return
@@ -236,6 +239,9 @@ func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int
 		w.WriteHeader(code)
 	} else {
 		http.Error(w, http.StatusText(code), code)
+	}
+	if h.cfg.observe.delivery != nil {
+		endDelivery(r, code, outcome, ev, err)
 	}
 	if h.log == nil {
 		return
@@ -303,16 +309,16 @@ type WebhookStats struct {
 	// their job yet (without an [EventBus]).
 	BufferedEarly uint64
 	// Late counts terminal events that came after every waiter of their
-	// job on this handler had given up (a cancelled Wait or Await, an
-	// Unsubscribe). Without a bus they are kept like early ones, so a
-	// later Wait still gets them.
+	// job on this handler had given up (their contexts ended). Without a
+	// bus they are kept like early ones, so a later await still gets them.
 	Late uint64
 	// Unmatched counts terminal events no waiter claimed (see [OnUnmatched]).
 	Unmatched uint64
 	// NonTerminal counts distinct events with a non-terminal status.
 	NonTerminal uint64
-	// GraceExpired counts [Job.Wait] calls whose webhook did not come within
-	// the client's grace period, so that they fell back to polling.
+	// GraceExpired counts awaits ([Job.Wait], [Job.WaitAsync], [Job.OnDone])
+	// whose webhook did not come within the client's grace period, so that
+	// they fell back to polling.
 	GraceExpired uint64
 	// CallbackPanics counts recovered panics of callbacks and hooks
 	// ([Job.OnDone]'s among them).
@@ -336,6 +342,9 @@ type webhookCounters struct {
 
 // Stats returns the handler's counters, for metrics and tests.
 func (h *WebhookHandler) Stats() WebhookStats {
+	if h == nil {
+		return WebhookStats{}
+	}
 	c := &h.stats
 	s := WebhookStats{
 		Received:          c.received.Load(),
@@ -364,5 +373,5 @@ func (h *WebhookHandler) Stats() WebhookStats {
 	return s
 }
 
-// graceExpired counts a [Job.Wait] that gave up on its webhook and polls.
+// graceExpired counts an await that gave up on its webhook and polls.
 func (h *WebhookHandler) graceExpired() { h.stats.graceExpired.Add(1) }

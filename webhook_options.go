@@ -61,6 +61,7 @@ type webhookConfig struct {
 	publishTimeout time.Duration
 	logger         *slog.Logger
 	clock          clock
+	observe        observers // WithObserver
 }
 
 func defaultWebhookConfig(secret string) webhookConfig {

@@ -22,6 +22,8 @@ import (
 // routed the event, a webhook delivery's among them.
 type waiter struct {
 	deliver func(ev WebhookEvent, ok bool)
+	// via is how the event came, set just before deliver is called.
+	via JobVia
 }
 
 // earlyItem is a terminal event nobody awaited yet, an element of
@@ -67,7 +69,8 @@ func (o routeOutcome) String() string {
 type effects struct {
 	calls      []hookCall
 	deliveries []delivery
-	warnStray  int // the early events held, when they look like another replica's
+	warnStray  int    // the early events held, when they look like another replica's
+	via        JobVia // where the events come from; "" for a webhook delivered here
 }
 
 type delivery struct {
@@ -99,6 +102,7 @@ func (h *WebhookHandler) unmatched(e *effects, ev WebhookEvent) {
 // the handler's lock.
 func (h *WebhookHandler) run(e *effects) {
 	for _, d := range e.deliveries {
+		d.w.via = e.via
 		d.w.deliver(d.ev, d.ok)
 	}
 	if e.warnStray > 0 && h.log != nil {
@@ -255,6 +259,9 @@ func (h *WebhookHandler) unregister(jobID string, w *waiter) {
 // after Close are answered 503, so SharpAPI retries them later or
 // elsewhere. Close is idempotent.
 func (h *WebhookHandler) Close() error {
+	if h == nil {
+		return nil
+	}
 	var e effects
 	h.mu.Lock()
 	if h.closed {

@@ -45,7 +45,7 @@ func benchWait(b *testing.B, webhooks bool) {
 		sharpapitest.WithWebhookSecret(secret),
 		sharpapitest.WithJobDuration(*pollJobDuration),
 		sharpapitest.WithRetryAfter(*pollInterval),
-		sharpapitest.WithRateLimit(1<<30),
+		sharpapitest.WithRateLimit(1<<30, time.Minute),
 	)
 	defer emu.Close()
 	// A client that keeps enough connections for the jobs in flight, in

@@ -14,7 +14,7 @@ import (
 
 // The rate-limit benchmark's plan: N dispatches against L requests per
 // window W. SharpAPI's window is a minute; the emulator's is shortened to W
-// (sharpapitest.WithRateLimitWindow) so that a run takes seconds, and the
+// (sharpapitest.WithRateLimit) so that a run takes seconds, and the
 // client is told the same window (sharpapi.WithRateLimit). The plan's
 // minimum wall time is N/L windows.
 var (
@@ -77,7 +77,7 @@ func windowFloor(n, limit int, window time.Duration) time.Duration {
 // the emulator answered.
 func runRateLimited(b *testing.B, limiter bool, n, limit int, window time.Duration) rateRun {
 	b.Helper()
-	emu := sharpapitest.NewServer(sharpapitest.WithRateLimit(limit), sharpapitest.WithRateLimitWindow(window))
+	emu := sharpapitest.NewServer(sharpapitest.WithRateLimit(limit, window))
 	defer emu.Close()
 	opts := []sharpapi.Option{sharpapi.WithBaseURL(emu.URL), sharpapi.WithMaxRetries(10),
 		sharpapi.WithRateLimit(limit, window)}

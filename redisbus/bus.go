@@ -108,11 +108,15 @@ func (b *Bus) eventKey(id string) string { return b.cfg.prefix + "ev:{" + id + "
 
 // wireEvent is the stored form of a sharpapi.WebhookEvent, with explicit
 // names so that the format does not follow the core type's field names.
+// TP, the event's Trace (the delivery's traceparent, with a tracing
+// observer), is optional: replicas that predate it ignore it, and an event
+// they stored has none.
 type wireEvent struct {
 	ID     string             `json:"id"`
 	Status sharpapi.JobStatus `json:"status"`
 	Type   sharpapi.JobType   `json:"type"`
 	Result json.RawMessage    `json:"result,omitempty"`
+	TP     string             `json:"tp,omitempty"`
 }
 
 func encodeEvent(ev sharpapi.WebhookEvent) ([]byte, error) {
@@ -120,7 +124,7 @@ func encodeEvent(ev sharpapi.WebhookEvent) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	// Keep the result's <, > and & as SharpAPI sent them.
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(wireEvent{ID: ev.ID, Status: ev.Status, Type: ev.Type, Result: ev.Result}); err != nil {
+	if err := enc.Encode(wireEvent{ID: ev.ID, Status: ev.Status, Type: ev.Type, Result: ev.Result, TP: ev.Trace}); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
@@ -141,6 +145,11 @@ func (b *Bus) Store(ctx context.Context, ev sharpapi.WebhookEvent) (stored bool,
 		data, err := encodeEvent(ev)
 		if err != nil {
 			return false, fmt.Errorf("redisbus: encoding the event of job %s: %w", ev.ID, err)
+		}
+		if len(data) > b.cfg.maxEvent {
+			// No replica would load it.
+			return false, fmt.Errorf("redisbus: not storing the event of job %s: it is %d bytes, more than the bus's limit of %d (WithMaxEventSize)",
+				ev.ID, len(data), b.cfg.maxEvent)
 		}
 		keys = append(keys, b.eventKey(ev.ID))
 		args = append(args, data, b.keepMS, b.channel, ev.ID)
@@ -169,35 +178,76 @@ func (b *Bus) logLateStore(ev sharpapi.WebhookEvent) {
 		slog.String("job_id", ev.ID), slog.String("job_status", string(ev.Status)))
 }
 
+// loadScript returns the value of KEYS[1] if it is at most ARGV[1] bytes
+// long, and otherwise only its length (an integer): Load never reads a
+// value it would refuse. One script, so that the key cannot grow between
+// the check and the read.
+var loadScript = redis.NewScript(`
+local n = redis.call('STRLEN', KEYS[1])
+if n > tonumber(ARGV[1]) then
+  return n
+end
+return redis.call('GET', KEYS[1])
+`)
+
 // Load returns the stored terminal event of jobID; see
-// [sharpapi.EventBus]. found is false when none is stored. Like Store, it
-// returns within the bus's timeout.
+// [sharpapi.EventBus]. found is false when none is stored. A stored value
+// larger than the bus's max event size ([WithMaxEventSize]) is an error,
+// and is not read. Like Store, it returns within the bus's timeout.
 func (b *Bus) Load(ctx context.Context, jobID string) (ev sharpapi.WebhookEvent, found bool, err error) {
 	if err := checkJobID(jobID); err != nil {
 		return ev, false, fmt.Errorf("redisbus: not loading an event: %w", err)
 	}
-	data, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]byte, error) {
-		data, err := b.rdb.Get(ctx, b.eventKey(jobID)).Bytes()
-		if errors.Is(err, redis.Nil) {
-			return nil, nil
+	type loaded struct {
+		data []byte
+		size int64 // of a value too large to read
+	}
+	got, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (loaded, error) {
+		v, err := loadScript.Run(ctx, b.rdb, []string{b.eventKey(jobID)}, b.cfg.maxEvent).Result()
+		switch v := v.(type) {
+		case string:
+			return loaded{data: []byte(v)}, nil
+		case int64:
+			return loaded{size: v}, nil
 		}
-		return data, err
+		if err == nil {
+			err = fmt.Errorf("unexpected reply of type %T", v)
+		}
+		return loaded{}, err // redis.Nil: no such key
 	}, nil)
+	if errors.Is(err, redis.Nil) {
+		return ev, false, nil
+	}
 	if err != nil {
 		return ev, false, fmt.Errorf("redisbus: loading the event of job %s: %w", jobID, err)
 	}
-	if data == nil {
-		return ev, false, nil
+	if got.size > 0 {
+		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is %d bytes, more than the bus's limit of %d (WithMaxEventSize): not read",
+			jobID, got.size, b.cfg.maxEvent)
 	}
+	data := got.data
 	var w wireEvent
 	if err := json.Unmarshal(data, &w); err != nil {
 		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is not valid: %w", jobID, err)
 	}
 	if w.ID != jobID || !w.Status.Terminal() {
 		// Someone else wrote the key: never hand one job's result to another.
-		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is not valid: it is a %q event of another job or status", jobID, w.Status)
+		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is not valid: it is a %s event of another job or status", jobID, quote(string(w.Status)))
 	}
-	return sharpapi.WebhookEvent{ID: w.ID, Status: w.Status, Type: w.Type, Result: w.Result}, true, nil
+	return sharpapi.WebhookEvent{ID: w.ID, Status: w.Status, Type: w.Type, Result: w.Result, Trace: w.TP}, true, nil
+}
+
+// maxQuoted bounds a value quoted in an error: values read from Redis may
+// be of any size, and the handler logs the error at every retry.
+const maxQuoted = 64
+
+// quote quotes s for an error message: at most maxQuoted bytes of it, then
+// its length.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxQuoted]) + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // bounded runs call and returns its result, or an error as soon as ctx ends

@@ -31,6 +31,9 @@
 //     neither kept nor published.
 //   - sharpapi:ev:{ID} = the event as JSON ({"id","status","type","result"})
 //     for the retention (default 10 min, [WithRetention]): what Load returns.
+//     Store writes, and Load reads, no event larger than
+//     [WithMaxEventSize] (default the handler's body cap plus 4 KiB): a
+//     larger value, whoever wrote it, is refused without being read.
 //   - channel sharpapi:done carries the bare job id of each stored terminal
 //     event.
 //

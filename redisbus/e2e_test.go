@@ -79,7 +79,7 @@ func newCluster(t *testing.T, addr string, replicas int, emuOpts ...sharpapitest
 		sharpapitest.WithJobDuration(time.Millisecond),
 		sharpapitest.WithRetryAfter(time.Millisecond),
 		sharpapitest.WithWebhookRetryDelay(time.Millisecond),
-		sharpapitest.WithRateLimit(1 << 30),
+		sharpapitest.WithRateLimit(1<<30, time.Minute),
 		sharpapitest.WithResult(string(sharpapi.JobTypeContentTranslate), func(req sharpapitest.JobRequest) (any, error) {
 			return map[string]string{"content": "<" + req.Text("content") + ">", "to_language": "Italian"}, nil
 		}),

@@ -24,6 +24,11 @@ const (
 	// delivery timeout, so a slow Redis yields a 503 and a retry rather
 	// than a delivery SharpAPI gives up on.
 	DefaultTimeout = 2 * time.Second
+	// DefaultMaxEventSize bounds a stored event, in bytes of its JSON: the
+	// handler's default body cap (a delivery's body is the event) plus
+	// room for the envelope the bus writes around it. Load reads no more
+	// from Redis, whoever wrote the key.
+	DefaultMaxEventSize = sharpapi.DefaultWebhookMaxBody + 4<<10
 )
 
 // Option configures a Bus in New. A value that makes no sense makes New
@@ -35,6 +40,7 @@ type config struct {
 	retention time.Duration
 	dedupAge  time.Duration
 	timeout   time.Duration
+	maxEvent  int
 	log       *slog.Logger // nil: silent
 }
 
@@ -44,6 +50,7 @@ func defaultConfig() config {
 		retention: DefaultRetention,
 		dedupAge:  DefaultDedupAge,
 		timeout:   DefaultTimeout,
+		maxEvent:  DefaultMaxEventSize,
 	}
 }
 
@@ -58,7 +65,7 @@ func invalidOption(format string, args ...any) error {
 func WithKeyPrefix(prefix string) Option {
 	return func(c *config) error {
 		if prefix == "" || strings.ContainsAny(prefix, "{}") {
-			return invalidOption("redisbus key prefix %q: want a non-empty string without braces", prefix)
+			return invalidOption("redisbus key prefix %s: want a non-empty string without braces", quote(prefix))
 		}
 		c.prefix = prefix
 		return nil
@@ -100,6 +107,22 @@ func WithTimeout(d time.Duration) Option {
 			return invalidOption("redisbus timeout %v is not positive", d)
 		}
 		c.timeout = d
+		return nil
+	}
+}
+
+// WithMaxEventSize sets the largest event the bus stores and loads, in
+// bytes of its JSON (default [DefaultMaxEventSize]): Store refuses a larger
+// one, and Load refuses a larger value without reading it, so that a key
+// written by someone else cannot make a replica read megabytes per
+// attempt. A handler given a larger [sharpapi.WithMaxBodySize] needs as
+// much more here.
+func WithMaxEventSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalidOption("redisbus max event size %d is not positive", n)
+		}
+		c.maxEvent = n
 		return nil
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // The canned data: each job type's documented example result (from
-// SharpAPI's READMEs), a small airports table, a small job-positions table
+// SharpAPI's READMEs, the shape of the default answers), a small airports table, a small job-positions table
 // and a scraped page.
 var (
 	//go:embed testdata/results/*.json
@@ -80,10 +80,12 @@ var data = sync.OnceValue(func() *dataset {
 	return d
 })
 
-// ExampleResult returns the canned result the emulator answers for jobType
-// unless WithResult replaces it: the example SharpAPI's READMEs show for
-// that job type, as trimmed in their documentation. SharpAPI documents no
-// result for content_detect_address (the emulator answers a list of
+// ExampleResult returns the example SharpAPI's READMEs show for the result
+// of jobType, as trimmed in their documentation: the shape of every result
+// the emulator answers for that job type by default, and for verdicts and
+// uploads the result itself (for the others, its values follow the
+// request: see the package documentation, "Results"). SharpAPI documents
+// no result for content_detect_address (the emulator answers a list of
 // address strings) nor a full one for content_detect_profanities (the
 // reason text is the emulator's). Custom workflow results are not included.
 func ExampleResult(jobType string) (json.RawMessage, bool) {

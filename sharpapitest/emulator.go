@@ -46,7 +46,7 @@ type Emulator struct {
 	jobOrder  []string
 	timers    map[string]func() bool // by job id, until its webhook is due
 	wordsUsed int
-	window    time.Time // start of the current rate-limit minute
+	window    time.Time // start of the current rate-limit window
 	windowN   int
 
 	rec recorder
@@ -169,10 +169,10 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return false
 	}
-	return e.cfg.apiKey == "" || subtle.ConstantTimeCompare([]byte(token), []byte(e.cfg.apiKey)) == 1
+	return !e.cfg.apiKey.set() || subtle.ConstantTimeCompare([]byte(token), []byte(e.cfg.apiKey.value())) == 1
 }
 
-// takeRequest counts a request against the per-minute limit and sets the
+// takeRequest counts a request against the rate limit's window and sets the
 // X-RateLimit-* headers. Over the limit it answers 429 and reports false.
 func (e *Emulator) takeRequest(w http.ResponseWriter) bool {
 	now := e.cfg.clock.Now()

@@ -79,7 +79,7 @@ func TestRouting(t *testing.T) {
 
 func TestPingAndQuota(t *testing.T) {
 	clock := sharpapitest.NewManualClock(epoch)
-	srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithRateLimit(60))
+	srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithRateLimit(60, time.Minute))
 	ping := get(t, srv.URL+"/ping")
 	if want := `{"ping":"pong","timestamp":"2026-03-01T12:00:00.000000Z"}`; string(ping.body) != want {
 		t.Errorf("ping = %s, want %s", ping.body, want)
@@ -140,7 +140,7 @@ func TestWordQuota(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	clock := sharpapitest.NewManualClock(epoch)
-	srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithRateLimit(2))
+	srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithRateLimit(2, time.Minute))
 	url := srv.URL + "/content/translate"
 	for i, remaining := range []string{"1", "0"} {
 		r := postJSON(t, url, map[string]string{"content": "x"})
@@ -198,6 +198,7 @@ func TestJobStates(t *testing.T) {
 	want := sharpapitest.JobInfo{
 		ID: d.JobID, Type: "content_paraphrase", Status: "success", Path: "/content/paraphrase",
 		Created: epoch, Finished: epoch.Add(10 * time.Second), Polls: 5, Words: 1,
+		Result: json.RawMessage(`{"paraphrase":"[paraphrase] x"}`),
 	}
 	if got, ok := srv.Job(d.JobID); !ok || !cmp.Equal(want, got) {
 		t.Errorf("Job() = %+v, want %+v", got, want)

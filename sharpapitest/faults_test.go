@@ -147,6 +147,12 @@ func TestFailedJobs(t *testing.T) {
 				t.Errorf("job %s: %q, want %q", id, ji.Status, want)
 			}
 		}
+		if ji, _ := srv.Job(failed.JobID); ji.Result != nil {
+			t.Errorf("failed job: Result %s, want none", ji.Result)
+		}
+		if ji, _ := srv.Job(ok.JobID); string(ji.Result) != `{"paraphrase":"[paraphrase] x"}` {
+			t.Errorf("successful job: Result %s", ji.Result)
+		}
 	})
 
 	t.Run("rate is seeded", func(t *testing.T) {

@@ -37,3 +37,28 @@ func (e *Emulator) LogValue() slog.Value {
 	}
 	return slog.GroupValue(slog.String("base_url", e.cfg.baseURL))
 }
+
+// credential holds an API key or a webhook secret where no printing
+// reaches it. The methods of *Emulator redact, but a copied Emulator value
+// has none of them (they need a pointer), and neither has one held in an
+// unexported field of a caller's struct: fmt then prints it field by field,
+// under any verb. It never follows a pointer to a string, though, not even
+// for a verb that does not suit a pointer (%s, %d), where it follows a
+// pointer to a struct; and encoding/json skips unexported fields. So the
+// string sits behind a pointer of its own, in an unexported field.
+type credential struct {
+	p *string
+}
+
+func newCredential(s string) credential { return credential{p: &s} }
+
+// set reports whether an option gave the credential.
+func (c credential) set() bool { return c.p != nil }
+
+// value returns the credential, or "" if none was given.
+func (c credential) value() string {
+	if c.p == nil {
+		return ""
+	}
+	return *c.p
+}

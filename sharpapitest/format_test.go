@@ -2,11 +2,24 @@ package sharpapitest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 )
+
+// holder is a caller's struct that keeps an emulator in its fields, as
+// values and as pointers, exported and not.
+type holder struct {
+	Emulator Emulator
+	Server   Server
+	ServerP  *Server
+	EmuP     *Emulator
+	emulator Emulator
+	server   Server
+}
 
 func TestNothingPrintsACredential(t *testing.T) {
 	const key, secret = "KEY-d41d8cd98f00", "SECRET-9e107d9d372b"
@@ -15,21 +28,55 @@ func TestNothingPrintsACredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	values := map[string]any{"*Server": s, "Server": *s, "*Emulator": s.Emulator}
-	for name, v := range values {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-			out := fmt.Sprintf(verb, v)
-			for _, c := range []string{key, secret, fmt.Sprintf("%x", key), fmt.Sprintf("%x", secret)} {
-				if strings.Contains(out, c) {
-					t.Errorf("fmt %s of %s prints a credential: %s", verb, name, out)
-				}
+	// Copies made through reflect: vet rightly refuses a plain *s.Emulator,
+	// which copies a lock, but nothing stops a caller from making one.
+	emuValue := reflect.ValueOf(s.Emulator).Elem()
+	h := reflect.New(reflect.TypeFor[holder]()).Elem()
+	for _, f := range []string{"Emulator", "emulator"} {
+		reflect.NewAt(emuValue.Type(), h.FieldByName(f).Addr().UnsafePointer()).Elem().Set(emuValue)
+	}
+	for _, f := range []string{"Server", "server"} {
+		reflect.NewAt(h.FieldByName(f).Type(), h.FieldByName(f).Addr().UnsafePointer()).Elem().Set(reflect.ValueOf(*s))
+	}
+	h.FieldByName("ServerP").Set(reflect.ValueOf(s))
+	h.FieldByName("EmuP").Set(reflect.ValueOf(s.Emulator))
+	hold := h.Addr().Interface().(*holder)
+
+	values := map[string]any{
+		"*Server": s, "Server": *s, "*Emulator": s.Emulator, "Emulator": emuValue.Interface(),
+		"holder": h.Interface(), "*holder": hold, "[]any": []any{s, *s, emuValue.Interface()},
+		"map": map[string]any{"emu": emuValue.Interface(), "srv": *s},
+	}
+	leaks := []string{key, secret}
+	for _, c := range []string{key, secret} {
+		leaks = append(leaks, fmt.Sprintf("%x", c), fmt.Sprintf("%X", c), fmt.Sprintf("% x", c), fmt.Sprintf("%d", []byte(c)))
+	}
+	check := func(what, out string) {
+		t.Helper()
+		for _, c := range leaks {
+			if strings.Contains(out, c) {
+				t.Errorf("%s prints a credential (%q): %s", what, c, out)
+				return
 			}
 		}
+	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "% x", "%d", "%T %v"} {
+			check(fmt.Sprintf("fmt %s of %s", verb, name), fmt.Sprintf(verb, v))
+		}
+		check("fmt.Sprint of "+name, fmt.Sprint(v))
+		check("fmt.Sprintln of "+name, fmt.Sprintln(v))
+
 		var buf bytes.Buffer
 		slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "v", v, slog.Group("g", "v", v))
-		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "v", v)
-		if out := buf.String(); strings.Contains(out, key) || strings.Contains(out, secret) {
-			t.Errorf("slog of %s prints a credential: %s", name, out)
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "v", v, slog.Group("g", "v", v))
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", slog.Any("v", v))
+		check("slog of "+name, buf.String())
+
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Errorf("json.Marshal of %s: %v", name, err)
 		}
+		check("json.Marshal of "+name, string(b))
 	}
 }

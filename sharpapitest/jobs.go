@@ -69,12 +69,19 @@ type JobInfo struct {
 	Polls int
 	// Words is what the job took from the word quota.
 	Words int
+	// Result is the job's result, the JSON its status URL answers once it
+	// succeeds (and already while it runs, for a test that wants to know
+	// what is coming); nil for a job that fails. It is a copy.
+	Result json.RawMessage
 }
 
 func (j *job) info(now time.Time) JobInfo {
 	ji := JobInfo{
 		ID: j.id, Type: j.jobType, Status: j.statusAt(now), Path: "/" + j.path,
 		Created: j.created, WebhookURL: j.webhookURL, Polls: j.polls, Words: j.words,
+	}
+	if !j.failed {
+		ji.Result = slices.Clone(j.result)
 	}
 	if !now.Before(j.done) {
 		ji.Finished = j.done
@@ -194,7 +201,7 @@ func (e *Emulator) admit(jobType string, hasWebhook bool, words int) (fate, bool
 	if e.wordsUsed >= e.cfg.wordQuota || e.wordsUsed+words > e.cfg.wordQuota {
 		return fate{}, false
 	}
-	f := fate{failed: e.jobFails(jobType), notify: hasWebhook && e.cfg.webhookSecret != ""}
+	f := fate{failed: e.jobFails(jobType), notify: hasWebhook && e.cfg.webhookSecret.set()}
 	if f.notify {
 		f.early = e.faults.Early
 		f.plan = e.planWebhook()
@@ -251,7 +258,7 @@ func (e *Emulator) prune(now time.Time) {
 const costPerWord = 0.00002
 
 // result computes a job's result: the user's ResultFunc, the workflow's,
-// or the canned example. An error means the job fails.
+// or the default answer. An error means the job fails.
 func (e *Emulator) result(req JobRequest) (json.RawMessage, error) {
 	if f, ok := e.cfg.results[req.JobType]; ok {
 		v, err := f(req)
@@ -265,10 +272,7 @@ func (e *Emulator) result(req JobRequest) (json.RawMessage, error) {
 			return w.result()
 		}
 	}
-	if r, ok := data().results[req.JobType]; ok {
-		return r, nil
-	}
-	return nil, fmt.Errorf("no result for job type %q", req.JobType)
+	return defaultResult(req)
 }
 
 // retryAfter is the Retry-After value for a job with left to run.

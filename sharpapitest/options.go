@@ -61,10 +61,10 @@ func (cfg *config) apply(opts []Option) error {
 type ResultFunc func(r JobRequest) (any, error)
 
 type config struct {
-	apiKey            string
+	apiKey            credential
 	baseURL           string
 	webhookURL        string
-	webhookSecret     string
+	webhookSecret     credential
 	includeResult     bool
 	jobDuration       time.Duration
 	retryAfter        time.Duration
@@ -76,7 +76,7 @@ type config struct {
 	workflows         []Workflow
 	wordQuota         int
 	rateLimit         int
-	rateWindow        time.Duration // WithRateLimitWindow (ratelimit.go)
+	rateWindow        time.Duration
 	seed              uint64
 	faults            Faults
 	webhookRetryDelay time.Duration
@@ -97,8 +97,8 @@ const (
 	// DefaultWordQuota is the words quota of SharpAPI's documented example.
 	DefaultWordQuota = 100000
 	// DefaultRateLimit (requests per minute) is far above any plan's, so
-	// that a test suite never meets it by accident; WithRateLimit(60)
-	// mimics a small plan.
+	// that a test suite never meets it by accident; WithRateLimit(60,
+	// time.Minute) mimics a small plan.
 	DefaultRateLimit = 1000
 	// DefaultWebhookRetryDelay spaces webhook attempts; SharpAPI does not
 	// document its spacing.
@@ -124,6 +124,7 @@ func defaultConfig() config {
 		resultOrigin:      map[string]string{},
 		wordQuota:         DefaultWordQuota,
 		rateLimit:         DefaultRateLimit,
+		rateWindow:        time.Minute,
 		seed:              1,
 		webhookRetryDelay: DefaultWebhookRetryDelay,
 		webhookTimeout:    DefaultWebhookTimeout,
@@ -140,7 +141,7 @@ func WithAPIKey(key string) Option {
 		if key == "" {
 			return invalid("WithAPIKey", "empty key")
 		}
-		c.apiKey = key
+		c.apiKey = newCredential(key)
 		return nil
 	}
 }
@@ -182,7 +183,7 @@ func WithWebhookSecret(secret string) Option {
 		if secret == "" {
 			return invalid("WithWebhookSecret", "empty secret")
 		}
-		c.webhookSecret = secret
+		c.webhookSecret = newCredential(secret)
 		return nil
 	}
 }
@@ -275,7 +276,7 @@ func WithClock(clk Clock) Option {
 	}
 }
 
-// WithResult replaces the canned result of one job type (such as
+// WithResult replaces the default result of one job type (such as
 // "content_translate", "invoice_parse" or "custom_sentiment_analysis") with
 // f's answer to each request. f must not be nil, and jobType must be one
 // the emulator creates: a documented one or a [Workflow]'s. To answer with
@@ -324,15 +325,29 @@ func WithWordQuota(words int) Option {
 	}
 }
 
-// WithRateLimit sets the requests allowed per minute ([DefaultRateLimit], at
-// least 1), counted in fixed one-minute windows of the emulator's Clock. /ping and
-// /quota are neither counted nor limited, and carry no X-RateLimit-* headers.
-func WithRateLimit(perMinute int) Option {
+// WithRateLimit allows n requests per window of length per (at least 1
+// request, a positive window), as
+// [github.com/sharpapi-go/sharpapi.WithRateLimit] tells a client:
+// SharpAPI counts requests per minute, in fixed windows, so
+// WithRateLimit(60, time.Minute) mimics a small plan, and a shorter window
+// lets a test or a benchmark exhaust and renew a plan's window in seconds.
+// Windows are measured on the emulator's [Clock]. The default is
+// [DefaultRateLimit] per minute. /ping and /quota are neither counted nor
+// limited, and carry no X-RateLimit-* headers; /quota reports n as its
+// requests_per_minute whatever the window.
+//
+// With a window that is not a whole number of minutes, X-RateLimit-Reset
+// and the Retry-After of a 429 carry milliseconds ("1764412800.250",
+// "0.750"), where SharpAPI sends whole seconds.
+func WithRateLimit(n int, per time.Duration) Option {
 	return func(c *config) error {
-		if perMinute < 1 {
-			return invalid("WithRateLimit", "%d requests per minute is below 1", perMinute)
+		switch {
+		case n < 1:
+			return invalid("WithRateLimit", "%d requests per window is below 1", n)
+		case per <= 0:
+			return invalid("WithRateLimit", "window %v is not positive", per)
 		}
-		c.rateLimit = perMinute
+		c.rateLimit, c.rateWindow = n, per
 		return nil
 	}
 }

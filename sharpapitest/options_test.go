@@ -26,7 +26,7 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		{sharpapitest.WithWebhookTimeout(0), "WithWebhookTimeout"},
 		{sharpapitest.WithWebhookClient(nil), "WithWebhookClient: nil client"},
 		{sharpapitest.WithJobDuration(-time.Millisecond), "WithJobDuration: negative duration"},
-		{sharpapitest.WithRateLimitWindow(0), "WithRateLimitWindow: window 0s is not positive"},
+		{sharpapitest.WithRateLimit(1, 0), "WithRateLimit: window 0s is not positive"},
 		{sharpapitest.WithRetryAfter(-time.Second), "WithRetryAfter: negative duration"},
 		{sharpapitest.WithClock(nil), "WithClock: nil clock"},
 		{sharpapitest.WithResult("content_translate", nil), `WithResult: nil function for job type "content_translate"`},
@@ -34,7 +34,7 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		{sharpapitest.WithWorkflow(sharpapitest.Workflow{Slug: "a/b"}), `WithWorkflow: slug "a/b"`},
 		{sharpapitest.WithWorkflow(sharpapitest.Workflow{Slug: "ok", InputMode: "text/plain"}), `input mode "text/plain"`},
 		{sharpapitest.WithWordQuota(-1), "WithWordQuota: negative quota -1"},
-		{sharpapitest.WithRateLimit(0), "WithRateLimit: 0 requests per minute"},
+		{sharpapitest.WithRateLimit(0, time.Minute), "WithRateLimit: 0 requests per window is below 1"},
 		{sharpapitest.WithRecordLimit(-1), "WithRecordLimit: negative limit -1"},
 		{sharpapitest.WithDropRate(1.5), "DropRate 1.5 is not between 0 and 1"},
 		{sharpapitest.WithFailRate(math.NaN()), "FailRate NaN is not between 0 and 1"},
@@ -71,7 +71,7 @@ func TestOptionsRejectBadValues(t *testing.T) {
 // once, that NewServer panics with the same error, and that good options
 // still make a working server.
 func TestNewReportsEveryBadOption(t *testing.T) {
-	bad := []sharpapitest.Option{sharpapitest.WithJobDuration(-1), nil, sharpapitest.WithRateLimit(0), sharpapitest.WithDropRate(2)}
+	bad := []sharpapitest.Option{sharpapitest.WithJobDuration(-1), nil, sharpapitest.WithRateLimit(0, time.Minute), sharpapitest.WithDropRate(2)}
 	_, err := sharpapitest.New(bad...)
 	for _, want := range []string{"WithJobDuration", "WithRateLimit", "DropRate"} {
 		if !strings.Contains(err.Error(), want) {
@@ -91,7 +91,7 @@ func TestNewReportsEveryBadOption(t *testing.T) {
 		srv.Close()
 	}()
 
-	srv, err := sharpapitest.New(sharpapitest.WithJobDuration(0), sharpapitest.WithWordQuota(0), sharpapitest.WithRateLimit(1))
+	srv, err := sharpapitest.New(sharpapitest.WithJobDuration(0), sharpapitest.WithWordQuota(0), sharpapitest.WithRateLimit(1, time.Minute))
 	if err != nil {
 		t.Fatalf("New with good options: %v", err)
 	}

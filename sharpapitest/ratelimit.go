@@ -6,30 +6,8 @@ import (
 	"time"
 )
 
-// WithRateLimitWindow sets the length of the rate-limit window (a minute,
-// as on SharpAPI), so that a test or a benchmark can exhaust and renew a
-// plan's window in seconds: WithRateLimit(20) with WithRateLimitWindow(2 *
-// time.Second) allows 20 requests per 2 s. With a window other than a whole
-// minute, X-RateLimit-Reset and the Retry-After of a 429 carry milliseconds
-// ("1764412800.250", "0.75"); SharpAPI sends whole seconds. A window
-// that is not positive is an error.
-func WithRateLimitWindow(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return invalid("WithRateLimitWindow", "window %v is not positive", d)
-		}
-		c.rateWindow = d
-		return nil
-	}
-}
-
 // rateWindow is the length of the rate-limit window.
-func (e *Emulator) rateWindow() time.Duration {
-	if e.cfg.rateWindow > 0 {
-		return e.cfg.rateWindow
-	}
-	return time.Minute
-}
+func (e *Emulator) rateWindow() time.Duration { return e.cfg.rateWindow }
 
 // setWindowHeaders writes the X-RateLimit-* headers of an answer, and the
 // Retry-After of a 429, to the precision the window needs.

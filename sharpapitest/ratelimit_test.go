@@ -12,8 +12,7 @@ import (
 // headers carry milliseconds, rounded up.
 func TestRateLimitWindow(t *testing.T) {
 	clock := sharpapitest.NewManualClock(epoch.Add(250 * time.Microsecond))
-	srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithRateLimit(1),
-		sharpapitest.WithRateLimitWindow(1500*time.Millisecond))
+	srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithRateLimit(1, 1500*time.Millisecond))
 	url := srv.URL + "/content/translate"
 	r := postJSON(t, url, map[string]string{"content": "x"})
 	// epoch + 1.50025 s, rounded up to the millisecond.

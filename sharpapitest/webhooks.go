@@ -66,7 +66,7 @@ func (e *Emulator) notify(j *job) {
 	if err != nil {
 		return
 	}
-	sig := Sign(body, e.cfg.webhookSecret)
+	sig := Sign(body, e.cfg.webhookSecret.value())
 	if plan.drop {
 		e.recordDelivery(Delivery{JobID: j.id, URL: j.webhookURL, Body: body, Signature: sig, Time: e.cfg.clock.Now(), Dropped: true})
 		return

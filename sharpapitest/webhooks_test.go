@@ -54,7 +54,7 @@ func TestWebhookDelivery(t *testing.T) {
 	if p.ID != d.JobID || p.Status != "success" || p.Type != "content_detect_urls" {
 		t.Errorf("payload = %s", h.body)
 	}
-	want, _ := sharpapitest.ExampleResult("content_detect_urls")
+	want := []byte(`[{"url": "http://example.com", "protocol": "http"}]`)
 	if diff := cmp.Diff(decode[any](t, want), decode[any](t, p.Result)); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}

@@ -10,7 +10,12 @@
 //
 // With -results DIR, the jobs of each job type whose DIR/<job_type>.json
 // exists are answered with that file's JSON (the result alone), the others
-// with SharpAPI's documented example; the files are checked at start.
+// as package sharpapitest answers by default (in the shape of SharpAPI's
+// documented example, with values that follow the request: "[French] turn"
+// for "turn" into French); the files are checked at start. Only
+// regular files of at most 4 MiB are read, or relative symbolic links to
+// one inside DIR: a named pipe, a device or a link out of DIR stops the
+// emulator at start with a message that names the file.
 //
 // It prints the API base URL, logs every request and webhook attempt (never
 // the API key, the webhook secret or a URL's query), and stops cleanly on
@@ -175,7 +180,7 @@ func parseFlags(args []string, output io.Writer) (settings, error) {
 		limitRate     = fs.Float64("ratelimit-rate", 0, "share of requests answered 429")
 		latency       = fs.Duration("latency", 0, "delay added to every answer")
 		seed          = fs.Uint64("seed", 1, "seed of the random faults")
-		results       = fs.String("results", "", "answer the jobs of each type with the JSON in `DIR`/<job_type>.json instead of SharpAPI's documented example")
+		results       = fs.String("results", "", "answer the jobs of each type with the JSON in `DIR`/<job_type>.json instead of the emulator's default answer")
 	)
 	if err := fs.Parse(args); err != nil {
 		return settings{}, err
@@ -193,7 +198,7 @@ func parseFlags(args []string, output io.Writer) (settings, error) {
 		sharpapitest.WithJobDuration(*jobDuration),
 		sharpapitest.WithWebhookRetryDelay(*retryDelay),
 		sharpapitest.WithWordQuota(*wordQuota),
-		sharpapitest.WithRateLimit(*rateLimit),
+		sharpapitest.WithRateLimit(*rateLimit, time.Minute),
 		sharpapitest.WithSeed(*seed),
 		sharpapitest.WithFaults(sharpapitest.Faults{
 			DropRate: *dropRate, Duplicates: *duplicate, Early: *early, WebhookDelay: *webhookDelay,

@@ -167,8 +167,7 @@ func newClient(ctx context.Context) (*sharpapi.Client, int, time.Duration, func(
 	}
 	receiver := httptest.NewServer(hooks)
 	emu := sharpapitest.NewServer(
-		sharpapitest.WithRateLimit(offlineLimit),
-		sharpapitest.WithRateLimitWindow(offlineWindow),
+		sharpapitest.WithRateLimit(offlineLimit, offlineWindow),
 		sharpapitest.WithWebhookSecret(secret),
 		sharpapitest.WithJobDuration(50*time.Millisecond))
 	stop := func() {

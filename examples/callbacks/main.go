@@ -1,9 +1,10 @@
 // Command callbacks dispatches a batch of mixed jobs and completes each
 // through a callback of its own, with a live progress line and a summary.
 //
-// Each callback is fed by the job's Wait: from the job's webhook as soon as
-// it lands, or from its status URL if the webhook is lost (offline, the
-// emulator loses one in ten on purpose, and fails one job in ten).
+// Each callback is the job's OnDone: called once, from the job's webhook as
+// soon as it lands, or from its status URL if the webhook is lost (offline,
+// the emulator loses one in ten on purpose, and fails one job in ten). No
+// goroutine waits for a job meanwhile.
 //
 //	go run ./examples/callbacks
 package main
@@ -31,11 +32,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "callbacks:", err)
 		os.Exit(1)
 	}
-}
-
-// whenDone calls done with the job's outcome, from a goroutine of its own.
-func whenDone[T any](ctx context.Context, job *sharpapi.Job[T], done func(T, error)) {
-	go func() { done(job.Wait(ctx)) }()
 }
 
 // line is what a callback reports.
@@ -109,7 +105,7 @@ func run(ctx context.Context, out io.Writer) error {
 				return err
 			}
 			id = job.ID()
-			whenDone(ctx, job, func(r sharpapi.TranslateResult, err error) {
+			job.OnDone(ctx, func(r sharpapi.TranslateResult, err error) {
 				report("translated to %s", r.ToLanguage)(err)
 			})
 		case 1:
@@ -118,7 +114,7 @@ func run(ctx context.Context, out io.Writer) error {
 				return err
 			}
 			id = job.ID()
-			whenDone(ctx, job, func(r sharpapi.SummarizeResult, err error) {
+			job.OnDone(ctx, func(r sharpapi.SummarizeResult, err error) {
 				report("summary of %d words", len(strings.Fields(r.Summary)))(err)
 			})
 		case 2:
@@ -127,7 +123,7 @@ func run(ctx context.Context, out io.Writer) error {
 				return err
 			}
 			id = job.ID()
-			whenDone(ctx, job, func(r sharpapi.ReviewSentimentResult, err error) {
+			job.OnDone(ctx, func(r sharpapi.ReviewSentimentResult, err error) {
 				report("sentiment %s (%d)", r.Opinion, r.Score)(err)
 			})
 		case 3:
@@ -136,7 +132,7 @@ func run(ctx context.Context, out io.Writer) error {
 				return err
 			}
 			id = job.ID()
-			whenDone(ctx, job, func(r sharpapi.KeywordsResult, err error) {
+			job.OnDone(ctx, func(r sharpapi.KeywordsResult, err error) {
 				report("%d keywords", len(r.Keywords))(err)
 			})
 		case 4:
@@ -145,7 +141,7 @@ func run(ctx context.Context, out io.Writer) error {
 				return err
 			}
 			id = job.ID()
-			whenDone(ctx, job, func(r sharpapi.DetectSpamResult, err error) {
+			job.OnDone(ctx, func(r sharpapi.DetectSpamResult, err error) {
 				report("spam check passed: %t", r.Pass)(err)
 			})
 		}
@@ -211,7 +207,4 @@ func serve(addr string, h http.Handler) (listening string, stop func(), err erro
 	return ln.Addr().String(), stop, nil
 }
 
-func isFailed(err error) bool {
-	var failed *sharpapi.JobFailedError
-	return errors.As(err, &failed)
-}
+func isFailed(err error) bool { return errors.Is(err, sharpapi.ErrJobFailed) }

@@ -14,7 +14,7 @@ func TestRunOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := regexp.MustCompile(`^dispatched content_paraphrase job [0-9a-f-]{36}\n` +
-		`paraphrase: Max Verstappen .+\n` +
+		`paraphrase: \[paraphrase\] Exploring the vibrant tech industry, we discover amazing advancements\.\n` +
 		`status polls: [1-9]\d*\n$`)
 	if !want.Match(out.Bytes()) {
 		t.Errorf("output:\n%s\ndoes not match %s", out.String(), want)

@@ -1,0 +1,58 @@
+package otelsharpapi
+
+import (
+	"testing"
+
+	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/otelsharpapi/internal/benchcycle"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// BenchmarkJob times one dispatch and webhook-awaited wait, in memory and
+// over loopback TCP (see internal/benchcycle), with no observer (off: the core's default, a
+// nil check), with otelsharpapi on OpenTelemetry's no-op providers (what a
+// program gets that sets up no SDK), and with the real SDK recording every
+// span (AlwaysSample) and metric, exporting nothing. compare.sh in
+// internal/benchcycle also times the core before the seam and prints the
+// ratios.
+func BenchmarkJob(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		new  func(testing.TB, []sharpapi.Option, []sharpapi.WebhookOption) func()
+	}{{"memory", benchcycle.New}, {"loopback", benchcycle.NewLoopback}} {
+		b.Run(c.name, func(b *testing.B) { benchmarkJob(b, c.new) })
+	}
+}
+
+func benchmarkJob(b *testing.B, newCycle func(testing.TB, []sharpapi.Option, []sharpapi.WebhookOption) func()) {
+	run := func(b *testing.B, obs sharpapi.Observer) {
+		var (
+			co []sharpapi.Option
+			ho []sharpapi.WebhookOption
+		)
+		if obs != nil {
+			co, ho = []sharpapi.Option{sharpapi.WithObserver(obs)}, []sharpapi.WebhookOption{sharpapi.WithObserver(obs)}
+		}
+		cycle := newCycle(b, co, ho)
+		b.ReportAllocs()
+		for b.Loop() {
+			cycle()
+		}
+	}
+	b.Run("off", func(b *testing.B) { run(b, nil) })
+	b.Run("noop", func(b *testing.B) {
+		run(b, New(WithTracerProvider(tracenoop.NewTracerProvider()), WithMeterProvider(metricnoop.NewMeterProvider())))
+	})
+	b.Run("sdk", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		b.Cleanup(func() {
+			tp.Shutdown(b.Context())
+			mp.Shutdown(b.Context())
+		})
+		run(b, New(WithTracerProvider(tp), WithMeterProvider(mp)))
+	})
+}

@@ -1,0 +1,76 @@
+// Package otelsharpapi reports what the sharpapi SDK does as OpenTelemetry
+// traces and metrics: one span per job from its dispatch to its outcome,
+// a child span per HTTP attempt, a span per webhook delivery linked to the
+// job it completes (across replicas too, through redisbus), and metrics
+// for job durations, pending jobs, polls, deliveries, 429s, rate-limiter
+// waits and event-bus errors. Two lines wire it:
+//
+//	obs := otelsharpapi.New() // the global providers; see the options
+//	client, err := sharpapi.NewClient(key, sharpapi.WithObserver(obs), ...)
+//	hooks, err := sharpapi.NewWebhookHandler(secret, sharpapi.WithObserver(obs), ...)
+//
+// It goes through the core's [sharpapi.Observer] seam, so the sharpapi
+// module itself depends on no OpenTelemetry package.
+//
+// # Traces
+//
+//	sharpapi.job {type}      INTERNAL, child of the dispatch's ctx span
+//	├── POST                 CLIENT, the dispatch (one span per attempt)
+//	├── GET                  CLIENT, each status poll (fallback only)
+//	│   events: sharpapi.limiter.hold, sharpapi.webhook.received,
+//	│           sharpapi.webhook.grace_expired, sharpapi.await.ended
+//	└── link → sharpapi.webhook (the delivery that brought the outcome)
+//	sharpapi.webhook         CONSUMER, child of the request's ctx span
+//
+// The job span's attributes: sharpapi.job.id, sharpapi.job.type,
+// sharpapi.job.webhook, sharpapi.job.resumed, sharpapi.job.outcome
+// (success, failed, error, cancelled), sharpapi.job.completed_via
+// (webhook, poll, store), sharpapi.job.polls and error.type. Its status is
+// Error for a failed job or an error, never for a cancelled await. The span
+// ends when the job's outcome is known here, or when every await of it
+// ended without one (outcome cancelled; awaiting it again starts a new
+// span with sharpapi.job.resumed). A job that is dispatched and never
+// awaited is never ended, so never exported.
+//
+// HTTP spans follow the stable HTTP client conventions: named by method,
+// with http.request.method, url.full (no user info, no query), url.template
+// (the job id as {id}), server.address, server.port,
+// http.response.status_code, http.request.resend_count and error.type;
+// plus sharpapi.request.kind (dispatch, poll, call). No trace header is
+// added to requests sent to SharpAPI, which ignores them. Do not also wrap
+// the client's transport in otelhttp: each attempt would be traced twice.
+//
+// The delivery span carries sharpapi.webhook.outcome (delivered, stored,
+// duplicate, rejected_signature, ...: [sharpapi.DeliveryOutcome]),
+// http.response.status_code and, once the signature is verified, the job's
+// id, type and status. Never the body, never the signature. Its status is
+// Error when the delivery is answered 4xx or 5xx.
+//
+// # Across replicas
+//
+// SharpAPI sends no trace header with its webhooks, so a delivery's span
+// starts a trace of its own (or continues the request's, when a proxy or an
+// otelhttp middleware put one in its context). The job's span links to it:
+// the handler gives the event the delivery span's W3C traceparent
+// ([sharpapi.WebhookEvent].Trace), redisbus stores it with the event (an
+// optional field that older replicas ignore), and the replica whose job the
+// event completes adds a link to it, with no extra round trip. Both spans
+// also carry sharpapi.job.id.
+//
+// # Metrics
+//
+// Under the meter named [ScopeName]; no attribute carries a job id or a URL:
+//
+//	sharpapi.job.duration                    histogram  s          sharpapi.job.type, sharpapi.job.outcome, sharpapi.job.completed_via, error.type
+//	sharpapi.job.pending                     up-down    {job}      sharpapi.job.type
+//	sharpapi.job.polls                       histogram  {poll}     sharpapi.job.type, sharpapi.job.outcome, sharpapi.job.completed_via
+//	sharpapi.webhook.deliveries              counter    {delivery} sharpapi.webhook.outcome, http.response.status_code
+//	sharpapi.client.rate_limited_responses   counter    {response} sharpapi.request.kind
+//	sharpapi.limiter.wait.duration           histogram  s          sharpapi.request.kind, sharpapi.limiter.reason, sharpapi.limiter.gave_up
+//	sharpapi.bus.errors                      counter    {error}    sharpapi.bus.operation, error.type
+//	http.client.request.duration             histogram  s          http.request.method, http.response.status_code, server.address, server.port, error.type, sharpapi.request.kind
+//
+// GenAI attributes (gen_ai.operation.name, gen_ai.provider.name) are added
+// to job spans only with [WithGenAIAttributes]: their conventions are still
+// in development.
+package otelsharpapi

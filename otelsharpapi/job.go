@@ -1,0 +1,136 @@
+package otelsharpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// StartJob starts a job's span, a child of ctx's; see [sharpapi.Observer].
+func (o *Observer) StartJob(ctx context.Context, s sharpapi.JobStart) (context.Context, sharpapi.JobObservation) {
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, attrJobType.String(string(s.Type)), attrJobWebhook.Bool(s.Webhook))
+	if s.ID != "" {
+		attrs = append(attrs, attrJobID.String(s.ID))
+	}
+	if s.Resumed {
+		attrs = append(attrs, attrJobResumed.Bool(true))
+	}
+	if o.genAI {
+		attrs = append(attrs, attrGenAIProvider.String("sharpapi"), attrGenAIOp.String(string(s.Type)))
+	}
+	name := "sharpapi.job"
+	if s.Type != "" {
+		name += " " + string(s.Type)
+	}
+	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	j := &job{o: o, span: span, start: time.Now(), typ: s.Type}
+	if s.ID != "" {
+		j.addPending(ctx)
+	}
+	return ctx, j
+}
+
+// job is one job's observation: its span, and what its metrics need.
+// Note and End come from the SDK's goroutines; the fields they share are
+// written before the job is awaited (at StartJob or the dispatch note).
+type job struct {
+	o       *Observer
+	span    trace.Span
+	start   time.Time
+	typ     sharpapi.JobType
+	pending bool // counted in sharpapi.job.pending, and the span has the job's id
+}
+
+func (j *job) addPending(ctx context.Context) {
+	j.pending = true
+	j.o.m.jobPending.Add(ctx, 1, j.typeSet())
+}
+
+// typeSet is the job type's metric attributes, sharpapi.job.pending's.
+func (j *job) typeSet() metric.MeasurementOption {
+	return j.o.measurement(jobTypeKey(j.typ), func() []attribute.KeyValue {
+		return []attribute.KeyValue{attrJobType.String(string(j.typ))}
+	})
+}
+
+// Context puts the job's span in an await's ctx, so that its polls are
+// the span's children.
+func (j *job) Context(ctx context.Context) context.Context { return trace.ContextWithSpan(ctx, j.span) }
+
+// Note records what happened to the job on its span.
+func (j *job) Note(n sharpapi.JobNote) {
+	switch n.Kind {
+	case sharpapi.JobDispatched:
+		j.span.SetAttributes(attrJobID.String(n.ID))
+		j.addPending(context.Background())
+	case sharpapi.JobWebhookReceived:
+		j.span.AddEvent("sharpapi.webhook.received", trace.WithAttributes(attrJobStatus.String(string(n.Status))))
+		if link, ok := deliveryLink(n.Trace); ok {
+			j.span.AddLink(link)
+		}
+	case sharpapi.JobGraceExpired:
+		j.span.AddEvent("sharpapi.webhook.grace_expired")
+	case sharpapi.JobAwaitEnded:
+		j.span.AddEvent("sharpapi.await.ended", trace.WithAttributes(semconv.ErrorTypeKey.String(errorType(n.Err))))
+	}
+}
+
+// End ends the job's span and records its metrics.
+func (j *job) End(e sharpapi.JobEnd) {
+	typ := e.Type
+	if typ == "" {
+		typ = j.typ
+	}
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, attrJobType.String(string(typ)), attrJobOutcome.String(string(e.Outcome)))
+	if e.Via != "" {
+		attrs = append(attrs, attrJobVia.String(string(e.Via)))
+	}
+	pollAttrs := attrs
+	if e.Err != nil && e.Outcome != sharpapi.JobCancelled {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(e.Err)))
+		j.span.SetStatus(codes.Error, errorDescription(e.Err))
+	}
+	ctx := context.Background()
+	if j.o.m.jobDuration.Enabled(ctx) {
+		j.o.m.jobDuration.Record(ctx, time.Since(j.start).Seconds(), metric.WithAttributes(attrs...))
+	}
+	if j.o.m.jobPolls.Enabled(ctx) {
+		j.o.m.jobPolls.Record(ctx, int64(e.Polls), metric.WithAttributes(pollAttrs...))
+	}
+	if j.pending {
+		j.o.m.jobPending.Add(ctx, -1, j.typeSet())
+	}
+	if j.span.IsRecording() {
+		// The span has the type and (once pending) the id already: a key
+		// set twice costs the SDK a pass to drop the first.
+		span := append(attrs[1:], attrJobPolls.Int(e.Polls))
+		if typ != j.typ {
+			span = append(span, attrJobType.String(string(typ)))
+		}
+		if e.ID != "" && !j.pending {
+			span = append(span, attrJobID.String(e.ID))
+		}
+		j.span.SetAttributes(span...)
+	}
+	j.span.End()
+}
+
+// linkAttrs mark a job's link to its delivery (shared, never modified).
+var linkAttrs = []attribute.KeyValue{attribute.String("sharpapi.link", "webhook_delivery")}
+
+// deliveryLink is the link to the delivery span a token names.
+func deliveryLink(token string) (trace.Link, bool) {
+	sc, ok := parseTraceparent(token)
+	if !ok {
+		return trace.Link{}, false
+	}
+	return trace.Link{SpanContext: sc, Attributes: linkAttrs}, true
+}

@@ -1,0 +1,143 @@
+package otelsharpapi
+
+import (
+	"sync"
+
+	"github.com/sharpapi-go/sharpapi"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ScopeName is the instrumentation scope of the tracer and the meter: this
+// package's import path.
+const ScopeName = "github.com/sharpapi-go/sharpapi/otelsharpapi"
+
+// Version is the instrumentation scope's version: this module's, released
+// with the sharpapi module it instruments.
+const Version = sharpapi.Version
+
+// Observer turns what a sharpapi Client and WebhookHandler report into
+// OpenTelemetry spans and metrics. Give the same Observer to both, with
+// [sharpapi.WithObserver]. It is safe for concurrent use.
+type Observer struct {
+	tracer trace.Tracer
+	prop   propagation.TextMapPropagator
+	genAI  bool
+	m      instruments
+	// sets caches the metric attributes that repeat: a job type's, a
+	// delivery outcome's (a key of type jobTypeKey or deliveryKey).
+	sets sync.Map
+}
+
+type (
+	jobTypeKey  sharpapi.JobType
+	deliveryKey struct {
+		outcome sharpapi.DeliveryOutcome
+		code    int
+	}
+)
+
+// measurement returns the cached measurement option of key, building it
+// with attrs the first time (a set sorts the slice attrs returns).
+func (o *Observer) measurement(key any, attrs func() []attribute.KeyValue) metric.MeasurementOption {
+	if opt, ok := o.sets.Load(key); ok {
+		return opt.(metric.MeasurementOption)
+	}
+	opt, _ := o.sets.LoadOrStore(key, metric.WithAttributeSet(attribute.NewSet(attrs()...)))
+	return opt.(metric.MeasurementOption)
+}
+
+// The Observer serves every seam of the core.
+var (
+	_ sharpapi.Observer         = (*Observer)(nil)
+	_ sharpapi.RequestObserver  = (*Observer)(nil)
+	_ sharpapi.LimiterObserver  = (*Observer)(nil)
+	_ sharpapi.DeliveryObserver = (*Observer)(nil)
+	_ sharpapi.BusObserver      = (*Observer)(nil)
+)
+
+// Option configures [New].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	tp    trace.TracerProvider
+	mp    metric.MeterProvider
+	prop  propagation.TextMapPropagator
+	genAI bool
+}
+
+// WithTracerProvider sends spans to tp instead of the global provider
+// (otel.GetTracerProvider). A nil tp keeps the global one.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c *config) {
+		if tp != nil {
+			c.tp = tp
+		}
+	})
+}
+
+// WithMeterProvider records metrics with mp instead of the global provider
+// (otel.GetMeterProvider). A nil mp keeps the global one.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) {
+		if mp != nil {
+			c.mp = mp
+		}
+	})
+}
+
+// WithPropagators reads a trace context from a webhook delivery's headers
+// with p, instead of the global propagators (otel.GetTextMapPropagator),
+// when the request's context carries no span already (an otelhttp
+// middleware puts one there). SharpAPI sends none; a proxy may. A nil p
+// keeps the global ones. The token that links a job to its delivery
+// across replicas is always a W3C traceparent, whatever p is.
+func WithPropagators(p propagation.TextMapPropagator) Option {
+	return optionFunc(func(c *config) {
+		if p != nil {
+			c.prop = p
+		}
+	})
+}
+
+// WithGenAIAttributes adds the GenAI semantic conventions' attributes to
+// each job span: gen_ai.provider.name "sharpapi" and gen_ai.operation.name
+// the job's type. Off by default: those conventions are in development.
+func WithGenAIAttributes() Option {
+	return optionFunc(func(c *config) { c.genAI = true })
+}
+
+// New returns an Observer that reports to the global tracer and meter
+// providers, or to those the options name. The global providers may be set
+// after New: they forward to what is set later. An instrument that cannot
+// be created is reported to otel.Handle and left out.
+func New(opts ...Option) *Observer {
+	var cfg config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.tp == nil {
+		cfg.tp = otel.GetTracerProvider()
+	}
+	if cfg.mp == nil {
+		cfg.mp = otel.GetMeterProvider()
+	}
+	if cfg.prop == nil {
+		cfg.prop = otel.GetTextMapPropagator()
+	}
+	return &Observer{
+		tracer: cfg.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
+		prop:   cfg.prop,
+		genAI:  cfg.genAI,
+		m:      newInstruments(cfg.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version))),
+	}
+}

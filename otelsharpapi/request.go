@@ -1,0 +1,114 @@
+package otelsharpapi
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// request is one HTTP attempt's span and what its metric needs.
+type request struct {
+	span    trace.Span
+	start   time.Time
+	method  string
+	kind    sharpapi.RequestKind
+	address string
+	port    int
+}
+
+type requestKey struct{}
+
+// StartRequest starts an HTTP attempt's CLIENT span, a child of the job's
+// (or of the caller's span, for a synchronous call).
+func (o *Observer) StartRequest(ctx context.Context, r sharpapi.RequestStart) context.Context {
+	rq := &request{start: time.Now(), method: r.Method, kind: r.Kind}
+	attrs := make([]attribute.KeyValue, 0, 8)
+	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLFull(r.URL), attrRequestKind.String(string(r.Kind)))
+	rq.address, rq.port = hostPort(r.URL, r.Host)
+	attrs = append(attrs, semconv.ServerAddress(rq.address), semconv.ServerPort(rq.port))
+	tmpl := r.Path
+	if r.JobID != "" {
+		tmpl = strings.Replace(tmpl, "/"+r.JobID, "/{id}", 1)
+	}
+	attrs = append(attrs, semconv.URLTemplate(tmpl))
+	if r.Resend > 0 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(r.Resend))
+	}
+	if r.JobID != "" {
+		attrs = append(attrs, attrJobID.String(r.JobID))
+	}
+	_, rq.span = o.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	return context.WithValue(ctx, requestKey{}, rq)
+}
+
+// hostPort splits a URL's host into its name and port, the scheme's when
+// the URL names none.
+func hostPort(rawURL, host string) (string, int) {
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		if n, err := strconv.Atoi(p); err == nil {
+			return strings.Trim(h, "[]"), n
+		}
+	}
+	if strings.HasPrefix(rawURL, "http:") {
+		return strings.Trim(host, "[]"), 80
+	}
+	return strings.Trim(host, "[]"), 443
+}
+
+// EndRequest ends the attempt's span and records its duration (and a 429).
+func (o *Observer) EndRequest(ctx context.Context, r sharpapi.RequestEnd) {
+	rq, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
+		return
+	}
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(rq.method), attrRequestKind.String(string(rq.kind)))
+	attrs = append(attrs, semconv.ServerAddress(rq.address), semconv.ServerPort(rq.port))
+	var errType string
+	switch {
+	case r.Err != nil:
+		errType = errorType(r.Err)
+		if errType != "canceled" { // an intended cancellation is no error
+			rq.span.SetStatus(codes.Error, errType)
+		}
+	case r.StatusCode >= 400:
+		errType = strconv.Itoa(r.StatusCode)
+		rq.span.SetStatus(codes.Error, http.StatusText(r.StatusCode))
+	}
+	if r.StatusCode > 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
+		rq.span.SetAttributes(semconv.HTTPResponseStatusCode(r.StatusCode))
+	}
+	if errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		rq.span.SetAttributes(semconv.ErrorTypeKey.String(errType))
+	}
+	if o.m.httpDuration.Enabled(ctx) {
+		o.m.httpDuration.Record(ctx, time.Since(rq.start).Seconds(), metric.WithAttributes(attrs...))
+	}
+	if r.StatusCode == http.StatusTooManyRequests {
+		o.m.rateLimited.Add(ctx, 1, metric.WithAttributes(attrRequestKind.String(string(rq.kind))))
+	}
+	rq.span.End()
+}
+
+// LimiterHeld records a rate-limiter wait: an event on the span of ctx (the
+// job's, for a dispatch or a poll) and the wait's duration.
+func (o *Observer) LimiterHeld(ctx context.Context, h sharpapi.LimiterHold) {
+	attrs := []attribute.KeyValue{
+		attrRequestKind.String(string(h.Kind)), attrLimiterWhy.String(string(h.Reason)), attrLimiterGaveUp.Bool(h.GaveUp),
+	}
+	trace.SpanFromContext(ctx).AddEvent("sharpapi.limiter.hold",
+		trace.WithAttributes(append(attrs, attrLimiterWait.Float64(h.Waited.Seconds()))...))
+	o.m.limiterWait.Record(ctx, h.Waited.Seconds(), metric.WithAttributes(attrs...))
+}

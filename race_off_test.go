@@ -1,0 +1,5 @@
+//go:build !race
+
+package sharpapi
+
+const raceEnabled = false
