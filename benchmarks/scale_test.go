@@ -48,7 +48,10 @@ var scaleAwaits = []string{"ondone", "waitasync", "wait"}
 //	job-B/job        heap of the dispatched Job (what the caller holds)
 //	await-B/job      heap the await adds: its state, timer, context hook,
 //	                 the handler's entry, and for wait the goroutine's
-//	                 descriptor
+//	                 descriptor, which the runtime keeps when a goroutine
+//	                 ends and reuses for the next: a wait run after another
+//	                 in the same process starts fewer new goroutines and
+//	                 shows about 450 B less
 //	heap-B/job       both: what a pending job costs in all (goal ≤ 1 KiB)
 //	stack-B/job      goroutine stacks per job (wait's goroutine)
 //	goroutines/job   goroutines over the baseline per pending job
