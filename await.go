@@ -192,6 +192,11 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 	if a.jo != nil {
 		a.jo.note(pollNote(snap, err))
 	}
+	if err == nil && snap.Status.Terminal() {
+		// Once the await has its outcome (deferred calls run last
+		// first), the outcome goes to the bus's ledger, if there is one.
+		defer a.j.c.settlePolled(a.j.id, a.j.typ, a.j.webhook, snap)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.polling = false

@@ -109,6 +109,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	shared.Transport = c.limiter.wrap(shared.Transport) // every attempt, retries included, passes the limiter
 	c.reads = c.newRetryClient(&shared, c.retryRead)
 	c.dispatches = c.newRetryClient(&shared, c.retryDispatch)
+	if h := cfg.webhookHandler(); h != nil {
+		h.adoptClient(c) // with a ledger, the handler's sweeper polls through c
+	}
 	return c, nil
 }
 

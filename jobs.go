@@ -413,6 +413,9 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi job dispatched",
 		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
+	if webhook != "" {
+		c.recordPending(ctx, accepted.JobID, typ, accepted.StatusURL)
+	}
 	return &Job[T]{
 		c: c, id: accepted.JobID, statusURL: accepted.StatusURL, typ: typ, meta: meta, webhook: webhook != "",
 	}, nil

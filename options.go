@@ -190,7 +190,10 @@ func WithMaxPollInterval(d time.Duration) Option {
 // reaches. A client that dispatches a job with a webhook URL but has no
 // handler logs one Warn: its awaits poll, and the webhook reaches no waiter.
 // With several replicas of a service, give h an [EventBus] ([WithEventBus]):
-// the webhook may reach another replica.
+// the webhook may reach another replica. When that bus keeps a [Ledger],
+// the client records each job it dispatches with a webhook there before
+// the dispatch returns, and the first client built with h starts h's
+// sweeper, which polls overdue jobs through that client; h's Close stops it.
 func WithWebhookHandler(h *WebhookHandler) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if h == nil {

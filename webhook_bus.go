@@ -47,6 +47,12 @@ const (
 //
 // The handler validates what Load returns (the job id it asked for, a
 // terminal status) and drops anything else.
+//
+// A bus may also implement [Ledger], which the handler detects: terminal
+// events then also come from polls (an await's or a sweeper's, stored
+// through Store like a webhook), and OnEvent runs under the ledger's lease,
+// on the replica that stored the event or, after a crash, on the replica
+// that offers it again.
 type EventBus interface {
 	// Store records ev cluster-wide, once, and only then notifies every
 	// replica's subscription of ev.ID. stored is false when an event for
@@ -86,6 +92,14 @@ type EventBus interface {
 // it: a handler without a bus whose early events stay unclaimed for a
 // minute while more arrive (the jobs are awaited on another replica, which
 // polls after its grace period instead) logs one Warn saying so.
+//
+// When bus also keeps a [Ledger] (redisbus's does), the handler makes
+// completion durable: clients built with it ([WithWebhookHandler]) record
+// every job they dispatch with a webhook, the first such client starts the
+// handler's sweeper, which completes overdue jobs of any replica, and
+// [OnEvent] becomes a delivery guarantee (see there). The handler's Close
+// stops the sweeper: a [Client] has no Close. [WithLedgerConfig] sets the
+// timings.
 func WithEventBus(bus EventBus) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if bus == nil {
@@ -111,7 +125,7 @@ func WithPublishTimeout(d time.Duration) WebhookOption {
 }
 
 // busState is the handler's side of its bus: in-flight loads, ended by
-// Close.
+// Close, and the bus's ledger if it has one.
 type busState struct {
 	ctx     context.Context // cancelled by Close
 	cancel  context.CancelFunc
@@ -121,6 +135,7 @@ type busState struct {
 	// when another look-up was asked for while it ran. A burst of
 	// notifications of one id costs one goroutine and at most two Loads.
 	lookups map[string]bool
+	ledger  *ledgerState // nil unless the bus implements Ledger
 }
 
 // startBus subscribes h to its bus. It runs in [NewWebhookHandler].
@@ -128,6 +143,7 @@ func (h *WebhookHandler) startBus() error {
 	h.busState.ctx, h.busState.cancel = context.WithCancel(context.Background())
 	h.busState.slots = make(chan struct{}, loadConcurrency)
 	h.busState.lookups = make(map[string]bool)
+	h.busState.ledger = newLedgerState(h.cfg.bus, h.cfg.ledger)
 	if err := h.cfg.bus.Subscribe(h.notify, h.resync); err != nil {
 		h.busState.cancel()
 		return err
@@ -138,6 +154,7 @@ func (h *WebhookHandler) startBus() error {
 // closeBus ends the loads in flight and the bus's subscription. h is
 // closed already, so no new load starts.
 func (h *WebhookHandler) closeBus() error {
+	h.stopSweeper()
 	h.busState.cancel()
 	h.busState.loading.Wait()
 	return h.cfg.bus.Close()
@@ -179,8 +196,14 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 			outcome = "stored, late"
 		}
 	}
-	e.hook("OnEvent", h.onEvent, ev)
+	ls := h.ledger()
+	if ls == nil || !ev.Status.Terminal() {
+		e.hook("OnEvent", h.onEvent, ev)
+	}
 	h.run(&e)
+	if ls != nil && ev.Status.Terminal() {
+		go h.settle(ls, ev, true) // OnEvent under the ledger's lease, then the ack
+	}
 	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
 }
 

@@ -93,6 +93,9 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 			return nil, err
 		}
 	}
+	if err := checkLedgerOption(&cfg); err != nil {
+		return nil, err
+	}
 	h := &WebhookHandler{
 		cfg:       cfg,
 		log:       cfg.logger,
@@ -329,6 +332,8 @@ type WebhookStats struct {
 	// early events held now.
 	Waiting  int
 	Buffered int
+	// Ledger counts this replica's work with its bus's [Ledger].
+	Ledger LedgerCounts
 }
 
 type webhookCounters struct {
@@ -366,6 +371,7 @@ func (h *WebhookHandler) Stats() WebhookStats {
 		GraceExpired:      c.graceExpired.Load(),
 		CallbackPanics:    c.callbackPanics.Load(),
 		HookErrors:        c.hookErrors.Load(),
+		Ledger:            h.ledgerCounts(),
 	}
 	h.mu.Lock()
 	s.Waiting, s.Buffered = len(h.waiting), len(h.early)

@@ -59,6 +59,7 @@ type webhookConfig struct {
 	onUnmatched    func(WebhookEvent)
 	bus            EventBus
 	publishTimeout time.Duration
+	ledger         *LedgerConfig // WithLedgerConfig; nil: the defaults
 	logger         *slog.Logger
 	clock          clock
 	observe        observers // WithObserver
@@ -172,6 +173,32 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 // [WebhookStats].HookErrors. ctx ends when the handler closes. Each call runs
 // in its own goroutine, with panics recovered, so calls may overlap and
 // arrive out of order.
+//
+// With an [EventBus] that keeps a [Ledger] (redisbus's does), OnEvent is a
+// delivery guarantee for terminal events: every job that a [Client] of any
+// replica dispatched with a webhook reaches OnEvent in the cluster, from
+// its webhook, from an await's poll, or from a sweeper's poll when the
+// webhook was lost, even after the replica that dispatched it is gone. It
+// runs exactly once per job when nothing crashes, and at least once
+// otherwise:
+//
+//   - the job leaves the ledger (is acked) only after fn has returned nil;
+//     an error or a panic means the event is offered again, on any replica,
+//     after a backoff, up to [LedgerConfig].MaxHookRuns times, and is then
+//     given up with a Warn;
+//   - while fn runs, its replica holds the job's hook lease and renews it
+//     ([LedgerConfig].HookLease); a replica that dies, or stalls past the
+//     lease, between storing the event and fn's return, or a Redis that
+//     loses the ack, makes another replica offer the event again: fn then
+//     runs twice for the job. A replica whose handler closes stops
+//     renewing, so return ctx's error when ctx ends before the effect is
+//     done.
+//
+// So make fn idempotent on the job id (a unique key, an upsert, SET NX),
+// and return nil only once the effect is durable: the ack follows the
+// return. Non-terminal events reach OnEvent at most once. Without a ledger,
+// a job whose webhook is lost completes through its await's poll but never
+// reaches OnEvent.
 func OnEvent(fn func(ctx context.Context, ev WebhookEvent) error) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
 		if fn == nil {

@@ -255,7 +255,9 @@ func (h *WebhookHandler) unregister(jobID string, w *waiter) {
 // jobs awaiting their webhook here ([Job.Wait], [Job.WaitAsync],
 // [Job.OnDone]) read their status URL instead, and buffered events go to
 // [OnUnmatched]. With an [EventBus], it
-// ends the bus's subscription and returns the bus's Close error. Deliveries
+// stops the ledger's sweeper if the bus keeps a [Ledger] (the jobs it held
+// go to other replicas once their leases end), ends the bus's subscription
+// and returns the bus's Close error. Deliveries
 // after Close are answered 503, so SharpAPI retries them later or
 // elsewhere. Close is idempotent.
 func (h *WebhookHandler) Close() error {

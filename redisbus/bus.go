@@ -174,7 +174,7 @@ func (b *Bus) logLateStore(ev sharpapi.WebhookEvent) {
 		return
 	}
 	b.cfg.log.LogAttrs(context.Background(), slog.LevelWarn,
-		"redisbus: event stored after its Store timed out; waiters get it, but its retry is a duplicate and OnEvent does not run for it",
+		"redisbus: event stored after its Store timed out; waiters get it, but its retry is a duplicate: OnEvent runs for it only when the ledger's sweep offers it, once the job is overdue",
 		slog.String("job_id", ev.ID), slog.String("job_status", string(ev.Status)))
 }
 

@@ -55,7 +55,68 @@
 // the client waits for its own read timeout, and the script may still run
 // after Store gave up: the event is then stored and published (waiters get
 // it) but its retry is a duplicate, so the OnEvent hook does not run for
-// it. The bus logs that case as a warning.
+// it then; the ledger offers it to OnEvent once the job is overdue. The
+// bus logs that case as a warning.
+//
+// # The pending-job ledger
+//
+// A Bus also keeps a ledger of the jobs dispatched with a webhook and not
+// yet completed ([sharpapi.Ledger]), which makes completion durable: a job
+// whose webhook is lost completes even when the replica that dispatched it
+// is gone, and OnEvent runs for every job in the cluster, exactly once when
+// nothing crashes and at least once when a replica dies, or stalls past
+// its lease, inside OnEvent (see [sharpapi.OnEvent]; make the hook
+// idempotent on the job id). The handler uses it on its own; nothing else
+// is to configure ([sharpapi.WithLedgerConfig] sets the timings).
+//
+//   - A client built with the handler records each job before its dispatch
+//     returns: one script. The job is due at its dispatch time plus the
+//     client's webhook grace.
+//   - Whoever stores the job's terminal event (a webhook's receiver, an
+//     await's poll, a sweeper's poll) takes the job's hook lease (one
+//     script), runs OnEvent, renewing the lease, and acks the job once
+//     OnEvent has returned nil (one script). An error or a panic releases
+//     it to be offered again after a backoff.
+//   - Every replica with a client sweeps: it claims the due entries with a
+//     lease (a replica that dies holding a claim loses it when the lease
+//     ends), offers an event stored but never acked to OnEvent again, and
+//     polls the others through its client's rate limiter, storing a
+//     terminal outcome as a webhook would (so waiters on any replica get
+//     it). A job still running is released with a backoff; a job older
+//     than MaxAge, or unknown to SharpAPI, is given up with a Warn.
+//
+// Costs: a job whose webhook arrives in time costs three more round trips
+// than without the ledger (record, lease, ack; two without an OnEvent hook)
+// and no status poll; a sweep costs one script when nothing is due,
+// whatever the size of the ledger (a sorted set by due time), and O(log N)
+// plus a few commands per due entry otherwise. [Bus.LedgerStats] reports
+// the ledger's size and backlog.
+//
+// Keys, all with the hash tag {ledger} (one Redis Cluster slot; no script
+// mixes it with a job's own slot):
+//
+//   - sharpapi:{ledger}:due: a sorted set of pending job ids, scored by the
+//     time (Unix ms) of each one's next action: due, end of a claim or of a
+//     hook lease, next try.
+//   - sharpapi:{ledger}:j:ID: a hash of the job's status URL, type,
+//     dispatch time, fencing token, claim and OnEvent counts, and live
+//     lease; it expires an hour after the job's MaxAge. Once the job is
+//     acked, a tombstone for the retention (default 10 min), so that a late
+//     record or lease request does nothing.
+//   - sharpapi:{ledger}:dead: the latest 10 000 given-up job ids, scored by
+//     the time given up.
+//
+// The ledger is only as durable as Redis. A Redis restarted without
+// persistence loses it (and the events and dedup records): jobs whose
+// webhooks were lost by then, and whose dispatching replica is gone, never
+// reach OnEvent (their results stay at SharpAPI; ResumeJob reads them).
+// Run Redis with appendonly yes: appendfsync everysec may lose the last
+// second (a record: that job is not durable; an ack: OnEvent runs again),
+// always loses nothing Redis acknowledged. Keep maxmemory-policy
+// noeviction: evicting a ledger key loses a job or re-runs OnEvent. After
+// a failover to a replica that missed recent writes, the same holds.
+// Schedules use each replica's clock: keep them in sync (NTP), well within
+// the leases (minutes).
 //
 // Whoever can write to the Redis keys or publish on the channel can hand
 // results to waiting jobs: treat access to Redis like the webhook secret.

@@ -230,12 +230,24 @@ func TestRedisRestartWhileJobsAreInFlight(t *testing.T) {
 	const n = 12
 	srv.stop()
 	jobs := make([]*sharpapi.Job[sharpapi.TranslateResult], n)
+	// All at once: each dispatch waits for its ledger record to fail (the
+	// client's dial retries), and the webhooks' retries must not run out
+	// meanwhile.
+	var wg sync.WaitGroup
 	for i := range jobs {
-		job, err := c.dispatch(t.Context(), c.replicas[i%3], c.replicas[(i+1)%3], "job "+strconv.Itoa(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		jobs[i] = job
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			job, err := c.dispatch(t.Context(), c.replicas[i%3], c.replicas[(i+1)%3], "job "+strconv.Itoa(i))
+			if err != nil {
+				t.Error(err)
+			}
+			jobs[i] = job
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 	waitFor(t, "every first delivery to be refused", func() bool {
 		refused := 0

@@ -73,7 +73,7 @@ func needRealRedis(t testing.TB) {
 
 // ownRedis starts a redis-server of the test's own, for tests that stop
 // and restart it.
-func ownRedis(t testing.TB) *redisServer {
+func ownRedis(t testing.TB, args ...string) *redisServer {
 	t.Helper()
 	if redisBin == "" {
 		if os.Getenv("CI") == "true" {
@@ -81,25 +81,30 @@ func ownRedis(t testing.TB) *redisServer {
 		}
 		t.Skip("needs the redis-server binary")
 	}
-	srv, err := startRedisServer()
+	srv, err := startRedisServer(args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.stop)
+	t.Cleanup(func() {
+		srv.stop()
+		os.RemoveAll(srv.dir)
+	})
 	return srv
 }
 
 // redisServer is a redis-server process on a loopback port, without
-// persistence: a restart loses every key, as a crash of such a server does.
+// persistence unless args (given after the defaults) turn it on: a restart
+// then loses every key, as a crash of such a server does.
 type redisServer struct {
 	addr string
 	port int
 	dir  string
+	args []string
 	cmd  *exec.Cmd
 	exit chan struct{} // closed when the process has exited and been reaped
 }
 
-func startRedisServer() (*redisServer, error) {
+func startRedisServer(args ...string) (*redisServer, error) {
 	dir, err := os.MkdirTemp("", "redisbus-test-")
 	if err != nil {
 		return nil, err
@@ -111,7 +116,7 @@ func startRedisServer() (*redisServer, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: dir}
+		s := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: dir, args: args}
 		if last = s.start(); last == nil {
 			return s, nil
 		}
@@ -132,8 +137,8 @@ func freePort() (int, error) {
 // start runs redis-server on s's port and returns once it accepts
 // connections, as its log says.
 func (s *redisServer) start() error {
-	cmd := exec.Command(redisBin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no", "--loglevel", "notice")
+	cmd := exec.Command(redisBin, append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no", "--loglevel", "notice"}, s.args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

@@ -1,0 +1,109 @@
+package redisbus
+
+import "github.com/redis/go-redis/v9"
+
+// The ledger's scripts. Every key they touch carries the hash tag {ledger}
+// (a Redis Cluster slot of its own); none touches a job's seen/ev keys,
+// whose slot is the job's: Store's SET NX stays the "once" fence, and the
+// ledger's writes are idempotent and token-fenced.
+//
+// A job's record, P{ledger}:j:ID, is a hash: u the status URL, t the type,
+// d the dispatch time (ms), tok the fencing counter, n the claims, h the
+// hook leases granted, run the token of the live hook lease; or, once the
+// job is acked, the tombstone x=1 for the retention. The ZSET P{ledger}:due
+// scores each pending id with the time (ms) of its next action: its due
+// time, its claim's or its hook lease's end, its next try.
+
+// recordScript: KEYS due, job; ARGV id, u, t, d, due, expire-at (ms).
+var recordScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], 'u', ARGV[2], 't', ARGV[3], 'd', ARGV[4])
+redis.call('PEXPIREAT', KEYS[2], ARGV[6])
+redis.call('ZADD', KEYS[1], 'NX', ARGV[5], ARGV[1])
+return 1
+`)
+
+// claimScript: KEYS due; ARGV now, until, max, the job keys' prefix. The
+// job keys are built in the script (they share the due key's slot). An id
+// whose record is gone or a tombstone is dropped; any other due entry
+// loses its expired hook lease, draws a token and is leased until until.
+// Returns {id, d, u, t, tok, n} per claimed entry.
+var claimScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local k = ARGV[4] .. id
+  local f = redis.call('HMGET', k, 'd', 'u', 't', 'x')
+  if (not f[1]) or f[4] then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    redis.call('HDEL', k, 'run')
+    local tok = redis.call('HINCRBY', k, 'tok', 1)
+    local n = redis.call('HINCRBY', k, 'n', 1)
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    out[#out + 1] = {id, f[1], f[2] or '', f[3] or '', tok, n}
+  end
+end
+return out
+`)
+
+// beginScript: KEYS due, job; ARGV id, now, until, stored (1/0),
+// expire-at. Returns {-1, 0} (done), {0, 0} (a live lease elsewhere) or
+// {token, runs} (granted).
+var beginScript = redis.NewScript(`
+local f = redis.call('HMGET', KEYS[2], 'd', 'x', 'run')
+if f[2] then return {-1, 0} end
+if not f[1] then
+  if ARGV[4] ~= '1' then return {-1, 0} end
+  redis.call('HSET', KEYS[2], 'd', ARGV[2])
+  redis.call('PEXPIREAT', KEYS[2], ARGV[5])
+elseif f[3] then
+  local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+  if s and tonumber(s) > tonumber(ARGV[2]) then return {0, 0} end
+end
+local tok = redis.call('HINCRBY', KEYS[2], 'tok', 1)
+local h = redis.call('HINCRBY', KEYS[2], 'h', 1)
+redis.call('HSET', KEYS[2], 'run', tok)
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return {tok, h}
+`)
+
+// renewScript: KEYS due, job; ARGV id, token, until.
+var renewScript = redis.NewScript(`
+if redis.call('HGET', KEYS[2], 'run') ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+return 1
+`)
+
+// ackScript: KEYS due, job; ARGV id, token, tombstone TTL (ms). Returns 0
+// when acked before, 2 when another holder had the lease, 1 otherwise.
+var ackScript = redis.NewScript(`
+local f = redis.call('HMGET', KEYS[2], 'x', 'run')
+if f[1] then return 0 end
+local r = 1
+if f[2] and f[2] ~= ARGV[2] then r = 2 end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'x', '1')
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return r
+`)
+
+// releaseScript: KEYS due, job; ARGV id, token, at.
+var releaseScript = redis.NewScript(`
+if redis.call('HGET', KEYS[2], 'tok') ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[2], 'run')
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+return 1
+`)
+
+// giveUpScript: KEYS due, job, dead; ARGV id, token, now, the dead list's
+// cap.
+var giveUpScript = redis.NewScript(`
+if redis.call('HGET', KEYS[2], 'tok') ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[4]) + 1))
+return 1
+`)

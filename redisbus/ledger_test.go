@@ -1,0 +1,274 @@
+package redisbus
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+	"github.com/sharpapi-go/sharpapi"
+)
+
+// The ledger's scripts, one call at a time. Times are fixed: the scripts
+// take the callers' clocks, so a lease "expires" when a later call says it
+// is later.
+
+var t0 = time.UnixMilli(1_800_000_000_000)
+
+func at(d time.Duration) time.Time { return t0.Add(d) }
+
+func pending(id string, due time.Duration) sharpapi.PendingJob {
+	return sharpapi.PendingJob{ID: id, Type: sharpapi.JobTypeContentTranslate, StatusURL: "http://api.test/job/status/" + id,
+		Dispatched: t0, Due: at(due), Expires: at(24 * time.Hour)}
+}
+
+func mustRecord(t *testing.T, b *Bus, jobs ...sharpapi.PendingJob) {
+	t.Helper()
+	for _, j := range jobs {
+		if err := b.Record(t.Context(), j); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func claimIDs(t *testing.T, b *Bus, now time.Duration, max int) []sharpapi.ClaimedJob {
+	t.Helper()
+	cs, err := b.Claim(t.Context(), at(now), at(now+time.Minute), max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+func ids(cs []sharpapi.ClaimedJob) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	slices.Sort(out)
+	return out
+}
+
+func begin(t *testing.T, b *Bus, id string, stored bool, now time.Duration) sharpapi.HookLease {
+	t.Helper()
+	l, err := b.Begin(t.Context(), sharpapi.BeginRequest{JobID: id, Stored: stored, Now: at(now), Until: at(now + time.Minute), Expires: at(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestLedgerRecordIsIdempotentAndClaimReturnsTheRecord(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	mustRecord(t, b, pending("job-1", time.Second))
+	again := pending("job-1", time.Hour)
+	again.StatusURL = "http://elsewhere.test/"
+	mustRecord(t, b, again)
+	if cs := claimIDs(t, b, 0, 10); len(cs) != 0 {
+		t.Fatalf("claimed %v before the due time", ids(cs))
+	}
+	want := []sharpapi.ClaimedJob{{PendingJob: sharpapi.PendingJob{ID: "job-1", Type: sharpapi.JobTypeContentTranslate,
+		StatusURL: "http://api.test/job/status/job-1", Dispatched: t0}, Token: 1, Tries: 1}}
+	if diff := cmp.Diff(want, claimIDs(t, b, time.Second, 10)); diff != "" {
+		t.Errorf("claim (-want +got):\n%s", diff)
+	}
+	// Claimed for a minute: not due again before then, due after.
+	if cs := claimIDs(t, b, 30*time.Second, 10); len(cs) != 0 {
+		t.Errorf("claimed %v again within the claim's lease", ids(cs))
+	}
+	cs := claimIDs(t, b, 2*time.Minute, 10)
+	if len(cs) != 1 || cs[0].Token != 2 || cs[0].Tries != 2 {
+		t.Errorf("the claim after the lease: %+v; want job-1, token 2, try 2", cs)
+	}
+}
+
+func TestLedgerStaleTokensDoNothing(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	mustRecord(t, b, pending("job-1", 0))
+	claim := claimIDs(t, b, 0, 1)[0]
+	lease := begin(t, b, "job-1", true, time.Second) // a webhook arrives while the sweeper polls
+	if lease.State != sharpapi.LeaseGranted || lease.Token <= claim.Token {
+		t.Fatalf("Begin: %+v after claim token %d", lease, claim.Token)
+	}
+	ctx := t.Context()
+	if ok, err := b.Release(ctx, "job-1", claim.Token, at(time.Second)); ok || err != nil {
+		t.Errorf("Release with the claim's stale token: %v, %v; want false", ok, err)
+	}
+	if ok, err := b.GiveUp(ctx, "job-1", claim.Token, at(time.Second)); ok || err != nil {
+		t.Errorf("GiveUp with a stale token: %v, %v; want false", ok, err)
+	}
+	if ok, err := b.Renew(ctx, "job-1", claim.Token, at(time.Hour)); ok || err != nil {
+		t.Errorf("Renew with a stale token: %v, %v; want false", ok, err)
+	}
+	if ok, err := b.Renew(ctx, "job-1", lease.Token, at(5*time.Minute)); !ok || err != nil {
+		t.Errorf("Renew with the lease's token: %v, %v; want true", ok, err)
+	}
+	// The renewed lease holds past the first minute.
+	if l := begin(t, b, "job-1", false, 2*time.Minute); l.State != sharpapi.LeaseHeld {
+		t.Errorf("Begin within the renewed lease: %+v; want held", l)
+	}
+	if ok, err := b.Release(ctx, "job-1", lease.Token, at(10*time.Minute)); !ok || err != nil {
+		t.Errorf("Release with the lease's token: %v, %v; want true", ok, err)
+	}
+	if cs := claimIDs(t, b, 9*time.Minute, 1); len(cs) != 0 {
+		t.Errorf("claimed %v before the release's time", ids(cs))
+	}
+	if cs := claimIDs(t, b, 10*time.Minute, 1); len(cs) != 1 {
+		t.Errorf("not claimed at the release's time")
+	}
+}
+
+func TestLedgerBeginAckAndTombstone(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	ctx := t.Context()
+	// Not recorded: done for a caller that did not store the event...
+	if l := begin(t, b, "early", false, 0); l.State != sharpapi.LeaseDone {
+		t.Errorf("Begin of an unknown job without its store: %+v; want done", l)
+	}
+	// ...created for the one that did (an early webhook beat its Record).
+	if l := begin(t, b, "early", true, 0); l.State != sharpapi.LeaseGranted || l.Runs != 1 {
+		t.Errorf("Begin of an unknown job by its storer: %+v; want granted, run 1", l)
+	}
+	if l := begin(t, b, "early", false, time.Second); l.State != sharpapi.LeaseHeld {
+		t.Errorf("a second Begin within the lease: %+v; want held", l)
+	}
+	// The storer died in OnEvent: the entry comes due when its lease ends.
+	cs := claimIDs(t, b, time.Minute, 10)
+	if diff := cmp.Diff([]string{"early"}, ids(cs)); diff != "" {
+		t.Fatalf("claimed (-want +got):\n%s", diff)
+	}
+	if cs[0].StatusURL != "" || cs[0].Dispatched != t0 {
+		t.Errorf("the created entry: %+v; want no status URL, dispatched at the first Begin", cs[0])
+	}
+	l := begin(t, b, "early", false, time.Minute)
+	if l.State != sharpapi.LeaseGranted || l.Runs != 2 {
+		t.Fatalf("Begin after the claim: %+v; want granted, run 2", l)
+	}
+	if stale, err := b.Ack(ctx, "early", l.Token); stale || err != nil {
+		t.Errorf("Ack: stale %v, %v", stale, err)
+	}
+	// Acked: neither Begin nor the job's (late) Record revive it.
+	if l := begin(t, b, "early", true, 2*time.Minute); l.State != sharpapi.LeaseDone {
+		t.Errorf("Begin after the ack: %+v; want done", l)
+	}
+	mustRecord(t, b, pending("early", 0))
+	if cs := claimIDs(t, b, time.Hour, 10); len(cs) != 0 {
+		t.Errorf("claimed %v after the ack", ids(cs))
+	}
+	// An ack by a holder whose lease another took over is stale.
+	mustRecord(t, b, pending("slow", 0))
+	slow := begin(t, b, "slow", true, 0)
+	claimIDs(t, b, 2*time.Minute, 10) // slow's lease ended at 1 min
+	other := begin(t, b, "slow", false, 2*time.Minute)
+	if other.State != sharpapi.LeaseGranted {
+		t.Fatalf("Begin after the stalled lease: %+v", other)
+	}
+	if stale, err := b.Ack(ctx, "slow", slow.Token); !stale || err != nil {
+		t.Errorf("the stalled holder's Ack: stale %v, %v; want stale", stale, err)
+	}
+	st, err := b.LedgerStats(ctx, at(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(LedgerStats{}, st); diff != "" {
+		t.Errorf("ledger at the end (-want +got):\n%s", diff)
+	}
+}
+
+func TestLedgerGiveUpKeepsTheDeadIDs(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	mustRecord(t, b, pending("gone", 0), pending("kept", time.Hour))
+	c := claimIDs(t, b, 0, 10)[0]
+	if ok, err := b.GiveUp(t.Context(), "gone", c.Token, at(time.Second)); !ok || err != nil {
+		t.Fatalf("GiveUp: %v, %v", ok, err)
+	}
+	st, err := b.LedgerStats(t.Context(), at(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(LedgerStats{Pending: 1, Overdue: 1, OldestOverdue: time.Hour, Dead: 1}, st); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if dead, err := b.rdb.ZRange(t.Context(), b.deadKey(), 0, -1).Result(); err != nil || !slices.Equal(dead, []string{"gone"}) {
+		t.Errorf("dead set %v (%v); want [gone]", dead, err)
+	}
+}
+
+// TestLedgerConcurrentClaimsTakeEachEntryOnce: 50 claimers racing over 500
+// due entries take each once within the lease.
+func TestLedgerConcurrentClaimsTakeEachEntryOnce(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	const n = 500
+	var want []string
+	for i := range n {
+		id := fmt.Sprintf("job-%03d", i)
+		want = append(want, id)
+		mustRecord(t, b, pending(id, time.Duration(i)*time.Millisecond))
+	}
+	var (
+		mu  sync.Mutex
+		got []string
+		wg  sync.WaitGroup
+	)
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				cs, err := b.Claim(context.Background(), at(time.Second), at(time.Hour), 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(cs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, c := range cs {
+					got = append(got, c.ID)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("claimed ids (-want +got):\n%s", diff)
+	}
+}
+
+func TestLedgerClaimDropsOrphans(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	mustRecord(t, b, pending("kept", 0))
+	if err := b.rdb.ZAdd(t.Context(), b.dueKey(), redis.Z{Score: 0, Member: "orphan"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"kept"}, ids(claimIDs(t, b, time.Second, 10))); diff != "" {
+		t.Errorf("claimed (-want +got):\n%s", diff)
+	}
+	if n, err := b.rdb.ZCard(t.Context(), b.dueKey()).Result(); err != nil || n != 1 {
+		t.Errorf("due set holds %d ids (%v); want 1: the orphan dropped", n, err)
+	}
+}
+
+// TestLedgerKeysShareOneSlot: every ledger key has the hash tag "ledger",
+// so that each script's keys live in one Redis Cluster slot.
+func TestLedgerKeysShareOneSlot(t *testing.T) {
+	b, err := New(newClient(t, testAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{b.dueKey(), b.deadKey(), b.jobKey("5de4887a-0dfd-49b6-8edb-9280e468c210"), b.jobKeyPrefix() + "x"} {
+		open := strings.IndexByte(k, '{')
+		end := strings.IndexByte(k[open+1:], '}')
+		if open < 0 || end < 0 || k[open+1:open+1+end] != "ledger" {
+			t.Errorf("key %q: hash tag is not {ledger}", k)
+		}
+	}
+}
