@@ -8,6 +8,9 @@
 //	verify_test.go    verify + parse one webhook, per body size and library
 //	handler_test.go   WebhookHandler vs a bare handler over loopback TCP
 //	await_test.go     100 000 pending jobs: memory per job, delivery latency
+//	scale_test.go     cost per pending job from 1 000 to 1 000 000 jobs,
+//	                  OnDone vs WaitAsync vs Wait (run by hand, see RESULTS.md)
+//	stubapi_test.go   the stand-in for SharpAPI those two dispatch to
 //	polling_test.go   webhook-first Wait vs polling, on the emulator
 //	dispatch_test.go  Client.Translate vs a bare POST + decode
 //

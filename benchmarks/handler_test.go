@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -85,14 +86,15 @@ func cpuTime() time.Duration {
 //	bare           reads the body and answers 200
 //	parse          reads the body, sharpapi.ParseWebhook, answers 200
 //	sharpapi       a WebhookHandler (production defaults) with every job
-//	               awaited by a goroutine blocked on its Subscribe channel,
-//	               as Job.Wait is: verified, parsed, routed and received
-//	sharpapi-chan  the same handler with every job subscribed but no
+//	               (dispatched to a stub API through a client built
+//	               WithWebhookHandler) awaited by a goroutine blocked in
+//	               Job.Wait: verified, parsed, routed and received
+//	sharpapi-chan  the same with every job awaited by Job.WaitAsync and no
 //	               goroutine waiting; the channels are read after the clock
 //	               stops, so this is the handler's cost without the waiters'
-//	sharpapi-callback  the same handler with an OnComplete callback per job
-//	               instead of a waiting goroutine (the handler runs each
-//	               callback in a goroutine of its own, at delivery)
+//	sharpapi-callback  the same with Job.OnDone per job instead of a
+//	               waiting goroutine (each callback runs in a goroutine of
+//	               its own, started at delivery)
 //
 // For sharpapi and sharpapi-callback the clock stops once every job has its
 // event. The goal is sharpapi at 0.85x bare or more; the others split the
@@ -133,50 +135,57 @@ func BenchmarkHandlerLoopback(b *testing.B) {
 
 func benchHandler(b *testing.B, name string) {
 	conc := max(*handlerConc, 1)
-	warm := makeDeliveries(1_000_000_000, conc, *handlerBody)
-	ds := makeDeliveries(0, b.N, *handlerBody)
-	all := append(ds[:len(ds):len(ds)], warm...)
 	var (
-		handler http.Handler
-		waiters sync.WaitGroup
-		lost    atomic.Int64
-		chans   []<-chan sharpapi.WebhookEvent
+		handler   http.Handler
+		warm, ds  []delivery
+		waiters   sync.WaitGroup
+		lost      atomic.Int64
+		chans     []<-chan sharpapi.Outcome[sharpapi.TranslateResult]
+		checkLost = func(err error, res sharpapi.TranslateResult) {
+			if err != nil || res.Content == "" {
+				lost.Add(1)
+			}
+		}
 	)
 	switch name {
-	case "bare":
+	case "bare", "parse":
 		handler = http.HandlerFunc(bareHandler)
-	case "parse":
-		handler = http.HandlerFunc(parseHandler)
+		if name == "parse" {
+			handler = http.HandlerFunc(parseHandler)
+		}
+		warm = makeDeliveries(1_000_000_000, conc, *handlerBody)
+		ds = makeDeliveries(0, b.N, *handlerBody)
 	default:
 		h, err := sharpapi.NewWebhookHandler(secret) // production defaults
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer h.Close()
-		for _, d := range all {
-			if name == "sharpapi-callback" {
+		jobs := make([]*sharpapi.Job[sharpapi.TranslateResult], b.N+conc)
+		dispatchJobs(b, newStubAPI(b).client(b, h), jobs)
+		ctx := context.Background()
+		for _, job := range jobs {
+			switch name {
+			case "sharpapi-callback":
 				waiters.Add(1)
-				h.OnComplete(d.id, func(ev sharpapi.WebhookEvent) {
+				job.OnDone(ctx, func(res sharpapi.TranslateResult, err error) {
 					defer waiters.Done()
-					if ev.ID != d.id {
-						lost.Add(1)
-					}
+					checkLost(err, res)
 				})
-				continue
+			case "sharpapi-chan":
+				chans = append(chans, job.WaitAsync(ctx))
+			default:
+				waiters.Add(1)
+				go func() {
+					defer waiters.Done()
+					res, err := job.Wait(ctx)
+					checkLost(err, res)
+				}()
 			}
-			ch := h.Subscribe(d.id)
-			if name == "sharpapi-chan" {
-				chans = append(chans, ch)
-				continue
-			}
-			waiters.Add(1)
-			go func(id string) {
-				defer waiters.Done()
-				if ev, ok := <-ch; !ok || ev.ID != id {
-					lost.Add(1)
-				}
-			}(d.id)
 		}
+		waitForWaiting(b, h, len(jobs))
+		all := deliveriesFor(jobs, *handlerBody)
+		ds, warm = all[:b.N], all[b.N:]
 		handler = h
 	}
 	srv := httptest.NewServer(handler)
@@ -200,10 +209,9 @@ func benchHandler(b *testing.B, name string) {
 	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	stopProfile()
-	for i, ch := range chans {
-		if ev, ok := <-ch; !ok || ev.ID != all[i].id {
-			lost.Add(1)
-		}
+	for _, ch := range chans {
+		o := <-ch
+		checkLost(o.Err, o.Value)
 	}
 	if n := lost.Load(); n > 0 {
 		b.Fatalf("%d waiters got no event", n)

@@ -228,7 +228,7 @@ func (r *report) chartHandler(dir string) error {
 	return p.Save(11*vg.Inch, 6*vg.Inch, filepath.Join(dir, chartHandler))
 }
 
-var handlerLabels = []string{"bare\n(read, 200)", "parse\n(+ ParseWebhook)", "sharpapi\n(+ route, goroutine\nper waiting job)", "sharpapi-chan\n(channels, no\nwaiting goroutines)", "sharpapi-callback\n(OnComplete\nper job)"}
+var handlerLabels = []string{"bare\n(read, 200)", "parse\n(+ ParseWebhook)", "sharpapi\n(+ route, Wait\ngoroutine per job)", "sharpapi-chan\n(WaitAsync, no\nwaiting goroutines)", "sharpapi-callback\n(OnDone\nper job)"}
 
 // chartRatios shows every round's ratio of each handler to bare in the same
 // round, so the spread behind the medians is in view.

@@ -88,7 +88,7 @@ func (r *report) evaluate() {
 
 	heap := r.await.get(fmt.Sprintf(awaitBench, "recorder"), "heap-B/job")
 	r.goals = append(r.goals, goal{
-		area: "3. Awaiting at scale", what: fmt.Sprintf("handler heap per pending job, %d jobs", r.cfg.awaitN),
+		area: "3. Awaiting at scale", what: fmt.Sprintf("heap per pending job that Job.Wait adds, %d jobs", r.cfg.awaitN),
 		figure: fmt.Sprintf("%.0f B", heap), target: "≤ 1024 B", met: heap <= 1024,
 		prof: profileSpec{bench: "^BenchmarkAwait$/^path=recorder$", kind: "mem", args: []string{fmt.Sprintf("-benchtime=%dx", r.cfg.awaitN)}},
 	})
@@ -131,7 +131,7 @@ var handlerFocus = []focusRow{
 	{"    parsing", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.parseWebhookBody$`)},
 	{"    routing (route)", regexp.MustCompile(`^github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.route$`)},
 	{"HTTP client (send.func1 + transport loops)", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi/benchmarks\.send\.func1|net/http\.\(\*persistConn\)\.(readLoop|writeLoop))$`)},
-	{"waiting goroutines / callbacks", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi/benchmarks\.benchHandler\.func\d+|github\.com/sharpapi-go/sharpapi\.\(\*WebhookHandler\)\.call)$`)},
+	{"waiting goroutines / callbacks", regexp.MustCompile(`^(github\.com/sharpapi-go/sharpapi/benchmarks\.benchHandler\.func\d+|github\.com/sharpapi-go/sharpapi\.callDone\.func\d+)$`)},
 	{"garbage collector, background workers (gcBgMarkWorker)", regexp.MustCompile(`^runtime\.gcBgMarkWorker$`)},
 	{"  of which scanning goroutine stacks (scanstack)", regexp.MustCompile(`^runtime\.scanstack$`)},
 	{"garbage collector, assists (gcAssistAlloc)", regexp.MustCompile(`^runtime\.gcAssistAlloc$`)},

@@ -92,11 +92,11 @@ func (r *report) write() error {
 	w("No goal: webhooks arrive no faster than jobs are dispatched (a plan allows a few per second), and the ratio to a bare handler measured this machine's noise as much as the code. ")
 	w("The figures stay as a measurement of what each part of the handler costs.\n\n")
 	w("%d signed 1 KiB deliveries, %d at a time, from one keep-alive `http.Client` into an `httptest.Server` on 127.0.0.1, the same setup for each handler. ", cfg.handlerN, cfg.handlerC)
-	w("`bare` reads the body and answers 200. `sharpapi` is a `WebhookHandler` (production defaults) with every job awaited by a goroutine blocked on its `Subscribe` channel, ")
+	w("`bare` reads the body and answers 200. `sharpapi` is a `WebhookHandler` (production defaults) with every job (dispatched to a stub API through a client built `WithWebhookHandler`) awaited by a goroutine blocked in `Job.Wait`, ")
 	w("so each delivery is verified, parsed, routed and received; the clock stops when the last waiter has its event. ")
 	w("Three more split the gap: `parse` reads the body and calls `sharpapi.ParseWebhook` (verification and parsing, no routing); ")
-	w("`sharpapi-chan` is the `WebhookHandler` with every job subscribed but no goroutine waiting (channels read after the clock stops); ")
-	w("`sharpapi-callback` is the `WebhookHandler` with an `OnComplete` callback per job instead of a waiting goroutine (the handler runs each callback in a goroutine of its own when the event arrives). ")
+	w("`sharpapi-chan` is the same with every job awaited by `Job.WaitAsync` and no goroutine waiting (channels read after the clock stops); ")
+	w("`sharpapi-callback` is the same with `Job.OnDone` per job instead of a waiting goroutine (each callback runs in a goroutine of its own, started when the event arrives). ")
 	_, cpuLo, cpuHi, _ := r.handler.median(fmt.Sprintf(handlerBench, "bare"), "cpu-µs/delivery")
 	w("The handlers are compared within a process, because on this machine a whole process tends to run fast or slow throughout (in this run the same bare handler cost %.0f to %.0f µs of CPU per delivery from round to round): ", cpuLo, cpuHi)
 	w("%d processes each ran a warm-up pass (left out) and %d rounds of the %d handlers, the order rotated every round, so %d rounds in all. ", cfg.handlerProcs, cfg.handlerRounds, len(handlerVariants), cfg.handlerProcs*cfg.handlerRounds)
@@ -116,20 +116,24 @@ func (r *report) write() error {
 
 	// 3. Await.
 	w("## 3. Awaiting at scale\n\n")
-	w("%d jobs subscribed on one handler, each awaited by a goroutine blocked on its channel (as `Job.Wait` is), then one 1 KiB event per job delivered by 4 goroutines. ", cfg.awaitN)
-	w("Memory per pending job is the heap growth over the %d `Subscribe` calls, after GC. ", cfg.awaitN)
-	w("Latency runs from a timestamp taken just before `ServeHTTP` to one taken when the waiter's receive returns. ")
+	w("%d jobs dispatched to a stub API through a client built `WithWebhookHandler`, each awaited by a goroutine blocked in `Job.Wait`, then one 1 KiB event per job delivered by 4 goroutines. ", cfg.awaitN)
+	w("Memory per pending job is the heap growth over the %d `Wait` calls, after GC: the await's state, the handler's entry and the waiting goroutine's descriptor (the Job itself, held by the caller, is counted apart). ", cfg.awaitN)
+	w("Latency runs from a timestamp taken just before `ServeHTTP` to one taken when `Wait` returns. ")
 	w("`recorder` calls `ServeHTTP` with an `httptest.ResponseRecorder` and yields after each call, as a server goroutine parks on its connection between requests; ")
 	w("`loopback` sends each event over TCP and timestamps it inside the server, just before `ServeHTTP`.\n\n")
 	w("![await latency](%s)\n\n", chart(chartAwait))
-	w("| path | p50 | p99 | max | events/s | handler heap / pending job | waiter goroutine stack / job |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	w("| path | p50 | p99 | max | events/s | await heap / pending job | Job heap / job | waiter goroutine stack / job |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, path := range []string{"recorder", "loopback"} {
 		n := fmt.Sprintf(awaitBench, path)
-		w("| %s | %s | %s | %s | %.0f | %.0f B | %.0f B |\n", path,
+		job := "–" // runs before the Job's own heap was measured have none
+		if v, _, _, ok := r.await.median(n, "job-B/job"); ok {
+			job = fmt.Sprintf("%.0f B", v)
+		}
+		w("| %s | %s | %s | %s | %.0f | %.0f B | %s | %.0f B |\n", path,
 			fmtMicros(r.await.get(n, "latency-p50-µs")), fmtMicros(r.await.get(n, "latency-p99-µs")), fmtMicros(r.await.get(n, "latency-max-µs")),
-			r.await.get(n, "events/s"), r.await.get(n, "heap-B/job"), r.await.get(n, "stack-B/waiter"))
+			r.await.get(n, "events/s"), r.await.get(n, "heap-B/job"), job, r.await.get(n, "stack-B/waiter"))
 	}
-	w("\nThe waiter's stack is the caller's cost (a goroutine per awaited job), not the handler's; it is shown so the total is known. ")
+	w("\nThe waiter's stack is the caller's cost (a goroutine per awaited job), not the SDK's; it is shown so the total is known (`OnDone` and `WaitAsync` need no goroutine: see Cost at scale). ")
 	w("The chart shows the round with the median loopback p99.\n\n")
 	w("Command (run %d times; add `-samples=DIR` to keep the raw latencies): `%s`\n\n", cfg.awaitRounds, r.awaitCmd)
 

@@ -32,15 +32,17 @@ func Delivery(id, secret string) *http.Request {
 }
 
 // StubAPI starts a stand-in for SharpAPI on loopback: every dispatch is
-// accepted at once with a fresh job id ("stub-1", "stub-2", ...), and every
-// status poll answers "pending". It is closed when tb ends.
+// accepted at once with a fresh job id shaped like SharpAPI's UUIDs
+// ("00000000-0000-4000-8000-000000000001", ...), so that keys and map
+// entries are as long as in production, and every status poll answers
+// "pending". It is closed when tb ends.
 func StubAPI(tb testing.TB) *httptest.Server {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusAccepted)
-			fmt.Fprintf(w, `{"job_id":"stub-%d"}`, n.Add(1))
+			fmt.Fprintf(w, `{"job_id":"00000000-0000-4000-8000-%012d"}`, n.Add(1))
 			return
 		}
 		id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
