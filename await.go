@@ -92,7 +92,9 @@ func startAwait[T any](ctx context.Context, j *Job[T], finish func(T, error)) {
 	if a.resumed {
 		wait = 0
 	}
-	a.stopCtx = context.AfterFunc(ctx, a.cancelled)
+	if ctx.Done() != nil { // a context that never ends needs no watching
+		a.stopCtx = context.AfterFunc(ctx, a.cancelled)
+	}
 	a.timer = time.AfterFunc(wait, a.fire)
 }
 

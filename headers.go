@@ -21,9 +21,12 @@ type RateLimit struct {
 	Reset time.Time `json:"reset,omitzero"`
 }
 
-// ResponseMeta is what a SharpAPI response said besides its body. As JSON
-// (see [ResponseMeta.MarshalJSON]) it reads in plain units and leaves out
-// the raw header.
+// ResponseMeta is what a SharpAPI response said besides its body: its
+// status and SharpAPI's own headers, parsed. A [Job] keeps its dispatch
+// answer's for as long as it lives, so it holds no raw header map (which
+// would cost a pending job over a kilobyte, and may carry cookies); an
+// [*APIError] keeps the whole header of an error answer. As JSON (see
+// [ResponseMeta.MarshalJSON]) it reads in plain units.
 type ResponseMeta struct {
 	// StatusCode is the HTTP status.
 	StatusCode int `json:"status_code"`
@@ -35,13 +38,10 @@ type ResponseMeta struct {
 	RetryAfter time.Duration `json:"-"`
 	// RateLimit holds the X-RateLimit-* headers.
 	RateLimit RateLimit `json:"rate_limit,omitzero"`
-	// Header is the whole response header.
-	Header http.Header `json:"-"`
 }
 
 // MarshalJSON writes m as a service would return it: RetryAfter as
-// "retry_after_seconds" (left out when zero), and without Header, which
-// may carry cookies and says what the other fields say already.
+// "retry_after_seconds" (left out when zero).
 func (m ResponseMeta) MarshalJSON() ([]byte, error) {
 	type fields ResponseMeta // without this method
 	return json.Marshal(struct {
@@ -58,7 +58,6 @@ func newResponseMeta(resp *http.Response, now time.Time) ResponseMeta {
 		Cost:       resp.Header.Get("SharpAPI-Cost"),
 		RetryAfter: ra,
 		RateLimit:  parseRateLimit(resp.Header),
-		Header:     resp.Header,
 	}
 }
 
