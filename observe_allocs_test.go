@@ -15,21 +15,23 @@ import (
 	"time"
 )
 
-// allocsBeforeSeam is what one dispatch and webhook-awaited wait
-// (newAllocsCycle) allocates without the observation seam, by Go release:
-// measured with SHARPAPI_PRINT_ALLOCS=1 go test -v -run
-// TestObserverNilPathAllocs on checkouts of e6dda51 (the seam's parent) and
-// 37b2e27 (main when the seam was merged with it), with this file and
-// race_*_test.go copied in; both gave these counts.
-var allocsBeforeSeam = map[string]float64{
-	"go1.24": 148, // go1.24.13
-	"go1.26": 149, // go1.26.8
-	"go1.27": 134, // go1.27.4
+// allocsBudget is the most one dispatch and webhook-awaited wait
+// (newAllocsCycle) may allocate with no Observer, by Go release. When the
+// seam was merged the counts equalled those of its parent commit e6dda51
+// (148, 149 and 134): the seam's nil checks cost nothing. Since then
+// ResponseMeta stopped copying the response header (3 fewer). Print the
+// counts with SHARPAPI_PRINT_ALLOCS=1 go test -v -run
+// TestObserverNilPathAllocs; lower a budget when a change saves an
+// allocation, never raise it without saying why in the commit.
+var allocsBudget = map[string]float64{
+	"go1.24": 145, // go1.24.13
+	"go1.26": 146, // go1.26.8
+	"go1.27": 131, // go1.27.4
 }
 
 // TestObserverNilPathAllocs: with no Observer (the default), a job's whole
-// cycle allocates what it did before the seam existed: the seam's nil
-// checks cost no allocation.
+// cycle allocates no more than its budget, so that neither the seam nor
+// anything added later makes the common path dearer unnoticed.
 func TestObserverNilPathAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are measured without the race detector")
@@ -40,12 +42,14 @@ func TestObserverNilPathAllocs(t *testing.T) {
 	if os.Getenv("SHARPAPI_PRINT_ALLOCS") != "" {
 		fmt.Printf("%s: %v allocs per cycle\n", release, got)
 	}
-	want, ok := allocsBeforeSeam[release]
+	budget, ok := allocsBudget[release]
 	if !ok {
-		t.Skipf("no baseline for %s (measured %v allocs per cycle)", release, got)
+		t.Skipf("no budget for %s (measured %v allocs per cycle)", release, got)
 	}
-	if got != want {
-		t.Errorf("a dispatch and webhook-awaited wait with no Observer allocates %v times, %v before the seam", got, want)
+	if got > budget {
+		t.Errorf("a dispatch and webhook-awaited wait with no Observer allocates %v times, over its budget of %v", got, budget)
+	} else if got < budget {
+		t.Logf("%v allocations, under the budget of %v: lower allocsBudget[%q]", got, budget, release)
 	}
 }
 
