@@ -261,7 +261,7 @@ func (a *awaiter[T]) cancelledLocked() {
 // nothing. via says how it came ("" when the job had kept it).
 func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot, via JobVia) {
 	a.j.keep(snap)
-	v, err := decodeOutcome[T](a.j.id, snap)
+	v, err := decodeOutcome[T](a.j.id, snap, *a.j.c.apiKey)
 	if a.jo != nil {
 		a.jo.finished(snap.Type, via, err, false)
 	}
@@ -297,11 +297,13 @@ func (a *awaiter[T]) release() {
 	}
 }
 
-// decodeOutcome turns a terminal snapshot into Wait's return values.
-func decodeOutcome[T any](id string, snap *JobSnapshot) (T, error) {
+// decodeOutcome turns a terminal snapshot into Wait's return values. A
+// failure's detail is SharpAPI's text, which may quote the request's
+// credential: secrets are scrubbed from it, as from an *APIError.
+func decodeOutcome[T any](id string, snap *JobSnapshot, secrets ...string) (T, error) {
 	var zero T
 	if snap.Status == JobStatusFailed {
-		return zero, &JobFailedError{JobID: id, Type: snap.Type, Detail: snap.Result}
+		return zero, &JobFailedError{JobID: id, Type: snap.Type, Detail: newScrubber(secrets...).body(snap.Result)}
 	}
 	v, err := decodeResult[T](snap.Result)
 	if err != nil {

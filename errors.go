@@ -164,7 +164,8 @@ type JobFailedError struct {
 	// JobID and Type identify the job.
 	JobID string  `json:"job_id"`
 	Type  JobType `json:"type,omitempty"`
-	// Detail is whatever SharpAPI sent as the job's result (often null).
+	// Detail is whatever SharpAPI sent as the job's result (often null),
+	// with the client's API key replaced by <redacted> wherever it quotes it.
 	Detail json.RawMessage `json:"detail,omitempty"`
 }
 

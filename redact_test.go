@@ -264,3 +264,36 @@ func TestRedactURLKeepsWhatIsNotACredential(t *testing.T) {
 		t.Errorf("redactURL (-want +got):\n%s", diff)
 	}
 }
+
+// TestFailedJobDetailIsRedacted: a failed job whose result quotes the API
+// key (SharpAPI's text, carried in JobFailedError.Detail) yields an error
+// that prints and marshals without it.
+func TestFailedJobDetailIsRedacted(t *testing.T) {
+	quoted, _ := json.Marshal("the key " + pipeKey + " may not run this job")
+	body := `{"data":{"type":"api_job_result","id":"%s","attributes":{"status":"failed","type":"content_translate","result":` +
+		string(quoted) + `}}}`
+	f := &fakeJobs{t: t, script: []string{body}}
+	c, _ := pipeClient(t, f)
+	job, err := dispatchTranslation(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = job.Wait(t.Context())
+	var failed *JobFailedError
+	if !errors.As(err, &failed) {
+		t.Fatalf("err = %v, want *JobFailedError", err)
+	}
+	j, jerr := json.Marshal(failed)
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	want := `"the key <redacted> may not run this job"`
+	if string(failed.Detail) != want {
+		t.Errorf("Detail = %s, want %s", failed.Detail, want)
+	}
+	for _, form := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", failed), string(j)} {
+		if strings.Contains(form, pipeKey) {
+			t.Errorf("the key in %s", form)
+		}
+	}
+}

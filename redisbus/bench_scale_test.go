@@ -39,8 +39,10 @@ const scaleReplicas = 3
 // them with Job.OnDone; job i is awaited on replica i%3 and its webhook
 // served by replica (i+1)%3, so every event crosses Redis. Reported:
 //
-//	pending-keys   keys under the run's prefix while every job is pending
-//	               (an await's look-up in the store only reads)
+//	pending-keys   keys under the run's prefix while every job is pending:
+//	               the ledger's entry per job and its due set (an await's
+//	               look-up in the store only reads)
+//	pending-B/job  the sum of MEMORY USAGE over those keys, per job
 //	redis-B/job    growth of Redis's used_memory (INFO memory) per job from
 //	               then until every event is stored: the event, its dedup
 //	               key and the keyspace's own overhead (at small n, the
@@ -85,6 +87,7 @@ func BenchmarkScaleThreeReplicas(b *testing.B) {
 type scaleReplicasRound struct {
 	jobs              int
 	pendingKeys       int64 // keys under the run's prefix, all jobs pending
+	pendingBytes      int64 // their MEMORY USAGE
 	stored            int64 // growth of used_memory from pending to delivered
 	keys, keyBytes    int64 // keys under the prefix once delivered, their MEMORY USAGE
 	eventKey, seenKey int64 // MEMORY USAGE of one job's keys
@@ -96,6 +99,7 @@ type scaleReplicasRound struct {
 func (t *scaleReplicasRound) add(r scaleReplicasRound) {
 	t.jobs += r.jobs
 	t.pendingKeys = max(t.pendingKeys, r.pendingKeys)
+	t.pendingBytes += r.pendingBytes
 	t.stored += r.stored
 	t.keys += r.keys
 	t.keyBytes += r.keyBytes
@@ -108,6 +112,7 @@ func (t *scaleReplicasRound) add(r scaleReplicasRound) {
 
 func (t *scaleReplicasRound) report(b *testing.B) {
 	b.ReportMetric(float64(t.pendingKeys), "pending-keys")
+	b.ReportMetric(float64(t.pendingBytes)/float64(t.jobs), "pending-B/job")
 	b.ReportMetric(float64(t.stored)/float64(t.jobs), "redis-B/job")
 	b.ReportMetric(float64(t.keyBytes)/float64(t.jobs), "keys-B/job")
 	b.ReportMetric(float64(t.keys)/float64(t.jobs), "keys/job")
@@ -228,7 +233,7 @@ func runScaleReplicas(b *testing.B, n int) scaleReplicasRound {
 		}
 		runtime.Gosched()
 	}
-	pendingKeys, _ := keysUnder(b, admin, prefix)
+	pendingKeys, pendingBytes := keysUnder(b, admin, prefix)
 	r1 := usedMemory(b, admin)
 	for i, h := range hs {
 		if st := h.Stats(); st.Waiting != (n+scaleReplicas-1-i)/scaleReplicas {
@@ -317,7 +322,7 @@ func runScaleReplicas(b *testing.B, n int) scaleReplicasRound {
 	if v := bad.Load(); v != nil {
 		b.Fatal(v)
 	}
-	r.pendingKeys, r.stored = pendingKeys-keys0, r2-r1
+	r.pendingKeys, r.pendingBytes, r.stored = pendingKeys-keys0, pendingBytes-bytes0, r2-r1
 	r.keys, r.keyBytes = keysUnder(b, admin, prefix)
 	r.keys, r.keyBytes = r.keys-keys0, r.keyBytes-bytes0
 	var err error
