@@ -15,12 +15,14 @@
 # SDK's own cost, the worst case for a ratio), and "loopback", the same over
 # loopback TCP as a service runs it. The runs alternate (one of each per
 # round, COUNT rounds) so that a machine's drift weighs on all alike;
-# BENCH_OUT=file keeps the raw lines.
+# BENCH_OUT=file keeps the raw lines; BENCHTIME (default 3000x) is each
+# case's -benchtime in a round.
 #
 #   otelsharpapi/internal/benchcycle/compare.sh [COUNT] [BASE]
 set -euo pipefail
 count=${1:-10}
 base=${2:-37b2e27}
+benchtime=${BENCHTIME:-3000x}
 mod="$(cd "$(dirname "$0")/../.." && pwd)"   # the otelsharpapi module
 repo="$(cd "$mod/.." && pwd)"
 tmp=$(mktemp -d)
@@ -33,9 +35,9 @@ out="$tmp/bench.txt"
 cd "$mod"
 go version
 for i in $(seq "$count"); do
-  go test -modfile="$tmp/preseam.mod" -run '^$' -bench '^BenchmarkCore$' -benchtime=3000x ./internal/benchcycle |
+  go test -modfile="$tmp/preseam.mod" -run '^$' -bench '^BenchmarkCore$' -benchtime="$benchtime" ./internal/benchcycle |
     sed -n 's/^BenchmarkCore\/\([a-z]*\)-[0-9]*/BenchmarkJob\/\1\/preseam/p' >>"$out"
-  go test -run '^$' -bench '^BenchmarkJob$' -benchtime=3000x . | sed -n 's/^\(BenchmarkJob\/[a-z]*\/[a-z]*\)-[0-9]*/\1/p' >>"$out"
+  go test -run '^$' -bench '^BenchmarkJob$' -benchtime="$benchtime" . | sed -n 's/^\(BenchmarkJob\/[a-z]*\/[a-z]*\)-[0-9]*/\1/p' >>"$out"
 done
 cp "$out" "${BENCH_OUT:-/dev/null}"
 awk '
