@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,4 +57,49 @@ func normalize(s string) string {
 		}
 	}
 	return out.String()
+}
+
+// TestREADMENamesEveryModule: the README's Install names every published
+// module (each go.mod but those of benchmarks/, .ci/ and testdata, as
+// .ci/publish-test finds them) and its every-module test loop enters each
+// module's directory, so that adding a module cannot leave them behind.
+func TestREADMENamesEveryModule(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := regexp.MustCompile(`(?m)^for d in ([^;]*); do`).FindSubmatch(readme)
+	if loop == nil {
+		t.Fatal("README.md has no `for d in ...; do` test loop")
+	}
+	dirs := strings.Fields(string(loop[1]))
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || d.Name() == ".ci" || d.Name() == ".git") {
+			return filepath.SkipDir
+		}
+		if d.Name() != "go.mod" {
+			return nil
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if dir != "." && !slices.Contains(dirs, dir) && !strings.Contains(dir, "/") {
+			t.Errorf("the README's test loop (for d in %s) does not enter %s/", loop[1], dir)
+		}
+		if dir == "benchmarks" || strings.HasPrefix(dir, "benchmarks/") {
+			return nil // never published
+		}
+		mod := "github.com/sharpapi-go/sharpapi"
+		if dir != "." {
+			mod += "/" + dir
+		}
+		if !regexp.MustCompile(`(?m)^go get ` + regexp.QuoteMeta(mod) + `\s`).Match(readme) {
+			t.Errorf("the README's Install has no `go get %s`", mod)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
