@@ -38,8 +38,9 @@
 //     event.
 //
 // The braces are Redis Cluster hash tags: both keys of one job live in the
-// same slot, as a script on a cluster requires. (The tests run against a
-// single server only.)
+// same slot, as a script on a cluster requires. The tests run against a
+// single server and, through a *redis.ClusterClient, against a cluster of
+// three masters.
 //
 // # When Redis is down or slow
 //

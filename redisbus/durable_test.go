@@ -27,11 +27,14 @@ import (
 // fleet is the emulator and the replicas of one service sharing a Redis,
 // with an OnEvent hook that records every call cluster-wide.
 type fleet struct {
-	t      testing.TB
-	emu    *sharpapitest.Server
-	addr   string
-	prefix string
-	calls  chan hookCall // every OnEvent call of a terminal event
+	t    testing.TB
+	emu  *sharpapitest.Server
+	addr string
+	// cluster, when set, holds the seed addresses of a Redis Cluster the
+	// replicas use instead of addr.
+	cluster []string
+	prefix  string
+	calls   chan hookCall // every OnEvent call of a terminal event
 
 	mu     sync.Mutex
 	hooked map[string][]hookCall // job id → its OnEvent calls
@@ -101,8 +104,13 @@ func (f *fleet) start(m member) *replica {
 	t := f.t
 	t.Helper()
 	r := &replica{}
-	r.rdb = redis.NewClient(&redis.Options{Addr: f.addr, ContextTimeoutEnabled: true, Dialer: r.gate.dial,
-		ClientName: m.clientName, DialerRetries: 1})
+	if f.cluster != nil {
+		r.rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: f.cluster, ContextTimeoutEnabled: true,
+			Dialer: r.gate.dial, ClientName: m.clientName, DialerRetries: 1})
+	} else {
+		r.rdb = redis.NewClient(&redis.Options{Addr: f.addr, ContextTimeoutEnabled: true, Dialer: r.gate.dial,
+			ClientName: m.clientName, DialerRetries: 1})
+	}
 	t.Cleanup(func() { r.rdb.Close() })
 	bus, err := New(r.rdb, WithKeyPrefix(f.prefix))
 	if err != nil {
@@ -305,12 +313,17 @@ func sumLedger(rs []*replica, field func(sharpapi.LedgerCounts) uint64) uint64 {
 // once, in the sweep that first found it overdue (claimed once).
 func TestLedgerCompletesLostWebhooksOfADeadDispatcher(t *testing.T) {
 	const n = 1000
-	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
+	ledgerCompletesLostWebhooksOfADeadDispatcher(t, newFleet(t, testAddr, n, sharpapitest.WithDropRate(1)), n)
+}
+
+// ledgerCompletesLostWebhooksOfADeadDispatcher is the test's body, on f
+// (whose emulator drops every webhook) with n jobs.
+func ledgerCompletesLostWebhooksOfADeadDispatcher(t *testing.T, f *fleet, n int) {
 	noSweep := fastLedger()
 	noSweep.NoSweeper = true // a's own sweeps would complete some jobs before it goes
 	a := f.start(member{name: "a", grace: 50 * time.Millisecond, ledger: noSweep})
 	ids := f.dispatchAll(a, nil, n)
-	if st := a.hooks.Stats().Ledger; st.Recorded != n || st.RecordErrors != 0 {
+	if st := a.hooks.Stats().Ledger; st.Recorded != uint64(n) || st.RecordErrors != 0 {
 		t.Fatalf("a recorded %d jobs, %d errors; want %d, 0", st.Recorded, st.RecordErrors, n)
 	}
 	a.srv.Close()
@@ -318,12 +331,12 @@ func TestLedgerCompletesLostWebhooksOfADeadDispatcher(t *testing.T) {
 	b := f.start(member{name: "b", ledger: fastLedger()})
 	f.awaitHooks(ids)
 	f.ledgerEmpties(b.bus)
-	waitFor(t, "every ack to be counted", func() bool { return b.hooks.Stats().Ledger.Acked >= n })
+	waitFor(t, "every ack to be counted", func() bool { return b.hooks.Stats().Ledger.Acked >= uint64(n) })
 	if by := f.checkOnceEach(ids); by["b"] != n {
 		t.Errorf("OnEvent calls by replica: %v; want all %d on b", by, n)
 	}
 	st := b.hooks.Stats().Ledger
-	if st.Claimed != n || st.Polls != n || st.Completed != n || st.Acked != n {
+	if st.Claimed != uint64(n) || st.Polls != uint64(n) || st.Completed != uint64(n) || st.Acked != uint64(n) {
 		t.Errorf("b's ledger counts %+v; want %d claimed, polled, completed and acked: each job once", st, n)
 	}
 	if p := f.polls(ids); p != n {
@@ -337,7 +350,12 @@ func TestLedgerCompletesLostWebhooksOfADeadDispatcher(t *testing.T) {
 // ledger ends empty.
 func TestLedgerWebhooksInTimeCostNoPoll(t *testing.T) {
 	const n = 300
-	f := newFleet(t, testAddr, n)
+	ledgerWebhooksInTimeCostNoPoll(t, newFleet(t, testAddr, n), n)
+}
+
+// ledgerWebhooksInTimeCostNoPoll is the test's body, on f with n jobs (a
+// multiple of 3).
+func ledgerWebhooksInTimeCostNoPoll(t *testing.T, f *fleet, n int) {
 	rs := []*replica{
 		f.start(member{name: "a", ledger: fastLedger()}),
 		f.start(member{name: "b", ledger: fastLedger()}),
@@ -350,7 +368,7 @@ func TestLedgerWebhooksInTimeCostNoPoll(t *testing.T) {
 	f.awaitHooks(ids)
 	f.ledgerEmpties(rs[0].bus)
 	waitFor(t, "every ack to be counted", func() bool {
-		return sumLedger(rs, func(c sharpapi.LedgerCounts) uint64 { return c.Acked }) >= n
+		return sumLedger(rs, func(c sharpapi.LedgerCounts) uint64 { return c.Acked }) >= uint64(n)
 	})
 	sweeps := sumLedger(rs, func(c sharpapi.LedgerCounts) uint64 { return c.Sweeps })
 	waitFor(t, "every replica to sweep again", func() bool {
@@ -373,8 +391,8 @@ func TestLedgerWebhooksInTimeCostNoPoll(t *testing.T) {
 		get  func(sharpapi.LedgerCounts) uint64
 		want uint64
 	}{
-		{"Recorded", func(c sharpapi.LedgerCounts) uint64 { return c.Recorded }, n},
-		{"Acked", func(c sharpapi.LedgerCounts) uint64 { return c.Acked }, n},
+		{"Recorded", func(c sharpapi.LedgerCounts) uint64 { return c.Recorded }, uint64(n)},
+		{"Acked", func(c sharpapi.LedgerCounts) uint64 { return c.Acked }, uint64(n)},
 		{"Claimed", func(c sharpapi.LedgerCounts) uint64 { return c.Claimed }, 0},
 		{"Polls", func(c sharpapi.LedgerCounts) uint64 { return c.Polls }, 0},
 		{"HookRedeliveries", func(c sharpapi.LedgerCounts) uint64 { return c.HookRedeliveries }, 0},

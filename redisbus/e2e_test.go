@@ -64,7 +64,7 @@ type cluster struct {
 // handler, HTTP server and SharpAPI client.
 type replica struct {
 	gate   gate
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	bus    *Bus
 	hooks  *sharpapi.WebhookHandler
 	srv    *httptest.Server
