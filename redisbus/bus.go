@@ -30,6 +30,9 @@ type Bus struct {
 	dedupMS string // the dedup age and the retention as PX arguments
 	keepMS  string
 	inline  bool // rdb honours context deadlines: no goroutine per call
+	// clockChecked is when (Unix ns) a sweep last compared this
+	// replica's clock with Redis's (clock.go).
+	clockChecked atomic.Int64
 
 	mu     sync.Mutex
 	ps     *redis.PubSub // nil until Subscribe

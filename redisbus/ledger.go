@@ -48,6 +48,7 @@ func (b *Bus) Claim(ctx context.Context, now, until time.Time, max int) ([]sharp
 	if max <= 0 {
 		return nil, nil
 	}
+	b.checkClock(ctx, now)
 	rows, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]any, error) {
 		return claimScript.Run(ctx, b.rdb, []string{b.dueKey()}, ms(now), ms(until), max, b.jobKeyPrefix()).Slice()
 	}, nil)

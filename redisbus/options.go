@@ -128,8 +128,9 @@ func WithMaxEventSize(n int) Option {
 }
 
 // WithLogger makes the bus log its subscription's reconnections, ids it
-// dropped, and events stored after their Store timed out. A nil logger,
-// the default, is silent.
+// dropped, events stored after their Store timed out, and (checked once an
+// hour by a sweeping replica) a clock more than 2 s off Redis's. A nil
+// logger, the default, is silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.log = l
