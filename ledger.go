@@ -97,9 +97,12 @@ type BeginRequest struct {
 	// created (the job was not recorded, or its Record races its webhook)
 	// with Expires, so that even such a job reaches OnEvent at least once;
 	// for any other caller a missing entry means the job is done.
-	Stored     bool
+	Stored bool
+	// Now is the caller's clock; a lease granted runs until Until.
 	Now, Until time.Time
-	Expires    time.Time
+	// Expires is when an entry that Begin creates is given up, as
+	// PendingJob.Expires is for a recorded one (Now plus LedgerConfig.MaxAge).
+	Expires time.Time
 }
 
 // LeaseState is what Begin answered.
