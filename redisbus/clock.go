@@ -27,12 +27,15 @@ func (b *Bus) checkClock(ctx context.Context, now time.Time) {
 		return
 	}
 	last, wall := b.clockChecked.Load(), time.Now()
-	if last != 0 && wall.Sub(time.Unix(0, last)) < clockCheckEvery || !b.clockChecked.CompareAndSwap(last, wall.UnixNano()) {
+	if last != 0 && wall.Sub(time.Unix(0, last)) < clockCheckEvery {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.timeout)
-	defer cancel()
-	redisNow, err := b.rdb.Time(ctx).Result()
+	if !b.clockChecked.CompareAndSwap(last, wall.UnixNano()) {
+		return // another sweep is checking
+	}
+	redisNow, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (time.Time, error) {
+		return b.rdb.Time(ctx).Result()
+	}, nil)
 	if err != nil {
 		return // the sweep's own command reports an outage
 	}
