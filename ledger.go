@@ -76,6 +76,10 @@ type PendingJob struct {
 	// sweepers give up on it (Dispatched plus [LedgerConfig].MaxAge), after
 	// which the ledger may drop its record.
 	Dispatched, Due, Expires time.Time
+	// KeyID tells which API key dispatched the job: a fingerprint of the
+	// key (never the key), so that only a client with the same key polls
+	// it. Empty for an entry recorded without one: any client polls it.
+	KeyID string
 }
 
 // ClaimedJob is an entry a sweeper claimed. An entry that Begin created
@@ -86,6 +90,13 @@ type ClaimedJob struct {
 	// entry so far, this one included.
 	Token int64
 	Tries int
+	// Quarantine, when not empty, says why the ledger could not use the
+	// entry (its id or record is not one the ledger wrote: a foreign or
+	// corrupted key): Claim has moved it out of the way already (into
+	// the bus's list of given-up ids) rather than fail the claim for the
+	// others, and only ID (bounded) is set besides. The sweeper logs it
+	// and counts it as given up.
+	Quarantine string
 }
 
 // BeginRequest asks for a job's hook lease: the right to run OnEvent for its
@@ -151,6 +162,9 @@ type LedgerCounts struct {
 	// MaxAge, unknown to SharpAPI (404), or OnEvent failed MaxHookRuns
 	// times.
 	GaveUp uint64
+	// Quarantined counts, among GaveUp, the entries a claim found
+	// malformed or foreign (see [ClaimedJob].Quarantine).
+	Quarantined uint64
 	// Errors counts ledger calls that failed (the bus down or slow).
 	Errors uint64
 }
@@ -172,6 +186,7 @@ type ledgerState struct {
 type ledgerCounters struct {
 	recorded, recordErrors, sweeps, claimed, polls, completed atomic.Uint64
 	acked, redeliveries, staleAcks, gaveUp, errors            atomic.Uint64
+	quarantined                                               atomic.Uint64
 }
 
 func (c *ledgerCounters) snapshot() LedgerCounts {
@@ -179,7 +194,7 @@ func (c *ledgerCounters) snapshot() LedgerCounts {
 		Recorded: c.recorded.Load(), RecordErrors: c.recordErrors.Load(),
 		Sweeps: c.sweeps.Load(), Claimed: c.claimed.Load(), Polls: c.polls.Load(), Completed: c.completed.Load(),
 		Acked: c.acked.Load(), HookRedeliveries: c.redeliveries.Load(), StaleAcks: c.staleAcks.Load(),
-		GaveUp: c.gaveUp.Load(), Errors: c.errors.Load(),
+		GaveUp: c.gaveUp.Load(), Quarantined: c.quarantined.Load(), Errors: c.errors.Load(),
 	}
 }
 

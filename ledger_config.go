@@ -12,6 +12,8 @@ const (
 	DefaultMaxHookRuns   = 10
 	DefaultLedgerRetry   = 30 * time.Second
 	DefaultLedgerMaxWait = 5 * time.Minute
+	// DefaultLedgerPollTimeout bounds each status poll of a sweeper.
+	DefaultLedgerPollTimeout = 5 * time.Second
 )
 
 // LedgerConfig sets the timings of a handler's [Ledger] work: its sweeper
@@ -23,11 +25,20 @@ type LedgerConfig struct {
 	// after it is overdue. A sweep costs one claim when nothing is due,
 	// whatever the size of the ledger.
 	SweepInterval time.Duration
-	// SweepBatch is the most entries one claim takes (default 20); a sweep
-	// claims again as long as claims come back full, and polls the entries
-	// of a batch at once, through the client's rate limiter (which keeps a
-	// tenth of each window for dispatches).
+	// SweepBatch is the most entries one sweeper has in hand at once
+	// (default 20): a sweep claims as many as it has free slots, polls
+	// them at once through the client's rate limiter (which keeps a
+	// tenth of each window for dispatches), and claims again as slots
+	// free up, as long as due entries remain, up to ten batches a sweep.
 	SweepBatch int
+	// PollTimeout bounds each status poll a sweeper sends (default 5 s),
+	// the rate limiter's wait and the client's retries included. A poll
+	// that outlasts it fails for its job alone, which is tried again
+	// after the backoff like a job still running; the sweeper polls at
+	// most SweepBatch jobs at once and claims the next entry as soon as
+	// any one of them is done, so a job whose status URL hangs holds one
+	// of those slots, never the sweep.
+	PollTimeout time.Duration
 	// ClaimLease is how long a claimed entry stays with its sweeper
 	// (default 2 min, time for a poll the rate limiter holds back): a
 	// replica that dies holding it loses it then.
@@ -66,6 +77,7 @@ func WithLedgerConfig(cfg LedgerConfig) WebhookOption {
 		}{
 			{"SweepInterval", cfg.SweepInterval}, {"ClaimLease", cfg.ClaimLease}, {"HookLease", cfg.HookLease},
 			{"MaxAge", cfg.MaxAge}, {"RetryMin", cfg.RetryMin}, {"RetryMax", cfg.RetryMax},
+			{"PollTimeout", cfg.PollTimeout},
 		} {
 			if d.d < 0 || (d.d > 0 && d.d < time.Millisecond) {
 				return invalidOption("ledger %s %v: want 0 (the default) or at least 1ms", d.name, d.d)
@@ -94,6 +106,7 @@ func (cfg LedgerConfig) withDefaults() LedgerConfig {
 	def(&cfg.HookLease, DefaultHookLease)
 	def(&cfg.MaxAge, DefaultLedgerMaxAge)
 	def(&cfg.RetryMin, DefaultLedgerRetry)
+	def(&cfg.PollTimeout, DefaultLedgerPollTimeout)
 	def(&cfg.RetryMax, max(DefaultLedgerMaxWait, cfg.RetryMin))
 	if cfg.SweepBatch == 0 {
 		cfg.SweepBatch = DefaultSweepBatch

@@ -97,6 +97,10 @@ const (
 	// LedgerInvalidID: the entry's id is not one SharpAPI could have
 	// given (another writer put it in the ledger).
 	LedgerInvalidID LedgerGiveUpReason = "invalid_id"
+	// LedgerMalformed: the entry's record is not one the ledger wrote (a
+	// foreign key, a field too long or not a number): a claim quarantined
+	// it.
+	LedgerMalformed LedgerGiveUpReason = "malformed"
 )
 
 // LedgerOp names a call made for the ledger.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -18,7 +19,10 @@ import (
 // client (its rate limiter included) and stores the outcome as a webhook
 // would, so that OnEvent runs and any replica awaiting the job is
 // notified. A job still running is released to be claimed again after a
-// backoff. The sweeper runs no goroutine between sweeps: one timer.
+// backoff. Each entry is handled in a goroutine of its own that holds one
+// of SweepBatch slots, and each poll is bounded by PollTimeout: a slow or
+// hung job holds its slot for that long, never the sweep or another job.
+// Between sweeps the sweeper runs one timer and the entries still in hand.
 type sweeper struct {
 	h   *WebhookHandler
 	ls  *ledgerState
@@ -26,11 +30,23 @@ type sweeper struct {
 	ctx context.Context // ends when the handler closes
 	end context.CancelFunc
 
+	// slots holds a token per entry in hand: SweepBatch in all, so that a
+	// replica polls that many jobs at once at most, whatever its sweeps.
+	slots chan struct{}
+	// inHand counts the goroutines handling a claimed entry; Add while
+	// holding a slot inside a sweep (so under running).
+	inHand sync.WaitGroup
+
 	mu      sync.Mutex
 	stopped bool
 	timer   clockTimer
 	running sync.WaitGroup // the sweep in progress; Add under mu while not stopped
 }
+
+// sweepBatches bounds a sweep: it claims at most this many batches, so
+// that a replica facing a large backlog still ends its sweeps (and each
+// sweep's note) and other replicas share the work.
+const sweepBatches = 10
 
 // adoptClient gives h's sweeper its client: the first client built with h
 // ([WithWebhookHandler]) starts it, when h's bus has a ledger. The sweeper
@@ -45,7 +61,7 @@ func (h *WebhookHandler) adoptClient(c *Client) {
 	if ls.closed || ls.sweeper != nil || ls.cfg.NoSweeper {
 		return
 	}
-	s := &sweeper{h: h, ls: ls, c: c}
+	s := &sweeper{h: h, ls: ls, c: c, slots: make(chan struct{}, ls.cfg.SweepBatch)}
 	s.ctx, s.end = context.WithCancel(context.Background())
 	ls.sweeper = s
 	s.mu.Lock()
@@ -55,7 +71,8 @@ func (h *WebhookHandler) adoptClient(c *Client) {
 	s.mu.Unlock()
 }
 
-// stopSweeper stops h's sweeper and waits for its sweep in progress; the
+// stopSweeper stops h's sweeper and waits for its sweep in progress and
+// the entries it has in hand (their polls end with the handler); the
 // handler's Close calls it. The leases its replica holds then expire, and
 // other replicas take the entries over.
 func (h *WebhookHandler) stopSweeper() {
@@ -76,6 +93,7 @@ func (h *WebhookHandler) stopSweeper() {
 	s.mu.Unlock()
 	s.end()
 	s.running.Wait()
+	s.inHand.Wait()
 }
 
 // fire is the timer: one sweep, then the next one armed.
@@ -97,8 +115,11 @@ func (s *sweeper) fire() {
 	s.mu.Unlock()
 }
 
-// sweep claims due entries, a batch at a time, until a claim comes back
-// short of a full batch: the claims cost O(due entries), never O(ledger).
+// sweep claims due entries as slots free up, and hands each to a
+// goroutine of its own: it waits for any one slot, never for a given job.
+// It ends when a claim comes back short (nothing more is due), after
+// sweepBatches batches, or when the handler closes; the claims cost
+// O(due entries), never O(ledger).
 func (s *sweeper) sweep() {
 	h, ls := s.h, s.ls
 	ls.counts.sweeps.Add(1)
@@ -106,40 +127,92 @@ func (s *sweeper) sweep() {
 	if o := h.cfg.observe.ledger; o != nil {
 		defer func() { o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerSwept, Claimed: claimed}) }()
 	}
-	for s.ctx.Err() == nil {
-		now := h.cfg.clock.Now()
-		ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
-		claims, err := ls.l.Claim(ctx, now, now.Add(ls.cfg.ClaimLease), ls.cfg.SweepBatch)
-		cancel()
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return
-			}
-			h.noteCallFailed(LedgerOpClaim, err)
-			ls.counts.errors.Add(1)
-			if !ls.sweepFailing.Swap(true) {
-				h.ledgerLog(slog.LevelWarn, "sharpapi: the sweeper cannot claim overdue jobs from the ledger; retrying at every sweep",
-					slog.String("error", err.Error()))
-			}
+	for claimed < sweepBatches*ls.cfg.SweepBatch {
+		// One slot, waiting if need be, then every other free one.
+		select {
+		case s.slots <- struct{}{}:
+		case <-s.ctx.Done():
 			return
 		}
-		if ls.sweepFailing.Swap(false) {
-			h.ledgerLog(slog.LevelInfo, "sharpapi: the sweeper claims overdue jobs from the ledger again")
+		free := 1
+	fill:
+		for free < cap(s.slots) {
+			select {
+			case s.slots <- struct{}{}:
+				free++
+			default:
+				break fill
+			}
+		}
+		claims, ok := s.claim(free)
+		claims = s.dropQuarantined(claims)
+		for range free - len(claims) {
+			<-s.slots
+		}
+		if !ok {
+			return
 		}
 		claimed += len(claims)
-		var wg sync.WaitGroup
 		for _, cj := range claims {
-			wg.Add(1)
+			s.inHand.Add(1)
 			go func() {
-				defer wg.Done()
+				defer s.inHand.Done()
+				defer func() { <-s.slots }()
 				s.complete(cj)
 			}()
 		}
-		wg.Wait()
-		if len(claims) < ls.cfg.SweepBatch {
+		if len(claims) < free {
 			return
 		}
 	}
+}
+
+// claim claims up to n due entries; ok is false when the claim failed (it
+// is logged once per outage) or the handler closed.
+func (s *sweeper) claim(n int) (claims []ClaimedJob, ok bool) {
+	h, ls := s.h, s.ls
+	if s.ctx.Err() != nil {
+		return nil, false
+	}
+	now := h.cfg.clock.Now()
+	ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
+	claims, err := ls.l.Claim(ctx, now, now.Add(ls.cfg.ClaimLease), n)
+	cancel()
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return nil, false
+		}
+		h.noteCallFailed(LedgerOpClaim, err)
+		ls.counts.errors.Add(1)
+		if !ls.sweepFailing.Swap(true) {
+			h.ledgerLog(slog.LevelWarn, "sharpapi: the sweeper cannot claim overdue jobs from the ledger; retrying at every sweep",
+				slog.String("error", err.Error()))
+		}
+		return nil, false
+	}
+	if ls.sweepFailing.Swap(false) {
+		h.ledgerLog(slog.LevelInfo, "sharpapi: the sweeper claims overdue jobs from the ledger again")
+	}
+	return claims, true
+}
+
+// dropQuarantined logs and counts the entries a claim quarantined, and
+// returns the others.
+func (s *sweeper) dropQuarantined(claims []ClaimedJob) []ClaimedJob {
+	h, ls := s.h, s.ls
+	return slices.DeleteFunc(claims, func(cj ClaimedJob) bool {
+		if cj.Quarantine == "" {
+			return false
+		}
+		if o := h.cfg.observe.ledger; o != nil {
+			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerGaveUp, JobID: truncate(cj.ID, maxJobIDLen), Reason: LedgerMalformed})
+		}
+		ls.counts.gaveUp.Add(1)
+		ls.counts.quarantined.Add(1)
+		h.ledgerLog(slog.LevelWarn, "sharpapi: the ledger held an entry it could not use; it was moved to the given-up ids",
+			slog.String("entry", truncate(cj.ID, maxJobIDLen)), slog.String("reason", truncate(cj.Quarantine, 64)))
+		return true
+	})
 }
 
 // complete does what a claimed entry needs. OnEvent runs in a goroutine of
@@ -208,16 +281,18 @@ func (s *sweeper) complete(cj ClaimedJob) {
 	go h.settle(ls, ev, stored)
 }
 
-// poll reads the job's status URL through the client: the recorded one if
-// it is on the client's origin (the only one the API key goes to), else
-// the generic one.
+// poll reads the job's status URL through the client, within PollTimeout:
+// the recorded one if it is on the client's origin (the only one the API
+// key goes to), else the generic one.
 func (s *sweeper) poll(cj ClaimedJob) (*JobSnapshot, error) {
 	u := s.c.endpoint("/job/status/"+cj.ID, nil)
 	if p, err := url.Parse(cj.StatusURL); err == nil && p.Scheme != "" && s.c.sameOrigin(p) {
 		u = cj.StatusURL
 	}
 	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: cj.Type}
-	return j.Status(s.ctx)
+	ctx, cancel := context.WithTimeout(s.ctx, s.ls.cfg.PollTimeout)
+	defer cancel()
+	return j.Status(ctx)
 }
 
 // pollFailed releases an entry whose poll failed, or gives it up when

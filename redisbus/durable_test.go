@@ -71,6 +71,9 @@ type member struct {
 	clientName string
 	// observer, if set, observes the replica's handler.
 	observer sharpapi.Observer
+	// baseURL, if set, is the client's SharpAPI URL instead of the
+	// emulator's (a proxy in front of it).
+	baseURL string
 }
 
 // fastLedger has sweeps and retries in milliseconds, and leases long
@@ -148,8 +151,12 @@ func (f *fleet) start(m member) *replica {
 	if grace == 0 {
 		grace = time.Hour
 	}
+	base := f.emu.URL
+	if m.baseURL != "" {
+		base = m.baseURL
+	}
 	copts := []sharpapi.Option{
-		sharpapi.WithBaseURL(f.emu.URL),
+		sharpapi.WithBaseURL(base),
 		sharpapi.WithWebhookHandler(r.hooks),
 		sharpapi.WithWebhookGrace(grace),
 		sharpapi.WithPollInterval(5 * time.Millisecond),

@@ -31,7 +31,10 @@ func (b *Bus) Record(ctx context.Context, job sharpapi.PendingJob) error {
 		return fmt.Errorf("redisbus: not recording the job: %w", err)
 	}
 	keys := []string{b.dueKey(), b.jobKey(job.ID)}
-	args := []any{job.ID, job.StatusURL, string(job.Type), ms(job.Dispatched), ms(job.Due), ms(job.Expires.Add(time.Hour))}
+	if len(job.StatusURL) > maxStatusURL || len(job.Type) > maxJobType || len(job.KeyID) > maxKeyID {
+		return fmt.Errorf("redisbus: not recording job %s: its status URL, type or key id is too long for the ledger", job.ID)
+	}
+	args := []any{job.ID, job.StatusURL, string(job.Type), ms(job.Dispatched), ms(job.Due), ms(job.Expires.Add(time.Hour)), job.KeyID}
 	_, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (int64, error) {
 		return recordScript.Run(ctx, b.rdb, keys, args...).Int64()
 	}, nil)
@@ -41,25 +44,72 @@ func (b *Bus) Record(ctx context.Context, job sharpapi.PendingJob) error {
 	return nil
 }
 
+// The longest fields a ledger entry keeps; the claim script quarantines an
+// entry with a longer one.
+const (
+	maxStatusURL = 4096
+	maxJobType   = 128
+	maxKeyID     = 64
+)
+
+// claimLook is the most due ids one run of the claim script looks at,
+// and claimRuns the most runs of one Claim: a script blocks Redis while it
+// runs, so a backlog of orphans is dropped a thousand at a time.
+const (
+	claimLook = 1000
+	claimRuns = 100
+)
+
 // Claim leases up to max due entries; see [sharpapi.Ledger]. It is one
-// script: a range of the due set by score (O(log N + max)) and, per entry,
-// a few hash fields and a new score.
+// script per thousand due ids looked at: a range of the due set by score
+// (O(log N + max)) and, per entry, a few hash fields and a new score.
+// Orphans (ids whose record is gone) are dropped on the way and take no
+// place in the batch; an entry this bus could not have written is
+// quarantined (moved to the dead set) and returned with its reason in
+// ClaimedJob.Quarantine. Claim returns fewer than max claimed entries only
+// when no more are due, or after looking at 100 000 ids.
 func (b *Bus) Claim(ctx context.Context, now, until time.Time, max int) ([]sharpapi.ClaimedJob, error) {
 	if max <= 0 {
 		return nil, nil
 	}
 	b.checkClock(ctx, now)
-	rows, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]any, error) {
-		return claimScript.Run(ctx, b.rdb, []string{b.dueKey()}, ms(now), ms(until), max, b.jobKeyPrefix()).Slice()
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("redisbus: claiming overdue jobs from the ledger: %w", err)
+	var claims []sharpapi.ClaimedJob
+	live := 0
+	for range claimRuns {
+		rows, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]any, error) {
+			return claimScript.Run(ctx, b.rdb, []string{b.dueKey(), b.deadKey()},
+				ms(now), ms(until), max-live, b.jobKeyPrefix(), deadMax, claimLook).Slice()
+		}, nil)
+		if err != nil {
+			return claims, fmt.Errorf("redisbus: claiming overdue jobs from the ledger: %w", err)
+		}
+		got, bad, looked, err := parseClaim(rows)
+		if err != nil {
+			return claims, fmt.Errorf("redisbus: claiming overdue jobs from the ledger: %w", err)
+		}
+		claims = append(claims, got...)
+		claims = append(claims, bad...)
+		live += len(got)
+		if live >= max || looked < claimLook {
+			break
+		}
 	}
-	claims := make([]sharpapi.ClaimedJob, 0, len(rows))
+	return claims, nil
+}
+
+// parseClaim reads the claim script's reply, whose every string the
+// script bounded.
+func parseClaim(reply []any) (claimed, quarantined []sharpapi.ClaimedJob, looked int64, err error) {
+	if len(reply) != 3 {
+		return nil, nil, 0, fmt.Errorf("unexpected reply of %d elements", len(reply))
+	}
+	rows, _ := reply[0].([]any)
+	bad, _ := reply[1].([]any)
+	looked, _ = reply[2].(int64)
 	for _, r := range rows {
 		f, ok := r.([]any)
-		if !ok || len(f) != 6 {
-			return claims, fmt.Errorf("redisbus: claiming overdue jobs: unexpected reply %T", r)
+		if !ok || len(f) != 7 {
+			return claimed, quarantined, looked, fmt.Errorf("unexpected claimed entry %T", r)
 		}
 		id, _ := f[0].(string)
 		d, _ := f[1].(string)
@@ -67,14 +117,24 @@ func (b *Bus) Claim(ctx context.Context, now, until time.Time, max int) ([]sharp
 		t, _ := f[3].(string)
 		tok, _ := f[4].(int64)
 		n, _ := f[5].(int64)
+		key, _ := f[6].(string)
 		dispatched, _ := strconv.ParseInt(d, 10, 64)
-		claims = append(claims, sharpapi.ClaimedJob{
-			PendingJob: sharpapi.PendingJob{ID: id, Type: sharpapi.JobType(t), StatusURL: u, Dispatched: time.UnixMilli(dispatched)},
+		claimed = append(claimed, sharpapi.ClaimedJob{
+			PendingJob: sharpapi.PendingJob{ID: id, Type: sharpapi.JobType(t), StatusURL: u, Dispatched: time.UnixMilli(dispatched), KeyID: key},
 			Token:      tok,
 			Tries:      int(n),
 		})
 	}
-	return claims, nil
+	for _, r := range bad {
+		f, ok := r.([]any)
+		if !ok || len(f) != 2 {
+			return claimed, quarantined, looked, fmt.Errorf("unexpected quarantined entry %T", r)
+		}
+		id, _ := f[0].(string)
+		why, _ := f[1].(string)
+		quarantined = append(quarantined, sharpapi.ClaimedJob{PendingJob: sharpapi.PendingJob{ID: id}, Quarantine: why})
+	}
+	return claimed, quarantined, looked, nil
 }
 
 // Begin asks for a job's hook lease; see [sharpapi.Ledger].

@@ -8,43 +8,93 @@ import "github.com/redis/go-redis/v9"
 // ledger's writes are idempotent and token-fenced.
 //
 // A job's record, P{ledger}:j:ID, is a hash: u the status URL, t the type,
-// d the dispatch time (ms), tok the fencing counter, n the claims, h the
+// d the dispatch time (ms), k the fingerprint of the API key that
+// dispatched it (when known), tok the fencing counter, n the claims, h the
 // hook leases granted, run the token of the live hook lease; or, once the
 // job is acked, the tombstone x=1 for the retention. The ZSET P{ledger}:due
 // scores each pending id with the time (ms) of its next action: its due
 // time, its claim's or its hook lease's end, its next try.
 
-// recordScript: KEYS due, job; ARGV id, u, t, d, due, expire-at (ms).
+// recordScript: KEYS due, job; ARGV id, u, t, d, due, expire-at (ms), the
+// dispatching key's fingerprint ("" for none).
 var recordScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'u', ARGV[2], 't', ARGV[3], 'd', ARGV[4])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'k', ARGV[7]) end
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 redis.call('ZADD', KEYS[1], 'NX', ARGV[5], ARGV[1])
 return 1
 `)
 
-// claimScript: KEYS due; ARGV now, until, max, the job keys' prefix. The
-// job keys are built in the script (they share the due key's slot). An id
-// whose record is gone or a tombstone is dropped; any other due entry
-// loses its expired hook lease, draws a token and is leased until until.
-// Returns {id, d, u, t, tok, n} per claimed entry.
+// claimScript: KEYS due, dead; ARGV now, until, max, the job keys'
+// prefix, the dead set's cap, the most due ids to look at. The job keys
+// are built in the script (they share the due key's slot). It looks at
+// due ids, lowest score first, until it has claimed max or looked at the
+// most it may:
+//   - an id whose record is gone or a tombstone is dropped (an orphan):
+//     it takes no place in the batch;
+//   - an id or a record that this bus could not have written (an id
+//     outside [A-Za-z0-9_-] or longer than 128 bytes, a key that is not
+//     a hash, a field too long, a number that is not one) is quarantined:
+//     its record deleted, its id (cut to 128 bytes) moved to the dead set,
+//     and reported with the reason, so that it fails no claim;
+//   - any other entry loses its expired hook lease, draws a token and is
+//     leased until until.
+//
+// Every field returned is bounded, so Go never reads a value of any size.
+// Returns {claimed, quarantined, looked}: {id, d, u, t, tok, n, k} per
+// claimed entry, {id, reason} per quarantined one, and the number of due
+// ids looked at (it equals the limit when there may be more due).
 var claimScript = redis.NewScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {}
-for _, id in ipairs(ids) do
-  local k = ARGV[4] .. id
-  local f = redis.call('HMGET', k, 'd', 'u', 't', 'x')
-  if (not f[1]) or f[4] then
-    redis.call('ZREM', KEYS[1], id)
-  else
-    redis.call('HDEL', k, 'run')
-    local tok = redis.call('HINCRBY', k, 'tok', 1)
-    local n = redis.call('HINCRBY', k, 'n', 1)
-    redis.call('ZADD', KEYS[1], ARGV[2], id)
-    out[#out + 1] = {id, f[1], f[2] or '', f[3] or '', tok, n}
+local now, want, prefix = ARGV[1], tonumber(ARGV[3]), ARGV[4]
+local deadCap, budget = tonumber(ARGV[5]), tonumber(ARGV[6])
+local out, bad, looked = {}, {}, 0
+local function int(v)
+  return v == false or (#v <= 15 and string.match(v, '^%-?%d+$') ~= nil)
+end
+local function quarantine(id, k, why)
+  redis.call('ZREM', KEYS[1], id)
+  if k then redis.call('DEL', k) end
+  local m = string.sub(id, 1, 128)
+  redis.call('ZADD', KEYS[2], now, m)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(deadCap + 1))
+  bad[#bad + 1] = {m, why}
+end
+while #out < want and looked < budget do
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, math.min(want - #out, budget - looked))
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    looked = looked + 1
+    if #id > 128 or #id == 0 or string.find(id, '[^%w_-]') then
+      quarantine(id, nil, 'invalid_id')
+    else
+      local k = prefix .. id
+      local typ = redis.call('TYPE', k)['ok']
+      if typ == 'none' then
+        redis.call('ZREM', KEYS[1], id)
+      elseif typ ~= 'hash' then
+        quarantine(id, k, 'not_a_hash')
+      elseif redis.call('HEXISTS', k, 'x') == 1 then
+        redis.call('ZREM', KEYS[1], id)
+      elseif redis.call('HSTRLEN', k, 'u') > 4096 or redis.call('HSTRLEN', k, 't') > 128 or
+          redis.call('HSTRLEN', k, 'k') > 64 then
+        quarantine(id, k, 'oversized_field')
+      else
+        local f = redis.call('HMGET', k, 'd', 'u', 't', 'tok', 'n', 'k', 'run', 'h')
+        if not f[1] or not int(f[1]) or not int(f[4]) or not int(f[5]) or not int(f[7]) or not int(f[8]) then
+          quarantine(id, k, 'malformed_field')
+        else
+          redis.call('HDEL', k, 'run')
+          local tok = redis.call('HINCRBY', k, 'tok', 1)
+          local n = redis.call('HINCRBY', k, 'n', 1)
+          redis.call('ZADD', KEYS[1], ARGV[2], id)
+          out[#out + 1] = {id, f[1], f[2] or '', f[3] or '', tok, n, f[6] or ''}
+        end
+      end
+    end
   end
 end
-return out
+return {out, bad, looked}
 `)
 
 // beginScript: KEYS due, job; ARGV id, now, until, stored (1/0),

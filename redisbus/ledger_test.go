@@ -272,3 +272,87 @@ func TestLedgerKeysShareOneSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerClaimQuarantinesMalformedEntries: entries no replica could
+// have written (a string at the record's key, a token that is not a
+// number or does not fit, a 1 MiB status URL, an id that is no job id)
+// are due before two good ones. One claim takes both good entries and
+// moves each bad one to the dead set with its reason, reading none of the
+// large values back; nothing bad is left in the due set.
+func TestLedgerClaimQuarantinesMalformedEntries(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	mustRecord(t, b, pending("good-1", 0), pending("good-2", 0))
+	ctx := t.Context()
+	rdb := b.rdb
+	early := float64(at(-time.Minute).UnixMilli())
+	for _, z := range []string{"strkey", "badtok", "maxtok", "hugeurl", "bad id!"} {
+		if err := rdb.ZAdd(ctx, b.dueKey(), redis.Z{Score: early, Member: z}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := t0.UnixMilli()
+	for _, err := range []error{
+		rdb.Set(ctx, b.jobKey("strkey"), "not a hash", 0).Err(),
+		rdb.HSet(ctx, b.jobKey("badtok"), "d", d, "tok", "abc").Err(),
+		rdb.HSet(ctx, b.jobKey("maxtok"), "d", d, "tok", "9223372036854775807").Err(),
+		rdb.HSet(ctx, b.jobKey("hugeurl"), "d", d, "u", strings.Repeat("u", 1<<20)).Err(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := b.Claim(ctx, at(time.Second), at(time.Minute), 2)
+	if err != nil {
+		t.Fatalf("claim failed: %v", err)
+	}
+	var live []string
+	bad := map[string]string{}
+	for _, c := range cs {
+		if c.Quarantine != "" {
+			bad[c.ID] = c.Quarantine
+		} else {
+			live = append(live, c.ID)
+		}
+	}
+	slices.Sort(live)
+	if diff := cmp.Diff([]string{"good-1", "good-2"}, live); diff != "" {
+		t.Errorf("claimed (-want +got):\n%s", diff)
+	}
+	want := map[string]string{"strkey": "not_a_hash", "badtok": "malformed_field", "maxtok": "malformed_field",
+		"hugeurl": "oversized_field", "bad id!": "invalid_id"}
+	if diff := cmp.Diff(want, bad); diff != "" {
+		t.Errorf("quarantined (-want +got):\n%s", diff)
+	}
+	dead, err := rdb.ZRange(ctx, b.deadKey(), 0, -1).Result()
+	slices.Sort(dead)
+	if diff := cmp.Diff([]string{"bad id!", "badtok", "hugeurl", "maxtok", "strkey"}, dead); err != nil || diff != "" {
+		t.Errorf("dead set (-want +got):\n%s (%v)", diff, err)
+	}
+	if n, err := rdb.Exists(ctx, b.jobKey("strkey"), b.jobKey("hugeurl")).Result(); err != nil || n != 0 {
+		t.Errorf("%d quarantined records left (%v); want 0", n, err)
+	}
+	if n, err := rdb.ZCard(ctx, b.dueKey()).Result(); err != nil || n != 2 {
+		t.Errorf("due set holds %d ids (%v); want the 2 good ones", n, err)
+	}
+}
+
+// TestLedgerClaimSkipsOrphansWithoutConsumingTheBatch: 3 000 orphans (ids
+// whose records are gone) are due before three real entries: one claim of
+// three drops them all and returns the three real ones.
+func TestLedgerClaimSkipsOrphansWithoutConsumingTheBatch(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	mustRecord(t, b, pending("real-1", 0), pending("real-2", 0), pending("real-3", 0))
+	zs := make([]redis.Z, 3000)
+	for i := range zs {
+		zs[i] = redis.Z{Score: float64(at(-time.Minute).UnixMilli()), Member: fmt.Sprintf("orphan-%d", i)}
+	}
+	if err := b.rdb.ZAdd(t.Context(), b.dueKey(), zs...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"real-1", "real-2", "real-3"}, ids(claimIDs(t, b, time.Second, 3))); diff != "" {
+		t.Errorf("claimed (-want +got):\n%s", diff)
+	}
+	if n, err := b.rdb.ZCard(t.Context(), b.dueKey()).Result(); err != nil || n != 3 {
+		t.Errorf("due set holds %d ids (%v); want 3: the orphans dropped", n, err)
+	}
+}

@@ -1,0 +1,145 @@
+package redisbus
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/sharpapitest"
+)
+
+// The sweeper under jobs that misbehave: none of them may hold back the
+// others.
+
+// hangingAPI is a proxy in front of the emulator whose answers for the
+// status of the job ids in hang never come (until the test ends), and
+// whose answers for the ids in huge are a 200 of size bytes.
+type hangingAPI struct {
+	*httptest.Server
+	hung atomic.Int32 // requests that hung so far
+}
+
+func newHangingAPI(t *testing.T, emu string, hang, huge []string, size int) *hangingAPI {
+	t.Helper()
+	target, err := url.Parse(emu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	release := make(chan struct{})
+	api := &hangingAPI{}
+	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, id := range hang {
+			if strings.Contains(r.URL.Path, id) {
+				api.hung.Add(1)
+				<-release // ignores the request's context, as a stuck server would
+				return
+			}
+		}
+		for _, id := range huge {
+			if strings.Contains(r.URL.Path, id) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(`{"data":{"id":"` + id + `","type":"content_translate","attributes":{"status":"success","result":"`))
+				w.Write([]byte(strings.Repeat("x", size)))
+				w.Write([]byte(`"}}}`))
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	// Cleanups run last first: the hung handlers return, then the server
+	// closes.
+	t.Cleanup(api.Close)
+	t.Cleanup(func() { close(release) })
+	return api
+}
+
+// TestLedgerHungPollHoldsBackNoOtherJob: among 40 overdue jobs (webhooks
+// lost, dispatcher gone), one whose status URL never answers is the first
+// due. A sweeper polling 5 at a time completes every other job (each
+// reaches OnEvent once, with its result), and the hung job, timed out,
+// is rescheduled and polled again rather than holding its slot.
+func TestLedgerHungPollHoldsBackNoOtherJob(t *testing.T) {
+	const n = 40
+	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
+	noSweep := fastLedger()
+	noSweep.NoSweeper = true
+	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
+	// The hung job is due before every other one.
+	hung := "hung-0001"
+	now := time.Now()
+	if err := a.bus.Record(t.Context(), sharpapi.PendingJob{ID: hung, Type: sharpapi.JobTypeContentTranslate,
+		Dispatched: now, Due: now.Add(-time.Hour), Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	ids := f.dispatchAll(a, nil, n)
+	f.kill(a, "")
+	api := newHangingAPI(t, f.emu.URL, []string{hung}, nil, 0)
+	cfg := fastLedger()
+	cfg.SweepBatch = 5
+	cfg.PollTimeout = 200 * time.Millisecond
+	b := f.start(member{name: "b", ledger: cfg, baseURL: api.URL})
+	f.awaitHooks(ids)
+	if by := f.checkOnceEach(ids); by["b"] != n {
+		t.Errorf("OnEvent calls by replica: %v; want all %d on b", by, n)
+	}
+	waitFor(t, "the hung job to be polled again after its timeout", func() bool { return api.hung.Load() >= 2 })
+	f.mu.Lock()
+	if c := f.hooked[hung]; len(c) != 0 {
+		t.Errorf("OnEvent ran for the hung job: %v", c)
+	}
+	f.mu.Unlock()
+	st, err := b.bus.LedgerStats(t.Context(), time.Now())
+	if err != nil || st.Pending < 1 {
+		t.Errorf("ledger %+v (%v); want the hung job still pending", st, err)
+	}
+}
+
+// TestLedgerMalformedEntryStopsNoSweep: a foreign entry (a string at its
+// record's key) is first in the due set, ahead of 2 000 orphans and of 5
+// overdue jobs. The sweeper quarantines it (one Warn, counted as given up
+// and quarantined), drops the orphans, and completes every job.
+func TestLedgerMalformedEntryStopsNoSweep(t *testing.T) {
+	const n = 5
+	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
+	noSweep := fastLedger()
+	noSweep.NoSweeper = true
+	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
+	ids := f.dispatchAll(a, nil, n)
+	f.kill(a, "")
+	rdb := newClient(t, testAddr)
+	early := float64(time.Now().Add(-time.Hour).UnixMilli())
+	zs := []redis.Z{{Score: early - 1, Member: "foreign"}}
+	for i := range 2000 {
+		zs = append(zs, redis.Z{Score: early, Member: "orphan-" + strconv.Itoa(i)})
+	}
+	if err := rdb.ZAdd(t.Context(), a.bus.dueKey(), zs...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(t.Context(), a.bus.jobKey("foreign"), "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var logs logRecorder
+	b := f.start(member{name: "b", ledger: fastLedger(), log: slog.New(&logs)})
+	f.awaitHooks(ids)
+	f.ledgerEmpties(b.bus)
+	if by := f.checkOnceEach(ids); by["b"] != n {
+		t.Errorf("OnEvent calls by replica: %v; want all %d on b", by, n)
+	}
+	st := b.hooks.Stats().Ledger
+	if st.Quarantined != 1 || st.GaveUp != 1 {
+		t.Errorf("ledger counts %+v; want 1 quarantined, 1 given up", st)
+	}
+	if got := logs.messages(slog.LevelWarn, "could not use"); len(got) != 1 {
+		t.Errorf("Warn lines about the foreign entry: %q; want 1", got)
+	}
+}
