@@ -10,6 +10,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // sweeper completes the ledger's overdue jobs on one replica: every
@@ -125,7 +128,9 @@ func (s *sweeper) sweep() {
 	ls.counts.sweeps.Add(1)
 	claimed := 0
 	if o := h.cfg.observe.ledger; o != nil {
-		defer func() { o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerSwept, Claimed: claimed}) }()
+		defer func() {
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerSwept, Claimed: claimed})
+		}()
 	}
 	for claimed < sweepBatches*ls.cfg.SweepBatch {
 		// One slot, waiting if need be, then every other free one.
@@ -169,7 +174,7 @@ func (s *sweeper) sweep() {
 
 // claim claims up to n due entries; ok is false when the claim failed (it
 // is logged once per outage) or the handler closed.
-func (s *sweeper) claim(n int) (claims []ClaimedJob, ok bool) {
+func (s *sweeper) claim(n int) (claims []eventbus.ClaimedJob, ok bool) {
 	h, ls := s.h, s.ls
 	if s.ctx.Err() != nil {
 		return nil, false
@@ -182,7 +187,7 @@ func (s *sweeper) claim(n int) (claims []ClaimedJob, ok bool) {
 		if s.ctx.Err() != nil {
 			return nil, false
 		}
-		h.noteCallFailed(LedgerOpClaim, err)
+		h.noteCallFailed(observe.LedgerOpClaim, err)
 		ls.counts.errors.Add(1)
 		if !ls.sweepFailing.Swap(true) {
 			h.ledgerLog(slog.LevelWarn, "sharpapi: the sweeper cannot claim overdue jobs from the ledger; retrying at every sweep",
@@ -198,14 +203,14 @@ func (s *sweeper) claim(n int) (claims []ClaimedJob, ok bool) {
 
 // dropQuarantined logs and counts the entries a claim quarantined, and
 // returns the others.
-func (s *sweeper) dropQuarantined(claims []ClaimedJob) []ClaimedJob {
+func (s *sweeper) dropQuarantined(claims []eventbus.ClaimedJob) []eventbus.ClaimedJob {
 	h, ls := s.h, s.ls
-	return slices.DeleteFunc(claims, func(cj ClaimedJob) bool {
+	return slices.DeleteFunc(claims, func(cj eventbus.ClaimedJob) bool {
 		if cj.Quarantine == "" {
 			return false
 		}
 		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerGaveUp, JobID: truncate(cj.ID, maxJobIDLen), Reason: LedgerMalformed})
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerGaveUp, JobID: truncate(cj.ID, maxJobIDLen), Reason: observe.LedgerMalformed})
 		}
 		ls.counts.gaveUp.Add(1)
 		ls.counts.quarantined.Add(1)
@@ -217,31 +222,31 @@ func (s *sweeper) dropQuarantined(claims []ClaimedJob) []ClaimedJob {
 
 // complete does what a claimed entry needs. OnEvent runs in a goroutine of
 // its own, so that a slow hook holds up no sweep.
-func (s *sweeper) complete(cj ClaimedJob) {
+func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 	h, ls := s.h, s.ls
 	ls.counts.claimed.Add(1)
 	now := h.cfg.clock.Now()
 	if checkJobID(cj.ID) != nil {
-		h.giveUp(ls, cj.ID, cj.Token, LedgerInvalidID, "not a job id SharpAPI could have given")
+		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerInvalidID, "not a job id SharpAPI could have given")
 		return
 	}
 	if !cj.Dispatched.IsZero() && now.Sub(cj.Dispatched) > ls.cfg.MaxAge {
-		h.giveUp(ls, cj.ID, cj.Token, LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
+		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
 		return
 	}
 	// Stored already, never acked: its OnEvent did not finish.
 	ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
-	ev, found, err := h.cfg.bus.Load(ctx, cj.ID)
+	ev, found, err := loadEvent(ctx, h.cfg.bus, cj.ID)
 	cancel()
 	if err != nil {
-		h.noteCallFailed(LedgerOpLoad, err)
+		h.noteCallFailed(observe.LedgerOpLoad, err)
 		ls.counts.errors.Add(1)
 		s.release(cj, now.Add(ls.cfg.backoff(cj.Tries)))
 		return
 	}
 	if found && ev.ID == cj.ID && ev.Status.Terminal() {
 		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCompleted, JobID: cj.ID, Via: JobViaStore})
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerCompleted, JobID: cj.ID, Via: observe.JobViaStore})
 		}
 		ls.counts.completed.Add(1)
 		go h.settle(ls, ev, false)
@@ -260,19 +265,19 @@ func (s *sweeper) complete(cj ClaimedJob) {
 	}
 	typ := snap.Type
 	if typ == "" {
-		typ = cj.Type
+		typ = JobType(cj.Type)
 	}
 	ev = WebhookEvent{ID: cj.ID, Status: snap.Status, Type: typ, Result: snap.Result}
 	stored, err := h.storeFound(s.ctx, ev)
 	if err != nil {
-		h.noteCallFailed(LedgerOpStore, err)
+		h.noteCallFailed(observe.LedgerOpStore, err)
 		ls.counts.errors.Add(1)
 		s.release(cj, h.cfg.clock.Now().Add(ls.cfg.backoff(cj.Tries)))
 		return
 	}
 	if stored {
 		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCompleted, JobID: cj.ID, Via: JobViaPoll})
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerCompleted, JobID: cj.ID, Via: observe.JobViaPoll})
 		}
 		ls.counts.completed.Add(1)
 	}
@@ -284,12 +289,12 @@ func (s *sweeper) complete(cj ClaimedJob) {
 // poll reads the job's status URL through the client, within PollTimeout:
 // the recorded one if it is on the client's origin (the only one the API
 // key goes to), else the generic one.
-func (s *sweeper) poll(cj ClaimedJob) (*JobSnapshot, error) {
+func (s *sweeper) poll(cj eventbus.ClaimedJob) (*JobSnapshot, error) {
 	u := s.c.endpoint("/job/status/"+cj.ID, nil)
 	if p, err := url.Parse(cj.StatusURL); err == nil && p.Scheme != "" && s.c.sameOrigin(p) {
 		u = cj.StatusURL
 	}
-	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: cj.Type}
+	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: JobType(cj.Type)}
 	ctx, cancel := context.WithTimeout(s.ctx, s.ls.cfg.PollTimeout)
 	defer cancel()
 	return j.Status(ctx)
@@ -297,7 +302,7 @@ func (s *sweeper) poll(cj ClaimedJob) (*JobSnapshot, error) {
 
 // pollFailed releases an entry whose poll failed, or gives it up when
 // SharpAPI does not know the job.
-func (s *sweeper) pollFailed(cj ClaimedJob, err error) {
+func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) {
 	h, ls := s.h, s.ls
 	now := h.cfg.clock.Now()
 	switch {
@@ -306,7 +311,7 @@ func (s *sweeper) pollFailed(cj ClaimedJob, err error) {
 		// rather than when the claim expires.
 		s.release(cj, now)
 	case errors.Is(err, ErrNotFound):
-		h.giveUp(ls, cj.ID, cj.Token, LedgerNotFound, "SharpAPI does not know the job (404)")
+		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerNotFound, "SharpAPI does not know the job (404)")
 	default:
 		wait := ls.cfg.backoff(cj.Tries)
 		var rl *RateLimitError
@@ -321,11 +326,11 @@ func (s *sweeper) pollFailed(cj ClaimedJob, err error) {
 
 // release makes a claimed entry due at at. A failure leaves it to its
 // claim's expiry.
-func (s *sweeper) release(cj ClaimedJob, at time.Time) {
+func (s *sweeper) release(cj eventbus.ClaimedJob, at time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.h.cfg.publishTimeout)
 	defer cancel()
 	if _, err := s.ls.l.Release(ctx, cj.ID, cj.Token, at); err != nil {
-		s.h.noteCallFailed(LedgerOpRelease, err)
+		s.h.noteCallFailed(observe.LedgerOpRelease, err)
 		s.ls.counts.errors.Add(1)
 	}
 }

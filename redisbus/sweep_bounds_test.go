@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -77,7 +77,7 @@ func TestLedgerHungPollHoldsBackNoOtherJob(t *testing.T) {
 	// The hung job is due before every other one.
 	hung := "hung-0001"
 	now := time.Now()
-	if err := a.bus.Record(t.Context(), sharpapi.PendingJob{ID: hung, Type: sharpapi.JobTypeContentTranslate,
+	if err := (protocol{a.bus}).Record(t.Context(), eventbus.PendingJob{ID: hung, Type: "content_translate",
 		Dispatched: now, Due: now.Add(-time.Hour), Expires: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
