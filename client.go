@@ -286,7 +286,15 @@ type request struct {
 	header      http.Header
 	jobID       string         // for errors about a known job
 	opts        *requestConfig // the call's RequestOptions; nil for polls
+	// maxBody, when positive, bounds a successful body instead of
+	// maxResponseBody: a sweeper reads a status answer under a webhook
+	// body's cap.
+	maxBody int64
 }
+
+// errResponseTooLarge marks (besides ErrMalformedResponse) a successful
+// response whose body exceeds the bound the caller set.
+var errResponseTooLarge = errors.New("response body too large")
 
 // do sends r and returns the 2xx response with its body read, or an error:
 // an *APIError (or *RateLimitError) for any other status, a wrapped
@@ -325,6 +333,9 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 		c.rateLimit.Store(&rl)
 	}
 	limit := int64(maxResponseBody)
+	if r.maxBody > 0 {
+		limit = r.maxBody
+	}
 	if resp.StatusCode >= 300 {
 		limit = maxErrorBody
 	}
@@ -334,7 +345,7 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 	}
 	if int64(len(body)) > limit {
 		if resp.StatusCode < 300 {
-			return nil, nil, fmt.Errorf("%w: %s %s: body exceeds %d bytes", ErrMalformedResponse, r.method, redactURL(r.url), limit)
+			return nil, nil, fmt.Errorf("%w: %s %s: body exceeds %d bytes (%w)", ErrMalformedResponse, r.method, redactURL(r.url), limit, errResponseTooLarge)
 		}
 		body = body[:limit]
 	}

@@ -178,10 +178,16 @@ type JobSnapshot struct {
 
 // Status polls the job's status URL once.
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
+	return j.status(ctx, 0)
+}
+
+// status is Status with the answer's body bounded by maxBody bytes when
+// positive (a sweeper's poll), by the client's bound otherwise.
+func (j *Job[T]) status(ctx context.Context, maxBody int64) (*JobSnapshot, error) {
 	if j == nil || j.c == nil || j.c.cfg == nil {
 		return nil, errZeroJob
 	}
-	resp, body, err := j.c.do(ctx, j.c.reads, request{method: http.MethodGet, url: j.statusURL, jobID: j.id})
+	resp, body, err := j.c.do(ctx, j.c.reads, request{method: http.MethodGet, url: j.statusURL, jobID: j.id, maxBody: maxBody})
 	if err != nil {
 		return nil, err
 	}

@@ -172,13 +172,16 @@ func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 			slog.String("job_id", jobID), slog.String("error", err.Error()))
 		return
 	}
-	ls.counts.acked.Add(1)
-	if stale {
-		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerStaleAck, JobID: jobID})
-		}
-		ls.counts.staleAcks.Add(1)
+	if !stale {
+		ls.counts.acked.Add(1)
+		return
 	}
+	// Another holder's ack completes the job (or did): count one ack per
+	// job, and this one as stale.
+	if o := h.cfg.observe.ledger; o != nil {
+		o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerStaleAck, JobID: jobID})
+	}
+	ls.counts.staleAcks.Add(1)
 }
 
 // giveUp drops jobID's entry for good, with one Warn that gives reason.

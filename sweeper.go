@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
@@ -45,6 +46,14 @@ type sweeper struct {
 	timer   clockTimer
 	running sync.WaitGroup // the sweep in progress; Add under mu while not stopped
 }
+
+// tooLargeTries is the polls of a job whose status answers exceed the
+// webhook body cap before the sweeper gives it up.
+const tooLargeTries = 3
+
+// maxLoggedError bounds an error logged by the sweeper: a bus's error may
+// quote what it read.
+const maxLoggedError = 512
 
 // sweepBatches bounds a sweep: it claims at most this many batches, so
 // that a replica facing a large backlog still ends its sweeps (and each
@@ -234,15 +243,19 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
 		return
 	}
-	// Stored already, never acked: its OnEvent did not finish.
+	// Stored already, never acked: its OnEvent did not finish. A stored
+	// value that cannot be read (garbage, another job's event, too large)
+	// is no reason to wait: the job is polled as if nothing were stored,
+	// and the outcome's Store replaces the bad value.
 	ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
 	ev, found, err := loadEvent(ctx, h.cfg.bus, cj.ID)
 	cancel()
 	if err != nil {
 		h.noteCallFailed(observe.LedgerOpLoad, err)
 		ls.counts.errors.Add(1)
-		s.release(cj, now.Add(ls.cfg.backoff(cj.Tries)))
-		return
+		h.ledgerLog(slog.LevelDebug, "sharpapi: the sweeper could not read a job's stored event; polling the job",
+			slog.String("job_id", cj.ID), slog.String("error", truncate(err.Error(), maxLoggedError)))
+		found = false
 	}
 	if found && ev.ID == cj.ID && ev.Status.Terminal() {
 		if o := h.cfg.observe.ledger; o != nil {
@@ -286,7 +299,8 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 	go h.settle(ls, ev, stored)
 }
 
-// poll reads the job's status URL through the client, within PollTimeout:
+// poll reads the job's status URL through the client, within PollTimeout
+// and under the handler's webhook body cap ([WithMaxBodySize]):
 // the recorded one if it is on the client's origin (the only one the API
 // key goes to), else the generic one.
 func (s *sweeper) poll(cj eventbus.ClaimedJob) (*JobSnapshot, error) {
@@ -297,7 +311,8 @@ func (s *sweeper) poll(cj eventbus.ClaimedJob) (*JobSnapshot, error) {
 	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: JobType(cj.Type)}
 	ctx, cancel := context.WithTimeout(s.ctx, s.ls.cfg.PollTimeout)
 	defer cancel()
-	return j.Status(ctx)
+	// The outcome is stored as a webhook's would be: no larger.
+	return j.status(ctx, s.h.cfg.maxBody)
 }
 
 // pollFailed releases an entry whose poll failed, or gives it up when
@@ -312,6 +327,9 @@ func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) {
 		s.release(cj, now)
 	case errors.Is(err, ErrNotFound):
 		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerNotFound, "SharpAPI does not know the job (404)")
+	case errors.Is(err, errResponseTooLarge) && cj.Tries >= tooLargeTries:
+		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerTooLarge,
+			fmt.Sprintf("its status answer is larger than a webhook body may be (%d bytes) at %d polls", h.cfg.maxBody, cj.Tries))
 	default:
 		wait := ls.cfg.backoff(cj.Tries)
 		var rl *RateLimitError
@@ -319,7 +337,7 @@ func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) {
 			wait = max(wait, min(rl.RetryAfter, ls.cfg.RetryMax))
 		}
 		h.ledgerLog(slog.LevelDebug, "sharpapi: the sweeper's poll failed; trying again later",
-			slog.String("job_id", cj.ID), slog.Duration("wait", wait), slog.String("error", err.Error()))
+			slog.String("job_id", cj.ID), slog.Duration("wait", wait), slog.String("error", truncate(err.Error(), maxLoggedError)))
 		s.release(cj, now.Add(wait))
 	}
 }

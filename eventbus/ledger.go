@@ -50,8 +50,10 @@ type Ledger interface {
 	// Ack completes the job: its entry leaves the ledger, and a Record or
 	// Begin of the job within the bus's retention does nothing. token is
 	// the hook lease's (0 when no hook ran); stale is true when another
-	// holder had taken the lease over meanwhile, so that OnEvent probably
-	// ran twice for the job.
+	// holder had taken the lease over meanwhile, or acked the job already
+	// under its own token, so that OnEvent probably ran twice for the
+	// job. Of the acks of one job, only the holder of the last lease gets
+	// stale false (and again on a retry of its ack).
 	Ack(ctx context.Context, jobID string, token int64) (stale bool, err error)
 
 	// Release makes the entry due at at, and drops the hook lease; it

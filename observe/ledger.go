@@ -101,6 +101,9 @@ const (
 	// foreign key, a field too long or not a number): a claim quarantined
 	// it.
 	LedgerMalformed LedgerGiveUpReason = "malformed"
+	// LedgerTooLarge: the job's status answer was larger than a webhook
+	// body may be, at three polls.
+	LedgerTooLarge LedgerGiveUpReason = "too_large"
 )
 
 // LedgerOp names a call made for the ledger.
@@ -133,12 +136,15 @@ type LedgerCounts struct {
 	// offered to OnEvent again).
 	Sweeps, Claimed, Polls, Completed uint64
 	// Acked counts the entries this replica completed: once OnEvent
-	// returned nil, or at once without an OnEvent hook.
+	// returned nil, or at once without an OnEvent hook. A stale ack is
+	// not counted here, so that over the replicas Acked counts each job
+	// once.
 	Acked uint64
 	// HookRedeliveries counts OnEvent runs here for an event offered
 	// before: its replica died or stalled past the hook lease, or OnEvent
 	// failed. StaleAcks counts acks after the lease had passed to another
-	// replica: OnEvent probably ran twice for that job.
+	// replica, before or after that replica acked: OnEvent probably ran
+	// twice for that job.
 	HookRedeliveries, StaleAcks uint64
 	// GaveUp counts entries given up (each logged at Warn): older than
 	// MaxAge, unknown to SharpAPI (404), or OnEvent failed MaxHookRuns

@@ -88,12 +88,42 @@ func honoursDeadlines(rdb redis.UniversalClient) bool {
 
 // storeScript records an event once. KEYS[1] is the dedup key; for a
 // terminal event KEYS[2] is the event key, ARGV[2] its JSON, ARGV[3] the
-// retention, ARGV[4] the channel and ARGV[5] the job id. The write and the
-// publish run only when the dedup key was new, so an event is published
-// at most once per dedup age however many replicas receive it, and a
-// subscriber that hears the id finds the event already stored.
+// retention, ARGV[4] the channel, ARGV[5] the job id and ARGV[6] the
+// bus's max event size. The write and the publish run only when the dedup
+// key was new, so an event is published at most once per dedup age
+// however many replicas receive it, and a subscriber that hears the id
+// finds the event already stored.
+//
+// One exception: when the dedup key exists but the event key holds a
+// value Load would refuse (not a string, too large, not this job's
+// terminal event as this bus writes it), it is replaced and published, so
+// that a foreign or corrupted value stops no waiter; the reply is still
+// 0, not stored. The check reads the value only when the dedup key
+// exists, and never one larger than the max event size.
 var storeScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  if #KEYS == 2 then
+    local typ = redis.call('TYPE', KEYS[2])['ok']
+    local bad = typ ~= 'none' and typ ~= 'string'
+    if typ == 'string' then
+      if redis.call('STRLEN', KEYS[2]) > tonumber(ARGV[6]) then
+        bad = true
+      else
+        local v = redis.call('GET', KEYS[2])
+        local head = '{"id":"' .. ARGV[5] .. '","status":"'
+        local rest = string.sub(v, #head + 1, #head + 8)
+        local ok, w = pcall(cjson.decode, v)
+        bad = string.sub(v, 1, #head) ~= head or
+          (string.sub(rest, 1, 8) ~= 'success"' and string.sub(rest, 1, 7) ~= 'failed"') or
+          not ok or type(w) ~= 'table'
+      end
+    end
+    if bad then
+      redis.call('DEL', KEYS[2])
+      redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+      redis.call('PUBLISH', ARGV[4], ARGV[5])
+    end
+  end
   return 0
 end
 if #KEYS == 2 then
@@ -154,7 +184,7 @@ func (b protocol) Store(ctx context.Context, ev eventbus.Event) (stored bool, er
 				ev.ID, len(data), b.cfg.maxEvent)
 		}
 		keys = append(keys, b.eventKey(ev.ID))
-		args = append(args, data, b.keepMS, b.channel, ev.ID)
+		args = append(args, data, b.keepMS, b.channel, ev.ID, b.cfg.maxEvent)
 	} else {
 		keys[0] += ":" + string(ev.Status)
 	}

@@ -11,7 +11,7 @@ import "github.com/redis/go-redis/v9"
 // d the dispatch time (ms), k the fingerprint of the API key that
 // dispatched it (when known), tok the fencing counter, n the claims, h the
 // hook leases granted, run the token of the live hook lease; or, once the
-// job is acked, the tombstone x=1 for the retention. The ZSET P{ledger}:due
+// job is acked, the tombstone x=TOKEN for the retention. The ZSET P{ledger}:due
 // scores each pending id with the time (ms) of its next action: its due
 // time, its claim's or its hook lease's end, its next try.
 
@@ -125,15 +125,22 @@ redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
 return 1
 `)
 
-// ackScript: KEYS due, job; ARGV id, token, tombstone TTL (ms). Returns 0
-// when acked before, 2 when another holder had the lease, 1 otherwise.
+// ackScript: KEYS due, job; ARGV id, token, tombstone TTL (ms). The
+// tombstone x keeps the token of the live lease (the acker's, or that of
+// the holder that took the lease over), so that a later ack under another
+// token is known stale. Returns 0 for an ack repeated under the
+// tombstone's token, 2 for a stale one (another holder had the lease, or
+// acked before under its own), 1 otherwise.
 var ackScript = redis.NewScript(`
 local f = redis.call('HMGET', KEYS[2], 'x', 'run')
-if f[1] then return 0 end
-local r = 1
-if f[2] and f[2] ~= ARGV[2] then r = 2 end
+if f[1] then
+  if f[1] == ARGV[2] then return 0 end
+  return 2
+end
+local r, keep = 1, ARGV[2]
+if f[2] and f[2] ~= ARGV[2] then r, keep = 2, f[2] end
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'x', '1')
+redis.call('HSET', KEYS[2], 'x', keep)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 return r

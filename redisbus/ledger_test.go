@@ -356,3 +356,28 @@ func TestLedgerClaimSkipsOrphansWithoutConsumingTheBatch(t *testing.T) {
 		t.Errorf("due set holds %d ids (%v); want 3: the orphans dropped", n, err)
 	}
 }
+
+// TestLedgerLateAckOntoATombstoneIsStale: a holder stalls past its hook
+// lease; another takes the lease over and acks first. The stalled
+// holder's late ack, onto the tombstone, is stale; the other's ack,
+// repeated (its first answer lost), is not.
+func TestLedgerLateAckOntoATombstoneIsStale(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	ctx := t.Context()
+	mustRecord(t, b, pending("job-1", 0))
+	slow := begin(t, b, "job-1", true, 0)
+	claimIDs(t, b, 2*time.Minute, 10) // slow's lease ended at 1 min
+	other := begin(t, b, "job-1", false, 2*time.Minute)
+	if other.State != eventbus.LeaseGranted {
+		t.Fatalf("Begin after the stalled lease: %+v", other)
+	}
+	for _, ack := range []struct {
+		who   string
+		token int64
+		stale bool
+	}{{"the new holder", other.Token, false}, {"the stalled holder, late", slow.Token, true}, {"the new holder again", other.Token, false}} {
+		if stale, err := (protocol{b}).Ack(ctx, "job-1", ack.token); stale != ack.stale || err != nil {
+			t.Errorf("Ack by %s: stale %v, %v; want %v", ack.who, stale, err, ack.stale)
+		}
+	}
+}

@@ -1,17 +1,22 @@
 package redisbus
 
 import (
+	"encoding/json"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi/eventbus"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
@@ -35,6 +40,7 @@ func newHangingAPI(t *testing.T, emu string, hang, huge []string, size int) *han
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ErrorLog = log.New(io.Discard, "", 0) // requests cut by a closing handler
 	release := make(chan struct{})
 	api := &hangingAPI{}
 	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -142,4 +148,98 @@ func TestLedgerMalformedEntryStopsNoSweep(t *testing.T) {
 	if got := logs.messages(slog.LevelWarn, "could not use"); len(got) != 1 {
 		t.Errorf("Warn lines about the foreign entry: %q; want 1", got)
 	}
+}
+
+// TestLedgerUnreadableStoredEventFallsBackToPoll: three overdue jobs whose
+// events are marked stored, but whose stored values cannot be read
+// (garbage, another job's event, a value over the bus's max event size).
+// The sweeper polls each job instead of waiting for MaxAge: each reaches
+// OnEvent once with its own result, and the bad values are replaced with
+// the polled events, which Load then returns.
+func TestLedgerUnreadableStoredEventFallsBackToPoll(t *testing.T) {
+	const n = 3
+	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
+	noSweep := fastLedger()
+	noSweep.NoSweeper = true
+	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
+	ids := f.dispatchAll(a, nil, n)
+	f.kill(a, "")
+	rdb := newClient(t, testAddr)
+	bad := []string{
+		"{{{ not json",
+		`{"id":"another-job","status":"success","type":"content_translate","result":{"content":"<wrong>"}}`,
+		strings.Repeat("x", DefaultMaxEventSize+1),
+	}
+	for i, id := range ids {
+		if err := rdb.Set(t.Context(), a.bus.seenKey(id), "1", time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.Set(t.Context(), a.bus.eventKey(id), bad[i], time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.start(member{name: "b", ledger: fastLedger()})
+	f.awaitHooks(ids)
+	f.ledgerEmpties(b.bus)
+	if by := f.checkOnceEach(ids); by["b"] != n {
+		t.Errorf("OnEvent calls by replica: %v; want all %d on b", by, n)
+	}
+	for i, id := range ids {
+		ev, found, err := (protocol{b.bus}).Load(t.Context(), id)
+		var res struct{ Content string }
+		json.Unmarshal(ev.Result, &res)
+		if want := "<job " + strconv.Itoa(i) + ">"; err != nil || !found || ev.ID != id || res.Content != want {
+			t.Errorf("job %d: Load = %+v, %v, %v; want the polled event with %q", i, ev, found, err, want)
+		}
+	}
+}
+
+// TestLedgerHugeStatusAnswerIsGivenUp: two overdue jobs whose status
+// answers are 10 MiB each, among five ordinary ones. The sweeper reads no
+// more of an answer than a webhook body may be: each huge job fails its
+// polls and is given up after three, with its reason, and never reaches
+// OnEvent; the others complete.
+func TestLedgerHugeStatusAnswerIsGivenUp(t *testing.T) {
+	const n = 5
+	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
+	noSweep := fastLedger()
+	noSweep.NoSweeper = true
+	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
+	huge := []string{"huge-0001", "huge-0002"}
+	now := time.Now()
+	for _, id := range huge {
+		if err := (protocol{a.bus}).Record(t.Context(), eventbus.PendingJob{ID: id, Type: "content_translate",
+			Dispatched: now, Due: now.Add(-time.Hour), Expires: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := f.dispatchAll(a, nil, n)
+	f.kill(a, "")
+	api := newHangingAPI(t, f.emu.URL, nil, huge, 10<<20)
+	var logs logRecorder
+	b := f.start(member{name: "b", ledger: fastLedger(), baseURL: api.URL, log: slog.New(&logs)})
+	f.awaitHooks(ids)
+	f.ledgerEmpties(b.bus)
+	if by := f.checkOnceEach(ids); by["b"] != n {
+		t.Errorf("OnEvent calls by replica: %v; want all %d on b", by, n)
+	}
+	waitFor(t, "both give-ups to be counted", func() bool { return b.hooks.Stats().Ledger.GaveUp >= 2 })
+	if st := b.hooks.Stats().Ledger; st.GaveUp != 2 {
+		t.Errorf("ledger counts %+v; want the 2 huge jobs given up", st)
+	}
+	dead, err := newClient(t, testAddr).ZRange(t.Context(), b.bus.deadKey(), 0, -1).Result()
+	slices.Sort(dead)
+	if diff := cmp.Diff(huge, dead); err != nil || diff != "" {
+		t.Errorf("dead set (-want +got):\n%s (%v)", diff, err)
+	}
+	if got := logs.messages(slog.LevelWarn, "gave up"); len(got) != 2 {
+		t.Errorf("Warn lines about giving up: %q; want 2", got)
+	}
+	f.mu.Lock()
+	for _, id := range huge {
+		if c := f.hooked[id]; len(c) != 0 {
+			t.Errorf("OnEvent ran for %s: %v", id, c)
+		}
+	}
+	f.mu.Unlock()
 }
