@@ -21,7 +21,7 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 	}
 	now := h.cfg.clock.Now()
 	job := eventbus.PendingJob{ID: id, Type: string(typ), StatusURL: statusURL,
-		Dispatched: now, Due: now.Add(c.cfg.webhookGrace), Expires: now.Add(ls.cfg.MaxAge)}
+		Dispatched: now, Due: now.Add(c.cfg.webhookGrace), Expires: now.Add(ls.cfg.MaxAge), KeyID: ledgerKeyID(*c.apiKey)}
 	// The job exists whatever the caller's context does now: record it.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.publishTimeout)
 	err := ls.l.Record(rctx, job)
@@ -33,8 +33,16 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 		ls.counts.recordErrors.Add(1)
 		if !ls.recordFailing.Swap(true) {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi: recording dispatched jobs in the event bus's ledger fails; "+
-				"until it works again they are not durable (their own awaits still poll after the grace period)",
+				"they are kept here and recorded once it works again (their own awaits still poll after the grace period)",
 				slog.String("job_id", id), slog.String("error", err.Error()))
+		}
+		if kept, first := ls.outbox.keep(job); !kept {
+			ls.counts.outboxOverflow.Add(1)
+			if first {
+				c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi: the outbox of jobs waiting to be recorded in the ledger is full; "+
+					"jobs dispatched now are not durable",
+					slog.Int("outbox_size", OutboxSize), slog.String("job_id", id))
+			}
 		}
 		return
 	}
@@ -42,5 +50,8 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 	if ls.recordFailing.Swap(false) {
 		c.log.LogAttrs(ctx, slog.LevelInfo, "sharpapi: recording dispatched jobs in the event bus's ledger works again",
 			slog.String("job_id", id))
+	}
+	if ls.outbox.waiting() {
+		go h.flushOutbox(ls)
 	}
 }

@@ -60,9 +60,12 @@ const maxLoggedError = 512
 // sweep's note) and other replicas share the work.
 const sweepBatches = 10
 
-// adoptClient gives h's sweeper its client: the first client built with h
-// ([WithWebhookHandler]) starts it, when h's bus has a ledger. The sweeper
-// lives until h closes.
+// adoptClient gives h's sweeper a client to poll with: the first client
+// built with h ([WithWebhookHandler]) starts it, when h's bus has a
+// ledger, and each client with an API key not seen before is kept for
+// the jobs that key dispatched (an entry records its key's fingerprint:
+// a job polled with another account's key is unknown there). The
+// sweeper lives until h closes.
 func (h *WebhookHandler) adoptClient(c *Client) {
 	ls := h.ledger()
 	if ls == nil {
@@ -70,6 +73,12 @@ func (h *WebhookHandler) adoptClient(c *Client) {
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
+	if ls.clients == nil {
+		ls.clients = make(map[string]*Client)
+	}
+	if id := ledgerKeyID(*c.apiKey); ls.clients[id] == nil {
+		ls.clients[id] = c
+	}
 	if ls.closed || ls.sweeper != nil || ls.cfg.NoSweeper {
 		return
 	}
@@ -96,6 +105,7 @@ func (h *WebhookHandler) stopSweeper() {
 	ls.closed = true
 	s := ls.sweeper
 	ls.mu.Unlock()
+	defer h.logUnrecorded(ls)
 	if s == nil {
 		return
 	}
@@ -135,6 +145,9 @@ func (s *sweeper) fire() {
 func (s *sweeper) sweep() {
 	h, ls := s.h, s.ls
 	ls.counts.sweeps.Add(1)
+	// Jobs dispatched here while the bus was down are recorded first,
+	// so that they come due like the others.
+	h.flushOutbox(ls)
 	claimed := 0
 	if o := h.cfg.observe.ledger; o != nil {
 		defer func() {
@@ -239,7 +252,13 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerInvalidID, "not a job id SharpAPI could have given")
 		return
 	}
+	c := s.clientFor(cj.KeyID)
 	if !cj.Dispatched.IsZero() && now.Sub(cj.Dispatched) > ls.cfg.MaxAge {
+		if c == nil {
+			h.giveUp(ls, cj.ID, cj.Token, observe.LedgerNoClient,
+				"pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+"), and no sweeping replica has a client with the API key that dispatched it")
+			return
+		}
 		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
 		return
 	}
@@ -265,7 +284,14 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 		go h.settle(ls, ev, false)
 		return
 	}
-	snap, err := s.poll(cj)
+	if c == nil {
+		// Dispatched with an API key no client here has: polled with
+		// another key, SharpAPI would not know it. Left for a replica
+		// that has the key.
+		s.release(cj, now.Add(ls.cfg.backoff(cj.Tries)))
+		return
+	}
+	snap, err := s.poll(c, cj)
 	ls.counts.polls.Add(1)
 	if err != nil {
 		s.pollFailed(cj, err)
@@ -303,16 +329,29 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 // and under the handler's webhook body cap ([WithMaxBodySize]):
 // the recorded one if it is on the client's origin (the only one the API
 // key goes to), else the generic one.
-func (s *sweeper) poll(cj eventbus.ClaimedJob) (*JobSnapshot, error) {
-	u := s.c.endpoint("/job/status/"+cj.ID, nil)
-	if p, err := url.Parse(cj.StatusURL); err == nil && p.Scheme != "" && s.c.sameOrigin(p) {
+func (s *sweeper) poll(c *Client, cj eventbus.ClaimedJob) (*JobSnapshot, error) {
+	u := c.endpoint("/job/status/"+cj.ID, nil)
+	if p, err := url.Parse(cj.StatusURL); err == nil && p.Scheme != "" && c.sameOrigin(p) {
 		u = cj.StatusURL
 	}
-	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: JobType(cj.Type)}
+	j := &Job[json.RawMessage]{c: c, id: cj.ID, statusURL: u, typ: JobType(cj.Type)}
 	ctx, cancel := context.WithTimeout(s.ctx, s.ls.cfg.PollTimeout)
 	defer cancel()
 	// The outcome is stored as a webhook's would be: no larger.
 	return j.status(ctx, s.h.cfg.maxBody)
+}
+
+// clientFor returns the client to poll a job dispatched with the API key
+// whose fingerprint is keyID: the one adopted with that key, the first
+// client for an entry with no fingerprint, nil when no client here has
+// the key.
+func (s *sweeper) clientFor(keyID string) *Client {
+	if keyID == "" {
+		return s.c
+	}
+	s.ls.mu.Lock()
+	defer s.ls.mu.Unlock()
+	return s.ls.clients[keyID]
 }
 
 // pollFailed releases an entry whose poll failed, or gives it up when

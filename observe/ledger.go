@@ -104,6 +104,10 @@ const (
 	// LedgerTooLarge: the job's status answer was larger than a webhook
 	// body may be, at three polls.
 	LedgerTooLarge LedgerGiveUpReason = "too_large"
+	// LedgerNoClient: the job was pending for longer than MaxAge, and
+	// the sweeping replica had no client with the API key that dispatched
+	// it (see sharpapi.WithWebhookHandler): no sweeper could poll it.
+	LedgerNoClient LedgerGiveUpReason = "no_client"
 )
 
 // LedgerOp names a call made for the ledger.
@@ -126,9 +130,11 @@ const (
 // without one. A [LedgerObserver] is told of each event as it happens. The
 // ledger's own size is the bus's to report (redisbus: Bus.LedgerStats).
 type LedgerCounts struct {
-	// Recorded counts the jobs this replica's clients recorded;
-	// RecordErrors those they could not (the bus was down): such a job is
-	// not durable until its event is stored, and its own await polls.
+	// Recorded counts the jobs this replica's clients recorded, at
+	// dispatch or later from the outbox; RecordErrors the records that
+	// failed at dispatch (the bus was down): such a job waits in the
+	// replica's outbox (sharpapi.OutboxSize) and is recorded once the bus
+	// works again; meanwhile its own await polls.
 	Recorded, RecordErrors uint64
 	// Sweeps counts this replica's sweeps; Claimed the overdue entries they
 	// claimed; Polls the status polls sent for them; Completed the jobs
@@ -153,6 +159,10 @@ type LedgerCounts struct {
 	// Quarantined counts, among GaveUp, the entries a claim found
 	// malformed or foreign (see [eventbus.ClaimedJob].Quarantine).
 	Quarantined uint64
+	// OutboxOverflow counts the jobs whose ledger record failed while
+	// the replica's outbox of such jobs was full (sharpapi.OutboxSize):
+	// not recorded, not durable.
+	OutboxOverflow uint64
 	// Errors counts ledger calls that failed (the bus down or slow).
 	Errors uint64
 }

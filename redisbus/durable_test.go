@@ -76,6 +76,9 @@ type member struct {
 	// baseURL, if set, is the client's SharpAPI URL instead of the
 	// emulator's (a proxy in front of it).
 	baseURL string
+	// apiKeys, if set, are the API keys of the replica's clients, all
+	// built with its handler (default one client, key "e2e-key").
+	apiKeys []string
 }
 
 // fastLedger has sweeps and retries in milliseconds, and leases long
@@ -168,10 +171,18 @@ func (f *fleet) start(m member) *replica {
 	if m.log != nil {
 		copts = append(copts, sharpapi.WithLogger(m.log))
 	}
-	r.client, err = sharpapi.NewClient("e2e-key", copts...)
-	if err != nil {
-		t.Fatal(err)
+	keys := m.apiKeys
+	if len(keys) == 0 {
+		keys = []string{"e2e-key"}
 	}
+	for _, key := range keys {
+		c, err := sharpapi.NewClient(key, copts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.clients = append(r.clients, c)
+	}
+	r.client = r.clients[0]
 	return r
 }
 
@@ -754,6 +765,23 @@ func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 }
 func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
+
+// attrs returns the attributes, as text, of the records logged at level
+// whose message contains sub.
+func (l *logRecorder) attrs(level slog.Level, sub string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, r := range l.recs {
+		if r.Level == level && strings.Contains(r.Message, sub) {
+			r.Attrs(func(a slog.Attr) bool {
+				b.WriteString(a.String() + " ")
+				return true
+			})
+		}
+	}
+	return b.String()
+}
 
 // messages returns the messages logged at level that contain sub.
 func (l *logRecorder) messages(level slog.Level, sub string) []string {

@@ -69,6 +69,9 @@ type replica struct {
 	hooks  *sharpapi.WebhookHandler
 	srv    *httptest.Server
 	client *sharpapi.Client
+	// clients are all the clients built with hooks, client first (a
+	// fleet's replica may have several API keys).
+	clients []*sharpapi.Client
 }
 
 func newCluster(t *testing.T, addr string, replicas int, emuOpts ...sharpapitest.Option) *cluster {
