@@ -17,8 +17,8 @@ type ledgerState struct {
 
 	counts ledgerCounters
 	outbox outbox // jobs whose Record failed
-	// recordFailing and sweepFailing make one Warn per outage.
-	recordFailing, sweepFailing atomic.Bool
+	// recordFailing, sweepFailing and ackFailing make one Warn per outage.
+	recordFailing, sweepFailing, ackFailing atomic.Bool
 
 	mu      sync.Mutex
 	closed  bool     // the handler closed: no sweeper starts

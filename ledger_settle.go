@@ -168,10 +168,10 @@ func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 		return err
 	})
 	if err != nil {
-		h.ledgerLog(slog.LevelWarn, "sharpapi: could not complete a job in the ledger; OnEvent may see its event again",
-			slog.String("job_id", jobID), slog.String("error", err.Error()))
+		h.busFailed(&ls.ackFailing, "completing jobs in the ledger fails; OnEvent may see their events again", jobID, err)
 		return
 	}
+	h.busWorks(&ls.ackFailing, "completing jobs in the ledger works again")
 	if !stale {
 		ls.counts.acked.Add(1)
 		return

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sharpapi-go/sharpapi/eventbus"
@@ -99,6 +100,27 @@ type busState struct {
 	// notifications of one id costs one goroutine and at most two Loads.
 	lookups map[string]bool
 	ledger  *ledgerState // nil unless the bus implements Ledger
+	// loadFailing makes one Warn per outage of Loads, however many jobs
+	// are awaited and however often each is retried.
+	loadFailing atomic.Bool
+}
+
+// busFailed logs, at Warn, the first failure of an outage that failing
+// tracks (what says what fails, err the first error); the others of the
+// outage are only counted, by the caller.
+func (h *WebhookHandler) busFailed(failing *atomic.Bool, what, jobID string, err error) {
+	if failing.Swap(true) || h.log == nil {
+		return
+	}
+	h.log.Warn("sharpapi: "+what+"; said once until it works again",
+		slog.String("job_id", jobID), slog.String("error", truncate(err.Error(), maxLoggedError)))
+}
+
+// busWorks ends the outage that failing tracks, with one Info.
+func (h *WebhookHandler) busWorks(failing *atomic.Bool, what string) {
+	if failing.Load() && failing.Swap(false) && h.log != nil {
+		h.log.Info("sharpapi: " + what)
+	}
 }
 
 // startBus subscribes h to its bus. It runs in [NewWebhookHandler].
@@ -325,12 +347,12 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, 
 	}
 	if err != nil {
 		h.stats.loadErrors.Add(1)
-		if h.log != nil && h.busState.ctx.Err() == nil {
-			h.log.Warn("sharpapi: loading a webhook event from the event bus failed",
-				slog.String("job_id", jobID), slog.String("error", err.Error()))
+		if h.busState.ctx.Err() == nil {
+			h.busFailed(&h.busState.loadFailing, "loading webhook events from the event bus fails; retrying while their jobs are awaited", jobID, err)
 		}
 		return false, err
 	}
+	h.busWorks(&h.busState.loadFailing, "loading webhook events from the event bus works again")
 	if !found {
 		return false, nil
 	}

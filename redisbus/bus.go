@@ -167,7 +167,7 @@ func encodeEvent(ev eventbus.Event) ([]byte, error) {
 // event's job shares one dedup record whatever its status (a job ends
 // once); a non-terminal one is deduplicated per status and not kept.
 // stored is false for an event recorded before. Store returns within the
-// bus's timeout even if ctx has no deadline.
+// ctx's deadline, or within DefaultTimeout if ctx has none.
 func (b protocol) Store(ctx context.Context, ev eventbus.Event) (stored bool, err error) {
 	if err := checkJobID(ev.ID); err != nil {
 		return false, fmt.Errorf("redisbus: not storing the event: %w", err)
@@ -226,7 +226,8 @@ return redis.call('GET', KEYS[1])
 // Load returns the stored terminal event of jobID; see
 // [eventbus.Bus]. found is false when none is stored. A stored value
 // larger than the bus's max event size ([WithMaxEventSize]) is an error,
-// and is not read. Like Store, it returns within the bus's timeout.
+// and is not read. Like Store, it returns by ctx's deadline, or within
+// DefaultTimeout if ctx has none.
 func (b protocol) Load(ctx context.Context, jobID string) (ev eventbus.Event, found bool, err error) {
 	if err := checkJobID(jobID); err != nil {
 		return ev, false, fmt.Errorf("redisbus: not loading an event: %w", err)
@@ -283,21 +284,33 @@ func quote(s string) string {
 	return strconv.Quote(s[:maxQuoted]) + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
 
-// bounded runs call and returns its result, or an error as soon as ctx ends
-// or timeout passes. A client that honours context deadlines (inline) ends
-// the call itself. Otherwise go-redis waits for its own read timeout, so
-// call runs in a goroutine that finishes on its own and a result that
-// arrives after the caller left goes to late, when not nil.
-func bounded[T any](parent context.Context, timeout time.Duration, inline bool, call func(context.Context) (T, error), late func(T)) (T, error) {
-	ctx, cancel := context.WithTimeout(parent, timeout)
+// bounded runs call and returns its result, or an error as soon as ctx
+// ends, or fallback passes when ctx has no deadline (the handler always
+// sets one: its WithPublishTimeout is the one knob). A client that honours
+// context deadlines (inline) ends the call itself. Otherwise go-redis
+// waits for its own read timeout, so call runs in a goroutine that
+// finishes on its own and a result that arrives after the caller left goes
+// to late, when not nil.
+func bounded[T any](parent context.Context, fallback time.Duration, inline bool, call func(context.Context) (T, error), late func(T)) (T, error) {
+	bound := fallback
+	var (
+		ctx    context.Context
+		cancel context.CancelFunc
+	)
+	if dl, ok := parent.Deadline(); ok {
+		bound = time.Until(dl)
+		ctx, cancel = context.WithCancel(parent)
+	} else {
+		ctx, cancel = context.WithTimeout(parent, fallback)
+	}
 	var zero T
 	// timedOut rewrites the error of a call that the bound ended, whatever
 	// shape the client gave it (an i/o timeout names addresses).
 	timedOut := func() error {
-		if err := parent.Err(); err != nil {
+		if err := parent.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		return fmt.Errorf("no answer from Redis within %v: %w", timeout, context.DeadlineExceeded)
+		return fmt.Errorf("no answer from Redis within %v: %w", bound.Round(time.Millisecond), context.DeadlineExceeded)
 	}
 	if inline {
 		defer cancel()

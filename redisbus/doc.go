@@ -45,11 +45,18 @@
 //
 // # When Redis is down or slow
 //
-// Store fails when the script does not complete within the timeout
-// (default 2 s, [WithTimeout]), whatever the client's own timeouts; the
-// handler then answers 503 and SharpAPI retries the delivery later. It
-// never falls back to routing locally: the event would then exist only on
+// Store fails when the script does not complete within the handler's
+// publish timeout (sharpapi.WithPublishTimeout, default 2 s: the one knob;
+// the bus bounds every call by its context's deadline, and by
+// [DefaultTimeout] when a context has none), whatever the client's own
+// timeouts; the handler then answers 503 and SharpAPI retries the delivery
+// later. It never falls back to routing locally: the event would then exist only on
 // this replica and a retry would be dropped there as a duplicate.
+//
+// The handler says an outage once (one Warn when it starts, one Info when
+// it ends); go-redis logs each failed dial of its pool itself, through
+// Go's standard log package: redis.SetLogger quiets it or sends it to
+// your logger (any value with a Printf(ctx, format, args...) method).
 //
 // Give the bus a client with ContextTimeoutEnabled set: at the timeout the
 // client then drops its connection, and Redis discards a script it had not

@@ -94,25 +94,25 @@ func newCluster(t *testing.T, addr string, replicas int, emuOpts ...sharpapitest
 	return c
 }
 
-// add starts one more replica.
-func (c *cluster) add(busOpts ...Option) *replica {
+// add starts one more replica; hookOpts go to its handler.
+func (c *cluster) add(hookOpts ...sharpapi.WebhookOption) *replica {
 	t := c.t
 	t.Helper()
 	r := &replica{}
 	r.rdb = redis.NewClient(&redis.Options{Addr: c.addr, ContextTimeoutEnabled: true, Dialer: r.gate.dial})
 	t.Cleanup(func() { r.rdb.Close() })
-	bus, err := New(r.rdb, append([]Option{WithKeyPrefix(c.prefix)}, busOpts...)...)
+	bus, err := New(r.rdb, WithKeyPrefix(c.prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.bus = bus
-	r.hooks, err = sharpapi.NewWebhookHandler(e2eSecret, sharpapi.WithEventBus(bus),
+	r.hooks, err = sharpapi.NewWebhookHandler(e2eSecret, append([]sharpapi.WebhookOption{sharpapi.WithEventBus(bus),
 		sharpapi.OnEvent(func(_ context.Context, ev sharpapi.WebhookEvent) error {
 			if ev.Status.Terminal() {
 				c.onEvent.Add(1)
 			}
 			return nil
-		}))
+		})}, hookOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestRedisPausedPastTheTimeoutAnswers503(t *testing.T) {
 	needRealRedis(t)
 	c := newCluster(t, testAddr, 0)
 	a := c.add()
-	b := c.add(WithTimeout(200 * time.Millisecond))
+	b := c.add(sharpapi.WithPublishTimeout(200 * time.Millisecond))
 	retried := c.add() // the default timeout: a loaded machine must not fail the retry
 	job := singlebench.Dispatch(t, singlebench.Client(t, singlebench.StubAPI(t), a.hooks))
 	id := job.ID()

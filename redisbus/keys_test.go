@@ -178,3 +178,41 @@ func TestLedgerJobsDispatchedDuringAnOutageReachOnEvent(t *testing.T) {
 		t.Errorf("the Warn at Close says %q; want it to name job %s", attrs, lost[0])
 	}
 }
+
+// TestAnOutageIsSaidOnce: with Redis unreachable from a replica, five
+// resumed jobs each fail to load their event, and a job dispatched
+// meanwhile fails to record: the replica's logger gets one Warn per kind
+// of failure, not one per job, and one Info once loads work again.
+func TestAnOutageIsSaidOnce(t *testing.T) {
+	const n = 5
+	f := newFleet(t, testAddr, n+1)
+	var logs logRecorder
+	cfg := fastLedger()
+	cfg.NoSweeper = true
+	name := "replica-a-" + f.prefix
+	a := f.start(member{name: "a", clientName: name, ledger: cfg, log: slog.New(&logs)})
+	ids := f.dispatchAll(a, a, n)
+	f.awaitHooks(ids) // every job done, its webhook stored
+	a.gate.set(true)
+	killClients(t, testAddr, name)
+	for _, id := range ids {
+		job, err := sharpapi.ResumeJob[sharpapi.TranslateResult](a.client, id, sharpapi.JobTypeContentTranslate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job.WaitAsync(t.Context())
+	}
+	waitFor(t, "every resumed job's load to fail", func() bool { return a.hooks.Stats().LoadErrors >= n })
+	if _, err := a.client.Translate(t.Context(), sharpapi.TranslateParams{Content: "down", Language: "Italian"},
+		sharpapi.WithWebhook("http://127.0.0.1:1/hooks/sharpapi")); err != nil { // no delivery: its 503 would warn too
+		t.Fatal(err)
+	}
+	if got := logs.messages(slog.LevelWarn, ""); len(got) != 2 {
+		t.Errorf("Warn lines during the outage: %q; want 2: loads fail, records fail", got)
+	}
+	a.gate.set(false)
+	waitFor(t, "the loads to work again", func() bool { return len(logs.messages(slog.LevelInfo, "works again")) >= 1 })
+	if got := logs.messages(slog.LevelWarn, ""); len(got) != 2 {
+		t.Errorf("Warn lines after the outage: %q; want still 2", got)
+	}
+}

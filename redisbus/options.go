@@ -20,9 +20,11 @@ const (
 	// DefaultDedupAge is how long a stored event's job id is remembered, so
 	// that SharpAPI's retries are recognised: the core's dedup age.
 	DefaultDedupAge = sharpapi.DefaultDedupAge
-	// DefaultTimeout bounds each Store and Load: well within SharpAPI's
-	// delivery timeout, so a slow Redis yields a 503 and a retry rather
-	// than a delivery SharpAPI gives up on.
+	// DefaultTimeout bounds each call to Redis whose context has no
+	// deadline. A WebhookHandler always gives one: its
+	// sharpapi.WithPublishTimeout (default 2 s, well within SharpAPI's
+	// delivery timeout, so that a slow Redis yields a 503 and a retry)
+	// bounds every call it makes to the bus.
 	DefaultTimeout = 2 * time.Second
 	// DefaultMaxEventSize bounds a stored event, in bytes of its JSON: the
 	// handler's default body cap (a delivery's body is the event) plus
@@ -93,20 +95,6 @@ func ttlOption(name string, d time.Duration, set func(*config)) Option {
 			return invalidOption("redisbus %s %v: want at least 1ms", name, d)
 		}
 		set(c)
-		return nil
-	}
-}
-
-// WithTimeout bounds each Store and Load (default 2 s), whatever the Redis
-// client's own timeouts and the caller's context. Setting the client's
-// ContextTimeoutEnabled also abandons the command itself at that point;
-// without it the command may still run later (see the package doc).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return invalidOption("redisbus timeout %v is not positive", d)
-		}
-		c.timeout = d
 		return nil
 	}
 }
