@@ -190,7 +190,7 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 		a.mu.Unlock()
 		return
 	}
-	snap, err := a.j.Status(a.ctx)
+	snap, err := a.j.status(a.ctx) // finishSnapshot checks its type
 	if a.jo != nil {
 		a.jo.note(pollNote(snap, err))
 	}
@@ -225,6 +225,10 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 		return
 	}
 	a.lastErr, a.failures = nil, 0
+	if err := checkJobType(a.j.id, a.j.typ, snap.Type, "awaited as"); err != nil {
+		a.finishLocked(err) // an unfinished job of another type will not become this one
+		return
+	}
 	if snap.Status.Terminal() {
 		a.finishSnapshot(snap, JobViaPoll)
 		return
@@ -257,9 +261,15 @@ func (a *awaiter[T]) cancelledLocked() {
 }
 
 // finishSnapshot finishes with a terminal snapshot: the decoded result, or
-// a *JobFailedError. The job keeps it, so that awaiting it again sends
+// a *JobFailedError; or, when the snapshot (a status answer or a webhook)
+// reports another type than the job's, an error wrapping
+// ErrJobTypeMismatch. The job keeps it, so that awaiting it again sends
 // nothing. via says how it came ("" when the job had kept it).
 func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot, via JobVia) {
+	if err := checkJobType(a.j.id, a.j.typ, snap.Type, "awaited as"); err != nil {
+		a.finishLocked(err)
+		return
+	}
 	a.j.keep(snap)
 	v, err := decodeOutcome[T](a.j.id, snap, *a.j.c.apiKey)
 	if a.jo != nil {

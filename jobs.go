@@ -107,9 +107,10 @@ type Job[T any] struct {
 // errZeroJob is what a zero Job's methods report.
 var errZeroJob = fmt.Errorf("%w: a zero Job: use the *Job a Client method or ResumeJob returns", ErrNotInitialized)
 
-// keep records the job's terminal snapshot; the first one stays.
+// keep records the job's terminal snapshot; the first one stays. One of
+// another type is not the job's outcome: it is not kept.
 func (j *Job[T]) keep(snap *JobSnapshot) {
-	if snap.Status.Terminal() {
+	if snap.Status.Terminal() && checkJobType(j.id, j.typ, snap.Type, "") == nil {
 		j.kept.CompareAndSwap(nil, snap)
 	}
 }
@@ -131,6 +132,8 @@ func (j *Job[T]) StatusURL() string {
 }
 
 // Type returns the job's type; for a resumed job, what the caller said.
+// An await or [Job.Status] whose answer reports another type fails with
+// [ErrJobTypeMismatch].
 func (j *Job[T]) Type() JobType {
 	if j == nil {
 		return ""
@@ -174,8 +177,22 @@ type JobSnapshot struct {
 	Meta ResponseMeta `json:"meta,omitzero"`
 }
 
-// Status polls the job's status URL once.
+// Status polls the job's status URL once. An answer that reports another
+// type than the job's is an error wrapping [ErrJobTypeMismatch].
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
+	snap, err := j.status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkJobType(j.id, j.typ, snap.Type, "read as"); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// status polls the job's status URL once, whatever type the answer
+// reports: the ledger's sweeper settles a job as SharpAPI reports it.
+func (j *Job[T]) status(ctx context.Context) (*JobSnapshot, error) {
 	if j == nil || j.c == nil || j.c.cfg == nil {
 		return nil, errZeroJob
 	}
@@ -314,12 +331,23 @@ func isNull(raw json.RawMessage) bool {
 // is polled at SharpAPI's generic status URL. A status URL must be on the
 // origin of the client's base URL, the only one the API key goes to, and an
 // id must be one SharpAPI could have given; otherwise the error wraps
-// [ErrInvalidParams]. typ may be empty; it is then what each [JobSnapshot]
-// (and a [JobFailedError]) reports. Its Wait polls once at once, then awaits
-// the webhook (if the client has a [WebhookHandler]) or keeps polling.
+// [ErrInvalidParams]. Its Wait polls once at once, then awaits the webhook
+// (if the client has a [WebhookHandler]) or keeps polling.
+//
+// typ is the job's type, and a mistake fails loudly rather than yield a
+// zero result: an empty typ is an error wrapping [ErrInvalidParams] (only a
+// job read as [json.RawMessage], such as a custom workflow's, whose type
+// SharpAPI does not document, may leave it empty); a T of this package that
+// does not decode typ's results (ResumeJob[ParseResumeResult] of a
+// [JobTypeContentTranslate] job) is an error wrapping [ErrJobTypeMismatch];
+// and an await or [Job.Status] whose answer reports another type than typ
+// returns one too, naming both types.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
 	if c == nil || c.cfg == nil {
 		return nil, errZeroClient
+	}
+	if err := checkResumeType[T](typ); err != nil {
+		return nil, err
 	}
 	ref := strings.TrimSpace(idOrStatusURL)
 	j := &Job[T]{c: c, typ: typ, resumed: true}
