@@ -187,7 +187,8 @@ func WithMaxPollInterval(d time.Duration) Option {
 
 // WithWebhookHandler makes jobs dispatched with a webhook URL ([WithWebhook])
 // await their webhook through h, which must be the handler that the URL
-// reaches. A client that dispatches a job with a webhook URL but has no
+// reaches and one [NewWebhookHandler] built: a nil or zero handler makes
+// [NewClient] fail with an error wrapping [ErrInvalidOption]. A client that dispatches a job with a webhook URL but has no
 // handler logs one Warn: its awaits poll, and the webhook reaches no waiter.
 // With several replicas of a service, give h an [eventbus.Bus] ([WithEventBus]):
 // the webhook may reach another replica. When that bus keeps a [Ledger],
@@ -198,6 +199,12 @@ func WithWebhookHandler(h *WebhookHandler) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if h == nil {
 			return invalidOption("webhook handler is nil")
+		}
+		if h.waiting == nil {
+			// A zero handler has no secret and no table of waiters: its
+			// webhooks would all be refused and its jobs would poll at
+			// once, with nothing said. Refused here, where it is made.
+			return invalidOption("webhook handler is a zero WebhookHandler: build it with NewWebhookHandler")
 		}
 		c.webhooks = &h
 		return nil
