@@ -325,20 +325,44 @@ func decodeOutcome[T any](id string, snap *JobSnapshot, secrets ...string) (T, e
 }
 
 // callDone runs an OnDone callback in a goroutine of its own, with a panic
-// recovered, logged and counted in the handler's Stats (if c has a
-// handler): a caller's bug must not take the process down from a goroutine
-// the caller never started. c is nil for a zero Job.
+// recovered: a caller's bug must not take the process down from a
+// goroutine the caller never started, nor vanish without a trace. Like
+// net/http with a handler's panic, it is logged at Error with its stack:
+// through the client's logger, or slog.Default() when the client has none
+// (a silent client must not hide a bug in the caller's code). It is
+// counted in [Client.CallbackPanics] and, if the client has a handler, in
+// its Stats. c is nil for a zero Job.
 func callDone(c *Client, jobID string, call func()) {
 	go func() {
 		defer func() {
-			if p := recover(); p != nil && c != nil {
+			p := recover()
+			if p == nil {
+				return
+			}
+			log := slog.Default()
+			if c != nil {
+				c.callbackPanics.Add(1)
 				if h := c.cfg.webhookHandler(); h != nil {
 					h.stats.callbackPanics.Add(1)
 				}
-				c.log.LogAttrs(context.Background(), slog.LevelError, "sharpapi: OnDone callback panicked",
-					slog.String("job_id", jobID), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				if c.cfg.logger != nil {
+					log = c.log
+				}
 			}
+			log.LogAttrs(context.Background(), slog.LevelError, "sharpapi: OnDone callback panicked",
+				slog.String("job_id", jobID), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 		}()
 		call()
 	}()
+}
+
+// CallbackPanics returns how many [Job.OnDone] callbacks of this client's
+// jobs have panicked. Each panic is recovered and logged with its stack at
+// Error, through the client's logger ([WithLogger]) or, without one,
+// through slog.Default(). 0 for a zero Client.
+func (c *Client) CallbackPanics() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.callbackPanics.Load()
 }

@@ -265,9 +265,10 @@ func (j *Job[T]) WaitAsync(ctx context.Context) <-chan Outcome[T] {
 // error wrapping ctx's when ctx ends first. It returns at once. No goroutine
 // waits meanwhile: a pending OnDone costs a timer and the handler's entry for
 // the job, so a service can await a hundred thousand jobs this way. fn runs
-// in a goroutine of its own; a panic in it is recovered, logged at Error and
-// counted in the handler's [WebhookStats].CallbackPanics (if the client has a
-// handler). Called after the job's outcome is known, fn runs at once with it.
+// in a goroutine of its own; a panic in it is recovered, logged at Error with
+// its stack (through the client's logger, or slog.Default() without one, as
+// net/http reports a handler's panic) and counted in [Client.CallbackPanics]
+// and, if the client has a handler, in its [WebhookStats].CallbackPanics. Called after the job's outcome is known, fn runs at once with it.
 // A nil fn is logged at Warn and ignored.
 func (j *Job[T]) OnDone(ctx context.Context, fn func(T, error)) {
 	if fn == nil {

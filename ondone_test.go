@@ -125,6 +125,9 @@ func TestOnDonePanicIsRecovered(t *testing.T) {
 	if n := r.hooks.Stats().CallbackPanics; n != 1 || !strings.Contains(logs.String(), "boom") {
 		t.Errorf("CallbackPanics = %d, log:\n%s", n, logs)
 	}
+	if n := client.CallbackPanics(); n != 1 {
+		t.Errorf("client.CallbackPanics() = %d, want 1", n)
+	}
 	// The job's outcome is kept: another callback gets it at once.
 	got := make(outcomes[sharpapi.TranslateResult], 2)
 	job.OnDone(context.Background(), got.fn)
@@ -202,5 +205,55 @@ func TestOnDoneNilFunc(t *testing.T) {
 	job.OnDone(context.Background(), nil)
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "nil func") {
 		t.Errorf("log = %q; want a Warn about the nil func", logs)
+	}
+}
+
+// records is a slog.Handler that hands each record to a channel, so that a
+// test waits for a log line without polling.
+type records chan slog.Record
+
+func (records) Enabled(context.Context, slog.Level) bool { return true }
+func (r records) Handle(_ context.Context, rec slog.Record) error {
+	r <- rec.Clone()
+	return nil
+}
+func (r records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r records) WithGroup(string) slog.Handler      { return r }
+
+// attrs returns a record's attributes by key.
+func attrs(rec slog.Record) map[string]string {
+	m := map[string]string{}
+	rec.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.String()
+		return true
+	})
+	return m
+}
+
+// A client with no logger does not hide a panicking OnDone callback: like
+// net/http with a handler's panic, it goes to slog.Default() at Error with
+// the job, the value and the stack, and the client counts it. (Not
+// parallel: it replaces the default logger.)
+func TestOnDonePanicWithoutLogger(t *testing.T) {
+	logged := make(records, 16)
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(logged))
+	c, _ := emulated(t, nil) // no WithLogger, no handler
+	job, err := c.Translate(context.Background(), italian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.OnDone(context.Background(), func(sharpapi.TranslateResult, error) { panic("boom") })
+	rec := within(t, (<-chan slog.Record)(logged))
+	for rec.Message != "sharpapi: OnDone callback panicked" { // another line of the test's machinery
+		rec = within(t, (<-chan slog.Record)(logged))
+	}
+	a := attrs(rec)
+	if rec.Level != slog.LevelError || rec.Message != "sharpapi: OnDone callback panicked" ||
+		a["job_id"] != job.ID() || a["panic"] != "boom" || !strings.Contains(a["stack"], "goroutine") {
+		t.Errorf("logged %v %q %v", rec.Level, rec.Message, a)
+	}
+	if n := c.CallbackPanics(); n != 1 {
+		t.Errorf("CallbackPanics() = %d, want 1", n)
 	}
 }

@@ -129,7 +129,9 @@ func WithUserAgent(ua string) Option {
 	})
 }
 
-// WithLogger sends the SDK's log lines to l. Without it the SDK is silent.
+// WithLogger sends the SDK's log lines to l. Without it the SDK is silent,
+// but for a panicking [Job.OnDone] callback: a bug in the caller's code, it
+// goes to slog.Default().
 // It configures a Client and a WebhookHandler alike. Per-job traffic
 // (dispatches, responses, retries, deliveries) is logged at Debug; Info and
 // Warn are for what an operator acts on (a 429 pause, a webhook that did not
