@@ -270,6 +270,27 @@ func (j *Job[T]) WaitAsync(ctx context.Context) <-chan Outcome[T] {
 // net/http reports a handler's panic) and counted in [Client.CallbackPanics]
 // and, if the client has a handler, in its [WebhookStats].CallbackPanics. Called after the job's outcome is known, fn runs at once with it.
 // A nil fn is logged at Warn and ignored.
+//
+// ctx bounds the await, not the call: OnDone returns at once, and the job
+// takes seconds to a minute. In an HTTP handler, r.Context() ends as the
+// handler returns, a millisecond later, and fn would get "context
+// canceled" rather than the result. Give OnDone a context that keeps the
+// request's values but not its end, with a bound of its own:
+//
+//	func (s *server) translate(w http.ResponseWriter, r *http.Request) {
+//		job, err := s.client.Translate(r.Context(), params) // the dispatch is the request's
+//		if err != nil { ... }
+//		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Minute)
+//		job.OnDone(ctx, func(res sharpapi.TranslateResult, err error) {
+//			defer cancel()
+//			s.store(job.ID(), res, err)
+//		})
+//		w.WriteHeader(http.StatusAccepted)
+//	}
+//
+// A context that is done already, or ends within a second of OnDone, is
+// taken for that mistake: fn still gets its error, and the client logs a
+// Warn that says so.
 func (j *Job[T]) OnDone(ctx context.Context, fn func(T, error)) {
 	if fn == nil {
 		if j != nil && j.c != nil && j.c.log != nil {
@@ -282,7 +303,29 @@ func (j *Job[T]) OnDone(ctx context.Context, fn func(T, error)) {
 		callDone(nil, "", func() { fn(*new(T), errZeroJob) })
 		return
 	}
-	startAwait(ctx, j, func(v T, err error) { callDone(j.c, j.id, func() { fn(v, err) }) })
+	if ctx == nil {
+		startAwait(ctx, j, func(v T, err error) { callDone(j.c, j.id, func() { fn(v, err) }) })
+		return
+	}
+	// A context that is done already, or ends within a second, cannot have
+	// been meant to outlast an AI job: it is most likely the context of an
+	// HTTP request, which ends as its handler returns. fn still gets the
+	// context's error; the Warn says why, once per such OnDone.
+	doneAlready, start := ctx.Err() != nil, time.Now()
+	startAwait(ctx, j, func(v T, err error) {
+		var we *waitError
+		tooSoon := errors.As(err, &we) && (doneAlready || time.Since(start) < j.c.cfg.onDoneTooSoon)
+		callDone(j.c, j.id, func() {
+			if tooSoon {
+				j.c.log.LogAttrs(context.Background(), slog.LevelWarn, "sharpapi: OnDone's context ended before the job "+
+					"could finish, and fn got its error: in an HTTP handler, r.Context() ends with the request; await with "+
+					"context.WithoutCancel(r.Context()) and a timeout instead",
+					slog.String("job_id", j.id), slog.Bool("done_already", doneAlready),
+					slog.Duration("after", time.Since(start)), slog.String("error", err.Error()))
+			}
+			fn(v, err)
+		})
+	})
 }
 
 // pollDelay is the wait before the next poll: the server's Retry-After if

@@ -66,6 +66,10 @@ type clientConfig struct {
 	rateWindow         time.Duration
 	rateLimitOff       bool
 	observe            observers // WithObserver
+	// onDoneTooSoon is how soon after OnDone an ending context is taken
+	// for a mistake (a request's context) and warned about; tests shorten
+	// or lengthen it.
+	onDoneTooSoon time.Duration
 }
 
 func defaultClientConfig() clientConfig {
@@ -79,6 +83,7 @@ func defaultClientConfig() clientConfig {
 		pollInterval:    DefaultPollInterval,
 		maxPollInterval: DefaultMaxPollInterval,
 		webhookGrace:    DefaultWebhookGrace,
+		onDoneTooSoon:   time.Second,
 	}
 }
 
