@@ -1,0 +1,486 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sharpapi-go/sharpapi"
+)
+
+// apiKey reads the key: --api-key-file, then --api-key (with a warning),
+// then SHARPAPI_API_KEY. An explicit flag wins over the environment.
+func (a *app) apiKey() (string, error) {
+	switch {
+	case a.g.apiKeyFile != "":
+		var b []byte
+		var err error
+		if a.g.apiKeyFile == "-" {
+			b, err = readAllLimited(a.stdin)
+		} else {
+			b, err = os.ReadFile(a.g.apiKeyFile)
+		}
+		if err != nil {
+			return "", usageErr("cannot read --api-key-file: %w", err)
+		}
+		key := strings.TrimSpace(string(b))
+		if key == "" {
+			return "", usageErr("--api-key-file %s is empty", a.g.apiKeyFile)
+		}
+		return key, nil
+	case a.g.apiKey != "":
+		a.warn("--api-key shows the key to every user of this machine (ps, shell history); prefer SHARPAPI_API_KEY or --api-key-file")
+		return a.g.apiKey, nil
+	case a.getenv("SHARPAPI_API_KEY") != "":
+		return strings.TrimSpace(a.getenv("SHARPAPI_API_KEY")), nil
+	}
+	return "", &exitError{code: exitUsage, kind: "no_api_key",
+		err: errors.New("SHARPAPI_API_KEY is not set; export it or pass --api-key-file")}
+}
+
+// readAllLimited reads a key from stdin: a key is short, a runaway pipe is not.
+func readAllLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, 64<<10+1))
+	if len(b) > 64<<10 {
+		return nil, errors.New("more than 64 KiB: not an API key")
+	}
+	return b, err
+}
+
+// warn prints a warning on stderr (a JSON document with --json).
+func (a *app) warn(msg string) {
+	if a.g.json {
+		writeJSON(a.stderr, map[string]string{"warning": msg})
+		return
+	}
+	fmt.Fprintln(a.stderr, "sharpapi: warning:", msg)
+}
+
+// client builds the SDK client from the global flags and the environment.
+func (a *app) client(extra ...sharpapi.Option) (*sharpapi.Client, error) {
+	key, err := a.apiKey()
+	if err != nil {
+		return nil, err
+	}
+	opts := []sharpapi.Option{sharpapi.WithLogger(a.logger()), sharpapi.WithUserAgent("sharpapi-cli/" + sharpapi.Version)}
+	base := a.g.baseURL
+	if base == "" {
+		base = a.getenv("SHARPAPI_BASE_URL")
+	}
+	if base != "" {
+		opts = append(opts, sharpapi.WithBaseURL(base))
+	}
+	c, err := sharpapi.NewClient(key, append(opts, extra...)...)
+	if err != nil {
+		return nil, usageErr("%w", err)
+	}
+	return c, nil
+}
+
+// cmdRun dispatches a job and, unless --no-wait, awaits and prints it.
+func (a *app) cmdRun(ctx context.Context, args []string) error {
+	fs := a.newFlags("run")
+	var files listFlag
+	fs.Var(&files, "file", "upload `name=PATH` as the file param name (repeatable)")
+	webhook := fs.String("webhook", "", "send the job's webhook to `URL` (Job-Webhook header)")
+	secret := fs.String("webhook-secret", "", "`secret` that verifies the webhook (default $SHARPAPI_WEBHOOK_SECRET)")
+	listen := fs.String("listen", "", "receive the webhook on `HOST:PORT` (default: the --webhook URL's, when it is loopback)")
+	noWait := fs.Bool("no-wait", false, "print the job id and exit without waiting")
+	timeout := durationFlag(fs, "timeout", 0, "give up waiting after this long (exit 4); 0 waits until the job ends")
+	poll := durationFlag(fs, "poll-interval", 0, "wait between status polls when SharpAPI sends no Retry-After (default 10s)")
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageErr("run needs a TYPE; 'sharpapi types' lists them")
+	}
+	typ := pos[0]
+	pairs, err := parsePairs(pos[1:], "param")
+	if err != nil {
+		return err
+	}
+	fileArgs, err := parsePairs(files, "--file")
+	if err != nil {
+		return err
+	}
+	k, known := lookupKind(typ)
+	var params any
+	if known {
+		if params, err = buildParams(k, pairs, fileArgs); err != nil {
+			return err
+		}
+	} else if typ == "" || strings.ContainsAny(typ, "/?# ") {
+		return usageErr("%q is neither a job type nor a workflow slug; 'sharpapi types' lists the job types", typ)
+	}
+
+	prog := newProgress(a.stderr, a.tty, a.g.json)
+	opts := []sharpapi.Option{sharpapi.WithObserver(prog)}
+	if *poll > 0 {
+		opts = append(opts, sharpapi.WithPollInterval(*poll))
+	}
+	var reqOpts []sharpapi.RequestOption
+	via := "polling"
+	if *webhook != "" {
+		hookURL, handler, stop, err := a.webhookListener(*webhook, *secret, *listen, *noWait)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		reqOpts = append(reqOpts, sharpapi.WithWebhook(hookURL))
+		if handler != nil {
+			opts = append(opts, sharpapi.WithWebhookHandler(handler))
+			via = "webhook"
+		}
+	}
+	c, err := a.client(opts...)
+	if err != nil {
+		return err
+	}
+	var h handle
+	if known {
+		h, err = k.dispatch(ctx, c, params, reqOpts)
+	} else {
+		h, err = a.dispatchWorkflow(ctx, c, typ, pairs, fileArgs, reqOpts)
+	}
+	if err != nil {
+		return err
+	}
+	if *noWait {
+		if a.g.json {
+			writeJSON(a.stdout, jobDoc{ID: h.ID(), Type: string(h.Type()), StatusURL: h.StatusURL()})
+			return nil
+		}
+		fmt.Fprintln(a.stdout, h.ID())
+		fmt.Fprintf(a.stderr, "sharpapi: job %s%s dispatched; '%s' awaits it\n", h.ID(), typeSuffix(h.Type()), resumeCommand(h))
+		return nil
+	}
+	return a.await(ctx, h, via, *timeout, prog)
+}
+
+// webhookListener serves a WebhookHandler for run --webhook, when there is
+// somewhere to listen and a secret to verify with; otherwise the job is
+// polled (the webhook still goes to the URL). A loopback URL with port 0
+// gets the port the listener was given.
+func (a *app) webhookListener(rawURL, secretFlag, listen string, noWait bool) (string, *sharpapi.WebhookHandler, func(), error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", nil, nil, usageErr("--webhook %q is not an http(s) URL", rawURL)
+	}
+	nop := func() {}
+	if noWait {
+		return rawURL, nil, nop, nil
+	}
+	if listen == "" && isLoopback(u.Hostname()) {
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		listen = net.JoinHostPort(u.Hostname(), port)
+	}
+	secret, _ := a.secret(secretFlag, "webhook-secret")
+	if listen == "" || secret == "" {
+		a.warn("no webhook listener (it needs --listen HOST:PORT, or a loopback --webhook URL, and --webhook-secret): polling")
+		return rawURL, nil, nop, nil
+	}
+	handler, err := sharpapi.NewWebhookHandler(secret)
+	if err != nil {
+		return "", nil, nil, usageErr("%w", err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		handler.Close()
+		return "", nil, nil, usageErr("cannot listen for the webhook: %w", err)
+	}
+	if u.Port() == "0" && isLoopback(u.Hostname()) {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		u.Host = net.JoinHostPort(u.Hostname(), port)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop := func() {
+		srv.Close()
+		handler.Close()
+	}
+	return u.String(), handler, stop, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// dispatchWorkflow runs the custom workflow slug. Its params are typed by
+// the workflow's own description, which also catches a misspelled name.
+func (a *app) dispatchWorkflow(ctx context.Context, c *sharpapi.Client, slug string, pairs, files []pair, opts []sharpapi.RequestOption) (handle, error) {
+	wf, err := c.DescribeWorkflow(ctx, slug)
+	if errors.Is(err, sharpapi.ErrNotFound) {
+		return nil, usageErr("%q is neither a job type nor a workflow of this account; 'sharpapi types' lists the job types", slug)
+	}
+	if err != nil {
+		return nil, err
+	}
+	types := map[string]sharpapi.WorkflowParamType{}
+	var keys []string
+	for _, p := range wf.Params {
+		types[p.Key] = p.Type
+		keys = append(keys, p.Key)
+	}
+	p := sharpapi.WorkflowParams{Input: map[string]any{}, Multipart: wf.InputMode == "multipart/form-data"}
+	for _, pr := range pairs {
+		t, ok := types[pr.name]
+		if !ok {
+			return nil, usageErr("workflow %s has no param %q; its params are %s", slug, pr.name, strings.Join(keys, ", "))
+		}
+		v, err := workflowValue(t, pr)
+		if err != nil {
+			return nil, err
+		}
+		p.Input[pr.name] = v
+	}
+	for _, f := range files {
+		if t, ok := types[f.name]; !ok || t != sharpapi.WorkflowParamFile {
+			return nil, usageErr("workflow %s has no file param %q", slug, f.name)
+		}
+		if p.Files == nil {
+			p.Files = map[string]sharpapi.File{}
+		}
+		p.Files[f.name] = sharpapi.FileFromPath(f.value)
+	}
+	j, err := c.RunWorkflow(ctx, slug, p, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return jobHandle[json.RawMessage]{j}, nil
+}
+
+// workflowValue converts one value to its workflow param's JSON type.
+func workflowValue(t sharpapi.WorkflowParamType, pr pair) (any, error) {
+	switch t {
+	case sharpapi.WorkflowParamNumber:
+		x, err := strconv.ParseFloat(pr.value, 64)
+		if err != nil {
+			return nil, usageErr("%s=%q: want a number", pr.name, pr.value)
+		}
+		return x, nil
+	case sharpapi.WorkflowParamBoolean:
+		b, err := strconv.ParseBool(pr.value)
+		if err != nil {
+			return nil, usageErr("%s=%q: want true or false", pr.name, pr.value)
+		}
+		return b, nil
+	case sharpapi.WorkflowParamArray, sharpapi.WorkflowParamObject:
+		if t == sharpapi.WorkflowParamArray && !strings.HasPrefix(strings.TrimSpace(pr.value), "[") {
+			var items []string
+			for _, s := range strings.Split(pr.value, ",") {
+				items = append(items, strings.TrimSpace(s))
+			}
+			return items, nil
+		}
+		var v any
+		if err := json.Unmarshal([]byte(pr.value), &v); err != nil {
+			return nil, usageErr("%s: want JSON (%v)", pr.name, err)
+		}
+		return v, nil
+	case sharpapi.WorkflowParamFile:
+		return nil, usageErr("%s is a file: pass --file %s=PATH", pr.name, pr.name)
+	}
+	return pr.value, nil
+}
+
+// resumeCommand is the command that resumes the wait for h.
+func resumeCommand(h handle) string {
+	if h.Type() == "" {
+		return "sharpapi wait " + h.ID()
+	}
+	return "sharpapi wait " + h.ID() + " --type " + string(h.Type())
+}
+
+// await waits for h's outcome and prints it. Ctrl-C (ctx ending) and
+// --timeout end the wait, not the job: the error says how to resume.
+func (a *app) await(ctx context.Context, h handle, via string, timeout time.Duration, prog *progress) error {
+	wctx, cancel := ctx, context.CancelFunc(func() {})
+	if timeout > 0 {
+		wctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	defer cancel()
+	prog.begin(h, via, resumeCommand(h))
+	raw, err := h.waitRaw(wctx)
+	prog.end()
+	var failed *sharpapi.JobFailedError
+	switch {
+	case err == nil:
+		a.printJob(h, sharpapi.JobStatusSuccess, raw)
+		return nil
+	case errors.As(err, &failed):
+		if a.g.json {
+			a.printJob(h, sharpapi.JobStatusFailed, failed.Detail)
+		}
+		return err
+	case ctx.Err() != nil:
+		return &exitError{code: exitTimeout, kind: "cancelled", jobID: h.ID(),
+			err:  fmt.Errorf("cancelled; job %s keeps running on SharpAPI", h.ID()),
+			hint: "resume with: " + resumeCommand(h)}
+	case wctx.Err() != nil:
+		return &exitError{code: exitTimeout, kind: "timeout", jobID: h.ID(),
+			err:  fmt.Errorf("timed out after %v; job %s keeps running on SharpAPI", timeout, h.ID()),
+			hint: "resume with: " + resumeCommand(h)}
+	}
+	return err
+}
+
+// printJob prints a job with a known status.
+func (a *app) printJob(h handle, status sharpapi.JobStatus, result json.RawMessage) {
+	if a.g.json {
+		writeJSON(a.stdout, jobDoc{ID: h.ID(), Type: string(h.Type()), Status: string(status), StatusURL: h.StatusURL(), Result: result})
+		return
+	}
+	if result != nil {
+		printResult(a.stdout, result)
+	}
+}
+
+// resumed is a handle on the job id (or status URL) of typ: a known type
+// decodes into its result type, any other (a workflow's) stays raw JSON.
+func (a *app) resumed(c *sharpapi.Client, id, typ string) (handle, error) {
+	if k, ok := lookupKind(typ); ok {
+		return k.resume(c, id)
+	}
+	return resumeAs[json.RawMessage](c, id, sharpapi.JobType(typ))
+}
+
+// cmdStatus polls a job once and prints what it saw.
+func (a *app) cmdStatus(ctx context.Context, args []string) error {
+	fs := a.newFlags("status")
+	typ := fs.String("type", "", "the job's `TYPE`, to print its result in that type's shape")
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("status needs one job ID or status URL")
+	}
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	h, err := a.resumed(c, pos[0], *typ)
+	if err != nil {
+		return err
+	}
+	snap, err := h.Status(ctx)
+	if err != nil {
+		return err
+	}
+	t := string(snap.Type)
+	if t == "" {
+		t = *typ
+	}
+	if a.g.json {
+		writeJSON(a.stdout, jobDoc{ID: snap.ID, Type: t, Status: string(snap.Status), StatusURL: h.StatusURL(), Result: snap.Result})
+	} else {
+		fmt.Fprintf(a.stdout, "job %s%s: %s\n", snap.ID, typeSuffix(sharpapi.JobType(t)), snap.Status)
+		if snap.Status == sharpapi.JobStatusSuccess && snap.Result != nil {
+			printResult(a.stdout, snap.Result)
+		}
+	}
+	if snap.Status == sharpapi.JobStatusFailed {
+		return &exitError{code: exitFailed, kind: "job_failed", jobID: snap.ID, err: fmt.Errorf("job %s failed", snap.ID)}
+	}
+	return nil
+}
+
+// cmdWait awaits a job known by id, as after a Ctrl-C.
+func (a *app) cmdWait(ctx context.Context, args []string) error {
+	fs := a.newFlags("wait")
+	typ := fs.String("type", "", "the job's `TYPE`, to print its result in that type's shape")
+	timeout := durationFlag(fs, "timeout", 0, "give up waiting after this long (exit 4); 0 waits until the job ends")
+	poll := durationFlag(fs, "poll-interval", 0, "wait between status polls when SharpAPI sends no Retry-After (default 10s)")
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("wait needs one job ID or status URL")
+	}
+	prog := newProgress(a.stderr, a.tty, a.g.json)
+	opts := []sharpapi.Option{sharpapi.WithObserver(prog)}
+	if *poll > 0 {
+		opts = append(opts, sharpapi.WithPollInterval(*poll))
+	}
+	c, err := a.client(opts...)
+	if err != nil {
+		return err
+	}
+	h, err := a.resumed(c, pos[0], *typ)
+	if err != nil {
+		return err
+	}
+	return a.await(ctx, h, "polling", *timeout, prog)
+}
+
+// cmdPing checks the API is reachable and the key accepted.
+func (a *app) cmdPing(ctx context.Context, args []string) error {
+	fs := a.newFlags("ping")
+	if pos, err := a.parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageErr("ping takes no arguments")
+	}
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	pong, err := c.Ping(ctx)
+	if err != nil {
+		return err
+	}
+	if a.g.json {
+		writeJSON(a.stdout, pong)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "%s (SharpAPI's clock: %s)\n", sanitize(pong.Ping), pong.Timestamp.Format(time.RFC3339))
+	return nil
+}
+
+// cmdQuota prints the account's subscription and word quota.
+func (a *app) cmdQuota(ctx context.Context, args []string) error {
+	fs := a.newFlags("quota")
+	if pos, err := a.parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageErr("quota takes no arguments")
+	}
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	q, err := c.Quota(ctx)
+	if err != nil {
+		return err
+	}
+	if a.g.json {
+		writeJSON(a.stdout, q)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "words used:          %d of %d (%.2f%%)\n", q.SubscriptionWordsUsed, q.SubscriptionWordsQuota, q.SubscriptionWordsUsedPercentage)
+	fmt.Fprintf(a.stdout, "quota resets:        %s\n", q.CurrentSubscriptionReset.Format(time.RFC3339))
+	fmt.Fprintf(a.stdout, "requests per minute: %d\n", q.RequestsPerMinute)
+	fmt.Fprintf(a.stdout, "subscribed:          %t\n", q.Subscribed)
+	if q.OnTrial {
+		fmt.Fprintf(a.stdout, "trial ends:          %s\n", q.TrialEnds.Format(time.RFC3339))
+	}
+	return nil
+}
