@@ -14,10 +14,10 @@ import (
 
 // globalTakesValue names the global flags that take a value, so that the
 // command can be found after them ("sharpapi --base-url URL run ...").
-var globalTakesValue = map[string]bool{"api-key": true, "api-key-file": true, "base-url": true}
+var globalTakesValue = map[string]bool{"api-key": true, "api-key-file": true, "base-url": true, "max-retries": true}
 
 // isGlobal names every global flag, to show them apart in help.
-var isGlobal = map[string]bool{"api-key": true, "api-key-file": true, "base-url": true, "json": true, "verbose": true, "version": true}
+var isGlobal = map[string]bool{"api-key": true, "api-key-file": true, "base-url": true, "json": true, "verbose": true, "version": true, "max-retries": true}
 
 // newFlags is the flag set of one command, with the global flags in it, so
 // that they are accepted anywhere on the line. Parse errors are printed by
@@ -30,6 +30,7 @@ func (a *app) newFlags(name string) *flag.FlagSet {
 	fs.StringVar(&a.g.apiKeyFile, "api-key-file", "", "read the API key from `FILE` (- for stdin)")
 	fs.StringVar(&a.g.baseURL, "base-url", "", "API base `URL` (default $SHARPAPI_BASE_URL, else "+sharpapi.DefaultBaseURL+")")
 	fs.BoolVar(&a.g.json, "json", a.g.json, "machine output: JSON documents on stdout, errors as JSON on stderr")
+	fs.IntVar(&a.g.maxRetries, "max-retries", -1, "retries of a request after a 429, 5xx or network error (0 fails fast; default: the SDK's)")
 	fs.BoolVar(&a.g.verbose, "verbose", false, "write the SDK's debug log to stderr")
 	fs.BoolVar(&a.g.version, "version", false, "print the version and exit")
 	return fs

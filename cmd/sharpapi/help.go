@@ -80,6 +80,7 @@ Global flags (anywhere on the line):
   --api-key KEY        the API key (visible in ps: prefer the two above)
   --base-url URL       API base URL; default $SHARPAPI_BASE_URL, else https://sharpapi.com/api/v1
   --json               machine output: one JSON document per result on stdout, errors as JSON on stderr
+  --max-retries N      retries of a request after a 429, 5xx or network error (0 fails fast)
   --verbose            the SDK's debug log on stderr
   --version            print the version
 
@@ -122,8 +123,9 @@ func (a *app) printHelp(w io.Writer, fs *flag.FlagSet) {
 
 // cmdHelp prints the overview or one command's help.
 func (a *app) cmdHelp(ctx context.Context, args []string) error {
+	args = strings.Fields(strings.Join(args, " "))
 	switch {
-	case len(args) == 0:
+	case len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help":
 		a.printMainHelp(a.stdout)
 		return nil
 	case args[0] == "emulator":
@@ -136,7 +138,11 @@ func (a *app) cmdHelp(ctx context.Context, args []string) error {
 	if len(args) == 2 && args[0] == "webhook" {
 		return a.cmdWebhook(ctx, []string{args[1], "--help"})
 	}
-	return commands[args[0]](a, ctx, []string{"--help"})
+	cmd, ok := commands[args[0]]
+	if !ok || len(args) > 1 {
+		return usageErr("no help for %q; run 'sharpapi help' for the commands", name)
+	}
+	return cmd(a, ctx, []string{"--help"})
 }
 
 // cmdEmulator runs the emulator, sharing its code with sharpapi-emulator.

@@ -35,7 +35,8 @@
 // ps. The flags win over the environment. --base-url (or SHARPAPI_BASE_URL)
 // points the command at another server, such as "sharpapi emulator".
 // --verbose writes the SDK's debug log to stderr. --version prints the
-// SDK's version. The webhook secret may come from SHARPAPI_WEBHOOK_SECRET
+// SDK's version. --max-retries N bounds the retries of each request (0
+// fails at once, a 429 included). The webhook secret may come from SHARPAPI_WEBHOOK_SECRET
 // instead of --secret (or --webhook-secret for run).
 //
 // # Output
@@ -120,6 +121,7 @@ type app struct {
 type globals struct {
 	apiKey, apiKeyFile, baseURL string
 	json, verbose, version      bool
+	maxRetries                  int // -1: the SDK's default
 }
 
 // commands maps each command's name to its implementation.

@@ -93,6 +93,9 @@ func (a *app) fail(err error) int {
 		return exitOK
 	}
 	e := classify(err)
+	if errors.Is(err, errQuiet) {
+		return e.code
+	}
 	if a.g.json {
 		doc := errorDoc{ExitCode: e.code, Kind: e.kind, Message: e.err.Error(), Hint: e.hint, JobID: e.jobID}
 		var apiErr *sharpapi.APIError
@@ -138,6 +141,16 @@ func writeJSON(w io.Writer, v any) {
 	w.Write(append(b, '\n'))
 }
 
+// writeJSONLine writes v as one compact JSON line, for streams of events
+// that a reader follows line by line.
+func writeJSONLine(w io.Writer, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fmt.Sprintf("{\"error\": %q}", err.Error()))
+	}
+	w.Write(append(b, '\n'))
+}
+
 // printResult prints a job's result for people: text as text, a list of
 // flat records as a table, a list of strings one per line, and anything
 // else as indented JSON.
@@ -157,6 +170,14 @@ func printResult(w io.Writer, raw json.RawMessage) {
 		if s, ok := v["content"].(string); ok && allScalar(v) {
 			fmt.Fprintln(w, sanitize(s))
 			return
+		}
+		if len(v) == 1 {
+			for _, only := range v {
+				if s, ok := only.(string); ok {
+					fmt.Fprintln(w, sanitize(s))
+					return
+				}
+			}
 		}
 	case []any:
 		if printList(w, v) {

@@ -79,6 +79,9 @@ func (a *app) client(extra ...sharpapi.Option) (*sharpapi.Client, error) {
 	if base != "" {
 		opts = append(opts, sharpapi.WithBaseURL(base))
 	}
+	if a.g.maxRetries >= 0 {
+		opts = append(opts, sharpapi.WithMaxRetries(a.g.maxRetries))
+	}
 	c, err := sharpapi.NewClient(key, append(opts, extra...)...)
 	if err != nil {
 		return nil, usageErr("%w", err)

@@ -325,7 +325,7 @@ func (a *app) webhookListen(ctx context.Context, args []string) error {
 		ready += "; forwarding to " + redact(target)
 	}
 	if a.g.json {
-		writeJSON(a.stderr, map[string]string{"listening": "http://" + ln.Addr().String() + "/"})
+		writeJSONLine(a.stderr, map[string]string{"listening": "http://" + ln.Addr().String() + "/"})
 	} else {
 		fmt.Fprintln(a.stderr, "sharpapi: "+ready+" (Ctrl-C stops)")
 	}
@@ -450,9 +450,7 @@ func (l *listener) print(ev listenEvent) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.a.g.json {
-		// One compact line per event, so that a reader can follow the stream.
-		b, _ := json.Marshal(ev)
-		l.a.stdout.Write(append(b, '\n'))
+		writeJSONLine(l.a.stdout, ev)
 		return
 	}
 	verdict := "verified"
