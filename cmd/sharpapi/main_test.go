@@ -225,3 +225,10 @@ func rest(ch <-chan string) string {
 	}
 	return b.String()
 }
+
+// newServer is the emulator with a short Retry-After, so that a polled
+// job is seen done as soon as it is (SharpAPI's whole seconds would make
+// every run take one).
+func newServer(opts ...sharpapitest.Option) *sharpapitest.Server {
+	return sharpapitest.NewServer(append([]sharpapitest.Option{sharpapitest.WithRetryAfter(10 * time.Millisecond)}, opts...)...)
+}

@@ -38,7 +38,7 @@ func asAny(t *testing.T, b []byte) any {
 // JSON and multipart) through "run --json", and checks the job document,
 // its result, and what the emulator received.
 func TestRunGroups(t *testing.T) {
-	srv := sharpapitest.NewServer()
+	srv := newServer()
 	defer srv.Close()
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "invoice.pdf")
@@ -105,7 +105,7 @@ func TestRunGroups(t *testing.T) {
 // TestRunHuman proves people get the text of a text result, a table for
 // a list of records, and no progress animation in a pipe.
 func TestRunHuman(t *testing.T) {
-	srv := sharpapitest.NewServer()
+	srv := newServer()
 	defer srv.Close()
 	r := cli(t, srv, "run", "content_translate", "content=hello", "language=Italian").want(t, 0)
 	if r.stdout != "[Italian] hello\n" {
@@ -123,7 +123,7 @@ func TestRunHuman(t *testing.T) {
 // TestInterspersedFlags proves flags may follow the positional arguments,
 // that "--" ends them, and that globals may precede the command.
 func TestInterspersedFlags(t *testing.T) {
-	srv := sharpapitest.NewServer()
+	srv := newServer()
 	defer srv.Close()
 	var got jobOut
 	cli(t, srv, "run", "content_translate", "content=hi", "--no-wait", "language=French", "--json").want(t, 0).decode(t, &got)
@@ -140,7 +140,7 @@ func TestInterspersedFlags(t *testing.T) {
 // TestStatusAndWait proves status polls once and wait resumes a job known
 // by id or status URL, with --type giving the type.
 func TestStatusAndWait(t *testing.T) {
-	srv := sharpapitest.NewServer(sharpapitest.WithFailJobTypes("content_proofread"))
+	srv := newServer(sharpapitest.WithFailJobTypes("content_proofread"))
 	defer srv.Close()
 	r := cli(t, srv, "run", "content_translate", "content=hi", "language=German", "--no-wait").want(t, 0)
 	id := strings.TrimSpace(r.stdout)
@@ -183,10 +183,10 @@ func mustJSON(t *testing.T, v any) []byte {
 // TestExitCodes proves each documented exit code, and that errors say
 // what to do, as JSON with --json.
 func TestExitCodes(t *testing.T) {
-	srv := sharpapitest.NewServer(sharpapitest.WithFailJobTypes("content_summarize"),
+	srv := newServer(sharpapitest.WithFailJobTypes("content_summarize"),
 		sharpapitest.WithJobDuration(time.Hour), sharpapitest.WithAPIKey(testKey))
 	defer srv.Close()
-	fast := sharpapitest.NewServer(sharpapitest.WithFailJobTypes("content_summarize"))
+	fast := newServer(sharpapitest.WithFailJobTypes("content_summarize"))
 	defer fast.Close()
 
 	usage := [][]string{
@@ -215,12 +215,12 @@ func TestExitCodes(t *testing.T) {
 	if doc := r.errDoc(t); doc.Kind != "unauthorized" || doc.StatusCode != 401 || !strings.Contains(doc.Hint, "SHARPAPI_API_KEY") {
 		t.Errorf("unauthorized: %+v", doc)
 	}
-	quota := sharpapitest.NewServer(sharpapitest.WithWordQuota(1))
+	quota := newServer(sharpapitest.WithWordQuota(1))
 	defer quota.Close()
 	if doc := cli(t, quota, "run", "content_translate", "content=two words", "--json").want(t, exitAPI).errDoc(t); doc.Kind != "quota_exceeded" {
 		t.Errorf("quota: %+v", doc)
 	}
-	limited := sharpapitest.NewServer(sharpapitest.WithRateLimitRate(1))
+	limited := newServer(sharpapitest.WithRateLimitRate(1))
 	defer limited.Close()
 	if doc := cli(t, limited, "ping", "--json", "--max-retries", "0").want(t, exitAPI).errDoc(t); doc.Kind != "rate_limited" {
 		t.Errorf("rate limited: %+v", doc)
@@ -242,7 +242,7 @@ func TestExitCodes(t *testing.T) {
 // TestCtrlC proves SIGINT during a wait stops it cleanly: exit 4, and
 // stderr names the job and the command that resumes it.
 func TestCtrlC(t *testing.T) {
-	srv := sharpapitest.NewServer(sharpapitest.WithJobDuration(time.Hour))
+	srv := newServer(sharpapitest.WithJobDuration(time.Hour))
 	defer srv.Close()
 	p := start(t, env(srv, "SHARPAPI_API_KEY="+testKey), "run", "content_translate", "content=hello", "language=French")
 	line := waitLine(t, p.lines, "waiting (polling)")
@@ -268,7 +268,7 @@ func TestCtrlC(t *testing.T) {
 // TestRunWebhook proves run --webhook with a loopback listener gets the
 // result from the signed webhook.
 func TestRunWebhook(t *testing.T) {
-	srv := sharpapitest.NewServer(sharpapitest.WithWebhookSecret("hook-secret"), sharpapitest.WithRetryAfter(time.Hour))
+	srv := newServer(sharpapitest.WithWebhookSecret("hook-secret"), sharpapitest.WithRetryAfter(time.Hour))
 	defer srv.Close()
 	r := cli(t, srv, "run", "content_paraphrase", "content=ship it", "--webhook", "http://127.0.0.1:0/hooks/sharpapi",
 		"--webhook-secret", "hook-secret", "--timeout", "50s").want(t, 0)
@@ -288,7 +288,7 @@ func TestRunWebhook(t *testing.T) {
 
 // TestPingQuota proves ping and quota print SharpAPI's answers.
 func TestPingQuota(t *testing.T) {
-	srv := sharpapitest.NewServer(sharpapitest.WithWordQuota(5000))
+	srv := newServer(sharpapitest.WithWordQuota(5000))
 	defer srv.Close()
 	var pong sharpapi.Pong
 	cli(t, srv, "ping", "--json").want(t, 0).decode(t, &pong)
@@ -313,7 +313,7 @@ func TestPingQuota(t *testing.T) {
 // environment, and that --api-key works with a warning.
 func TestAPIKeySources(t *testing.T) {
 	const key = "key-from-file"
-	srv := sharpapitest.NewServer(sharpapitest.WithAPIKey(key))
+	srv := newServer(sharpapitest.WithAPIKey(key))
 	defer srv.Close()
 	file := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(file, []byte(key+"\r\n"), 0o600); err != nil {
@@ -330,7 +330,7 @@ func TestAPIKeySources(t *testing.T) {
 
 // TestVerbose proves --verbose writes the SDK's debug log to stderr.
 func TestVerbose(t *testing.T) {
-	srv := sharpapitest.NewServer()
+	srv := newServer()
 	defer srv.Close()
 	r := cli(t, srv, "ping", "--verbose").want(t, 0)
 	if !strings.Contains(r.stderr, "level=DEBUG") {

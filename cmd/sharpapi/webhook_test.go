@@ -211,9 +211,9 @@ func TestWebhookForward(t *testing.T) {
 // succeeding and failing, and proves neither appears in any output.
 func TestNoSecretInOutput(t *testing.T) {
 	const key, secret = "sk-DISTINCTIVE-key-0451", "whsec-DISTINCTIVE-secret-0452"
-	srv := sharpapitest.NewServer(sharpapitest.WithWebhookSecret(secret))
+	srv := newServer(sharpapitest.WithWebhookSecret(secret))
 	defer srv.Close()
-	other := sharpapitest.NewServer(sharpapitest.WithAPIKey("another"))
+	other := newServer(sharpapitest.WithAPIKey("another"))
 	defer other.Close()
 	e := env(srv, "SHARPAPI_API_KEY="+key)
 	body := filepath.Join(t.TempDir(), "body.json")
