@@ -211,7 +211,11 @@ func (a *app) webhookListener(rawURL, secretFlag, listen string, noWait bool) (s
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	stop := func() {
-		srv.Close()
+		// Shutdown, not Close: the webhook that completed the job may still
+		// be answering, and SharpAPI would retry a delivery cut short.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
 		handler.Close()
 	}
 	return u.String(), handler, stop, nil

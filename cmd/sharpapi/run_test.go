@@ -266,23 +266,22 @@ func TestCtrlC(t *testing.T) {
 }
 
 // TestRunWebhook proves run --webhook with a loopback listener gets the
-// result from the signed webhook.
+// result from the signed webhook: the emulator asks for no poll within the
+// hour, and none is sent.
 func TestRunWebhook(t *testing.T) {
-	srv := newServer(sharpapitest.WithWebhookSecret("hook-secret"), sharpapitest.WithRetryAfter(time.Hour))
+	srv := sharpapitest.NewServer(sharpapitest.WithWebhookSecret("hook-secret"), sharpapitest.WithRetryAfter(time.Hour))
 	defer srv.Close()
 	r := cli(t, srv, "run", "content_paraphrase", "content=ship it", "--webhook", "http://127.0.0.1:0/hooks/sharpapi",
 		"--webhook-secret", "hook-secret", "--timeout", "50s").want(t, 0)
 	if r.stdout != "[paraphrase] ship it\n" || !strings.Contains(r.stderr, "waiting (webhook)") {
 		t.Errorf("stdout %q\nstderr %s", r.stdout, r.stderr)
 	}
-	var delivered bool
-	for _, d := range srv.Deliveries() {
-		if d.StatusCode == 200 && strings.HasSuffix(d.URL, "/hooks/sharpapi") {
-			delivered = true
-		}
-	}
-	if !delivered {
-		t.Errorf("no webhook was delivered to the listener: %+v", srv.Deliveries())
+	var got jobOut
+	cli(t, srv, "run", "content_paraphrase", "content=ship it", "--json", "--webhook", "http://127.0.0.1:0/hooks/sharpapi",
+		"--webhook-secret", "hook-secret", "--timeout", "50s").want(t, 0).decode(t, &got)
+	info, ok := srv.Job(got.ID)
+	if !ok || info.Polls != 0 || info.WebhookURL == "" || got.Status != "success" {
+		t.Errorf("job %+v: want it done by its webhook, with no poll; emulator: %+v", got, info)
 	}
 }
 
