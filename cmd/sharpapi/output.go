@@ -97,7 +97,7 @@ func (a *app) fail(err error) int {
 		return e.code
 	}
 	if a.g.json {
-		doc := errorDoc{ExitCode: e.code, Kind: e.kind, Message: e.err.Error(), Hint: e.hint, JobID: e.jobID}
+		doc := errorDoc{ExitCode: e.code, Kind: e.kind, Message: message(e.err), Hint: e.hint, JobID: e.jobID}
 		var apiErr *sharpapi.APIError
 		if errors.As(err, &apiErr) {
 			doc.StatusCode = apiErr.StatusCode
@@ -105,11 +105,17 @@ func (a *app) fail(err error) int {
 		writeJSON(a.stderr, map[string]errorDoc{"error": doc})
 		return e.code
 	}
-	fmt.Fprintln(a.stderr, "sharpapi:", sanitize(e.err.Error()))
+	fmt.Fprintln(a.stderr, "sharpapi:", sanitize(message(e.err)))
 	if e.hint != "" {
 		fmt.Fprintln(a.stderr, "  "+e.hint)
 	}
 	return e.code
+}
+
+// message is err's text without the SDK's "sharpapi: " prefix, which the
+// command's own prefix would repeat.
+func message(err error) string {
+	return strings.TrimPrefix(err.Error(), "sharpapi: ")
 }
 
 // errorDoc is an error as --json prints it.

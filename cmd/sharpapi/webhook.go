@@ -94,13 +94,13 @@ func (a *app) webhookVerify(args []string) error {
 			Error string `json:"error,omitempty"`
 		}{Valid: verr == nil}
 		if verr != nil {
-			doc.Error = verr.Error()
+			doc.Error = message(verr)
 		}
 		writeJSON(a.stdout, doc)
 	} else if verr == nil {
 		fmt.Fprintln(a.stdout, "valid: the signature matches the body")
 	} else {
-		fmt.Fprintln(a.stdout, "invalid:", sanitize(verr.Error()))
+		fmt.Fprintln(a.stdout, "invalid:", sanitize(message(verr)))
 	}
 	if verr != nil {
 		// The line above said it all; exit 1 without a second message.
@@ -396,13 +396,13 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case perr == nil:
 		ev.ID, ev.Type, ev.Status, ev.Verified = parsed.ID, string(parsed.Type), string(parsed.Status), true
 	case !errors.Is(perr, sharpapi.ErrMalformedWebhook):
-		code, ev.Error = http.StatusUnauthorized, perr.Error()
+		code, ev.Error = http.StatusUnauthorized, message(perr)
 		// Show what the unverified event claims to be, marked as such.
 		var claimed struct{ ID, Type, Status string }
 		json.Unmarshal(body, &claimed)
 		ev.ID, ev.Type, ev.Status = claimed.ID, claimed.Type, claimed.Status
 	default:
-		code, ev.Error = http.StatusBadRequest, perr.Error()
+		code, ev.Error = http.StatusBadRequest, message(perr)
 	}
 	if l.target != "" {
 		fcode, fbody, ferr := l.forward(r, body)
