@@ -119,7 +119,7 @@ func (a *app) secret(flagValue, flagName string) (string, error) {
 // durationFlag registers a duration flag that refuses negative values.
 func durationFlag(fs *flag.FlagSet, name string, def time.Duration, usage string) *time.Duration {
 	d := new(time.Duration)
-	fs.Func(name, usage+" (a duration such as 30s or 2m)", func(s string) error {
+	fs.Func(name, usage+" (a `duration` such as 30s or 2m)", func(s string) error {
 		v, err := time.ParseDuration(s)
 		if err != nil {
 			return err

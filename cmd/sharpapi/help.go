@@ -64,6 +64,18 @@ const exitCodesHelp = `Exit codes:
   3  API error: unauthorized, quota exhausted, rate limited, other error answers, unreachable
   4  timeout (--timeout) or cancelled (Ctrl-C); the job keeps running: 'sharpapi wait ID' resumes`
 
+// jsonHelp documents the --json shapes, in the main help (and the package doc).
+const jsonHelp = `JSON output (--json): stdout carries one JSON document per result, nothing else:
+  run, wait, status   {"id", "type", "status", "status_url", "result"}  (type left out for a workflow;
+                      status and result left out with --no-wait; result is SharpAPI's JSON as sent)
+  ping, quota         SharpAPI's answer, snake_case
+  types               [{"type", "group", "params": [{"name", "kind", "required"}]}]
+  webhook sign        {"signature"}        webhook verify  {"valid", "error"}
+  webhook send        {"status_code", "id", "type", "status"}
+  webhook listen      one line per request: {"id", "type", "status", "verified", "error", "forward_status"}
+An error is one document on stderr:
+  {"error": {"exit_code", "kind", "message", "hint", "status_code", "job_id"}}`
+
 // printMainHelp prints the overview.
 func (a *app) printMainHelp(w io.Writer) {
 	fmt.Fprintln(w, "sharpapi runs SharpAPI.com AI jobs and works with their webhooks.\n\nUsage: sharpapi COMMAND [args] [flags]\n\nCommands:")
@@ -86,6 +98,8 @@ Global flags (anywhere on the line):
 
 `)
 	fmt.Fprintln(w, exitCodesHelp)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, jsonHelp)
 	fmt.Fprintln(w, "\nExample:\n  export SHARPAPI_API_KEY=...\n  sharpapi run content_translate content='Hello world' language=French\n\nRun 'sharpapi COMMAND --help' for a command's flags and an example.")
 }
 
@@ -118,7 +132,7 @@ func (a *app) printHelp(w io.Writer, fs *flag.FlagSet) {
 			fmt.Fprintf(w, "  --%s%s\n        %s%s\n", f.Name, arg, usage, def)
 		}
 	}
-	fmt.Fprintf(w, "\nGlobal flags: --api-key-file, --base-url, --json, --verbose (see 'sharpapi help').\n\nExample:\n  %s\n", h[2])
+	fmt.Fprintf(w, "\nGlobal flags: --api-key-file, --base-url, --json, --max-retries, --verbose (see 'sharpapi help').\n\nExample:\n  %s\n", h[2])
 }
 
 // cmdHelp prints the overview or one command's help.
