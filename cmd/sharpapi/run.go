@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,76 +16,6 @@ import (
 )
 
 // apiKey reads the key: --api-key-file, then --api-key (with a warning),
-// then SHARPAPI_API_KEY. An explicit flag wins over the environment.
-func (a *app) apiKey() (string, error) {
-	switch {
-	case a.g.apiKeyFile != "":
-		var b []byte
-		var err error
-		if a.g.apiKeyFile == "-" {
-			b, err = readAllLimited(a.stdin)
-		} else {
-			b, err = os.ReadFile(a.g.apiKeyFile)
-		}
-		if err != nil {
-			return "", usageErr("cannot read --api-key-file: %w", err)
-		}
-		key := strings.TrimSpace(string(b))
-		if key == "" {
-			return "", usageErr("--api-key-file %s is empty", a.g.apiKeyFile)
-		}
-		return key, nil
-	case a.g.apiKey != "":
-		a.warn("--api-key shows the key to every user of this machine (ps, shell history); prefer SHARPAPI_API_KEY or --api-key-file")
-		return a.g.apiKey, nil
-	case a.getenv("SHARPAPI_API_KEY") != "":
-		return strings.TrimSpace(a.getenv("SHARPAPI_API_KEY")), nil
-	}
-	return "", &exitError{code: exitUsage, kind: "no_api_key",
-		err: errors.New("SHARPAPI_API_KEY is not set; export it or pass --api-key-file")}
-}
-
-// readAllLimited reads a key from stdin: a key is short, a runaway pipe is not.
-func readAllLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, 64<<10+1))
-	if len(b) > 64<<10 {
-		return nil, errors.New("more than 64 KiB: not an API key")
-	}
-	return b, err
-}
-
-// warn prints a warning on stderr (a JSON document with --json).
-func (a *app) warn(msg string) {
-	if a.g.json {
-		writeJSON(a.stderr, map[string]string{"warning": msg})
-		return
-	}
-	fmt.Fprintln(a.stderr, "sharpapi: warning:", msg)
-}
-
-// client builds the SDK client from the global flags and the environment.
-func (a *app) client(extra ...sharpapi.Option) (*sharpapi.Client, error) {
-	key, err := a.apiKey()
-	if err != nil {
-		return nil, err
-	}
-	opts := []sharpapi.Option{sharpapi.WithLogger(a.logger()), sharpapi.WithUserAgent("sharpapi-cli/" + sharpapi.Version)}
-	base := a.g.baseURL
-	if base == "" {
-		base = a.getenv("SHARPAPI_BASE_URL")
-	}
-	if base != "" {
-		opts = append(opts, sharpapi.WithBaseURL(base))
-	}
-	if a.g.maxRetries >= 0 {
-		opts = append(opts, sharpapi.WithMaxRetries(a.g.maxRetries))
-	}
-	c, err := sharpapi.NewClient(key, append(opts, extra...)...)
-	if err != nil {
-		return nil, usageErr("%w", err)
-	}
-	return c, nil
-}
 
 // cmdRun dispatches a job and, unless --no-wait, awaits and prints it.
 func (a *app) cmdRun(ctx context.Context, args []string) error {
@@ -171,8 +99,11 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 }
 
 // webhookListener serves a WebhookHandler for run --webhook, when there is
+
 // somewhere to listen and a secret to verify with; otherwise the job is
+
 // polled (the webhook still goes to the URL). A loopback URL with port 0
+
 // gets the port the listener was given.
 func (a *app) webhookListener(rawURL, secretFlag, listen string, noWait bool) (string, *sharpapi.WebhookHandler, func(), error) {
 	u, err := url.Parse(rawURL)
@@ -230,6 +161,7 @@ func isLoopback(host string) bool {
 }
 
 // dispatchWorkflow runs the custom workflow slug. Its params are typed by
+
 // the workflow's own description, which also catches a misspelled name.
 func (a *app) dispatchWorkflow(ctx context.Context, c *sharpapi.Client, slug string, pairs, files []pair, opts []sharpapi.RequestOption) (handle, error) {
 	wf, err := c.DescribeWorkflow(ctx, slug)
@@ -360,134 +292,5 @@ func (a *app) printJob(h handle, status sharpapi.JobStatus, result json.RawMessa
 }
 
 // resumed is a handle on the job id (or status URL) of typ: a known type
-// decodes into its result type, any other (a workflow's) stays raw JSON.
-func (a *app) resumed(c *sharpapi.Client, id, typ string) (handle, error) {
-	if k, ok := lookupKind(typ); ok {
-		return k.resume(c, id)
-	}
-	return resumeAs[json.RawMessage](c, id, sharpapi.JobType(typ))
-}
 
-// cmdStatus polls a job once and prints what it saw.
-func (a *app) cmdStatus(ctx context.Context, args []string) error {
-	fs := a.newFlags("status")
-	typ := fs.String("type", "", "the job's `TYPE`, to print its result in that type's shape")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageErr("status needs one job ID or status URL")
-	}
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	h, err := a.resumed(c, pos[0], *typ)
-	if err != nil {
-		return err
-	}
-	snap, err := h.Status(ctx)
-	if err != nil {
-		return err
-	}
-	t := string(snap.Type)
-	if t == "" {
-		t = *typ
-	}
-	if a.g.json {
-		writeJSON(a.stdout, jobDoc{ID: snap.ID, Type: t, Status: string(snap.Status), StatusURL: h.StatusURL(), Result: snap.Result})
-	} else {
-		fmt.Fprintf(a.stdout, "job %s%s: %s\n", snap.ID, typeSuffix(sharpapi.JobType(t)), snap.Status)
-		if snap.Status == sharpapi.JobStatusSuccess && snap.Result != nil {
-			printResult(a.stdout, snap.Result)
-		}
-	}
-	if snap.Status == sharpapi.JobStatusFailed {
-		return &exitError{code: exitFailed, kind: "job_failed", jobID: snap.ID, err: fmt.Errorf("job %s failed", snap.ID)}
-	}
-	return nil
-}
-
-// cmdWait awaits a job known by id, as after a Ctrl-C.
-func (a *app) cmdWait(ctx context.Context, args []string) error {
-	fs := a.newFlags("wait")
-	typ := fs.String("type", "", "the job's `TYPE`, to print its result in that type's shape")
-	timeout := durationFlag(fs, "timeout", 0, "give up waiting after this long (exit 4); 0 waits until the job ends")
-	poll := durationFlag(fs, "poll-interval", 0, "wait between status polls when SharpAPI sends no Retry-After (default 10s)")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageErr("wait needs one job ID or status URL")
-	}
-	prog := newProgress(a.stderr, a.tty, a.g.json)
-	opts := []sharpapi.Option{sharpapi.WithObserver(prog)}
-	if *poll > 0 {
-		opts = append(opts, sharpapi.WithPollInterval(*poll))
-	}
-	c, err := a.client(opts...)
-	if err != nil {
-		return err
-	}
-	h, err := a.resumed(c, pos[0], *typ)
-	if err != nil {
-		return err
-	}
-	return a.await(ctx, h, "polling", *timeout, prog)
-}
-
-// cmdPing checks the API is reachable and the key accepted.
-func (a *app) cmdPing(ctx context.Context, args []string) error {
-	fs := a.newFlags("ping")
-	if pos, err := a.parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usageErr("ping takes no arguments")
-	}
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	pong, err := c.Ping(ctx)
-	if err != nil {
-		return err
-	}
-	if a.g.json {
-		writeJSON(a.stdout, pong)
-		return nil
-	}
-	fmt.Fprintf(a.stdout, "%s (SharpAPI's clock: %s)\n", sanitize(pong.Ping), pong.Timestamp.Format(time.RFC3339))
-	return nil
-}
-
-// cmdQuota prints the account's subscription and word quota.
-func (a *app) cmdQuota(ctx context.Context, args []string) error {
-	fs := a.newFlags("quota")
-	if pos, err := a.parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usageErr("quota takes no arguments")
-	}
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	q, err := c.Quota(ctx)
-	if err != nil {
-		return err
-	}
-	if a.g.json {
-		writeJSON(a.stdout, q)
-		return nil
-	}
-	fmt.Fprintf(a.stdout, "words used:          %d of %d (%.2f%%)\n", q.SubscriptionWordsUsed, q.SubscriptionWordsQuota, q.SubscriptionWordsUsedPercentage)
-	fmt.Fprintf(a.stdout, "quota resets:        %s\n", q.CurrentSubscriptionReset.Format(time.RFC3339))
-	fmt.Fprintf(a.stdout, "requests per minute: %d\n", q.RequestsPerMinute)
-	fmt.Fprintf(a.stdout, "subscribed:          %t\n", q.Subscribed)
-	if q.OnTrial {
-		fmt.Fprintf(a.stdout, "trial ends:          %s\n", q.TrialEnds.Format(time.RFC3339))
-	}
-	return nil
-}
+// clientNoArgs parses the flags of a command that takes no argument and

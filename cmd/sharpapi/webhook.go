@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -42,15 +43,26 @@ func (a *app) cmdWebhook(ctx context.Context, args []string) error {
 	return usageErr("webhook needs a subcommand: sign, verify, send or listen; run 'sharpapi webhook --help'")
 }
 
-// webhookSign prints the X-Signature SharpAPI would send with the body.
-func (a *app) webhookSign(args []string) error {
-	fs := a.newFlags("webhook sign")
-	secretFlag := fs.String("secret", "", "the webhook `secret` (default $SHARPAPI_WEBHOOK_SECRET)")
+// webhookFlags is the flag set of a webhook subcommand, with --secret.
+func (a *app) webhookFlags(name string) (*flag.FlagSet, *string) {
+	fs := a.newFlags(name)
+	return fs, fs.String("secret", "", "the webhook `secret` (default $SHARPAPI_WEBHOOK_SECRET)")
+}
+
+// parseWithSecret parses args and finds the webhook secret.
+func (a *app) parseWithSecret(fs *flag.FlagSet, args []string, secretFlag *string) ([]string, string, error) {
 	pos, err := a.parse(fs, args)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	secret, err := a.secret(*secretFlag, "secret")
+	return pos, secret, err
+}
+
+// webhookSign prints the X-Signature SharpAPI would send with the body.
+func (a *app) webhookSign(args []string) error {
+	fs, secretFlag := a.webhookFlags("webhook sign")
+	pos, secret, err := a.parseWithSecret(fs, args, secretFlag)
 	if err != nil {
 		return err
 	}
@@ -69,14 +81,9 @@ func (a *app) webhookSign(args []string) error {
 
 // webhookVerify checks a signature over the exact bytes of the body.
 func (a *app) webhookVerify(args []string) error {
-	fs := a.newFlags("webhook verify")
-	secretFlag := fs.String("secret", "", "the webhook `secret` (default $SHARPAPI_WEBHOOK_SECRET)")
+	fs, secretFlag := a.webhookFlags("webhook verify")
 	sig := fs.String("signature", "", "the X-Signature header's `value`")
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	secret, err := a.secret(*secretFlag, "secret")
+	pos, secret, err := a.parseWithSecret(fs, args, secretFlag)
 	if err != nil {
 		return err
 	}
@@ -118,15 +125,14 @@ const webhookUserAgent = "SharpAPIWebhook/1.0"
 // webhookSend posts one signed event to the developer's endpoint, as
 // SharpAPI (and the emulator) deliver them.
 func (a *app) webhookSend(ctx context.Context, args []string) error {
-	fs := a.newFlags("webhook send")
+	fs, secretFlag := a.webhookFlags("webhook send")
 	to := fs.String("to", "", "the endpoint's `URL`")
-	secretFlag := fs.String("secret", "", "the webhook `secret` (default $SHARPAPI_WEBHOOK_SECRET)")
 	id := fs.String("id", "", "the job `ID` (default: a new random one)")
 	typ := fs.String("type", string(sharpapi.JobTypeContentTranslate), "the job `TYPE`")
 	status := fs.String("status", "success", "the job's status: success or failed")
 	resultFile := fs.String("result", "", "a JSON `FILE` with the result (default: the example result of TYPE; null when failed)")
 	timeout := durationFlag(fs, "timeout", 30*time.Second, "how long to wait for the endpoint's answer")
-	pos, err := a.parse(fs, args)
+	pos, secret, err := a.parseWithSecret(fs, args, secretFlag)
 	if err != nil {
 		return err
 	}
@@ -139,10 +145,6 @@ func (a *app) webhookSend(ctx context.Context, args []string) error {
 	target, err := url.Parse(*to)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return usageErr("--to %q is not an http(s) URL", *to)
-	}
-	secret, err := a.secret(*secretFlag, "secret")
-	if err != nil {
-		return err
 	}
 	if *status != "success" && *status != "failed" {
 		return usageErr("--status must be success or failed, not %q", *status)
@@ -169,7 +171,7 @@ func (a *app) webhookSend(ctx context.Context, args []string) error {
 	req.Header.Set(sharpapi.WebhookSignatureHeader, sharpapi.SignWebhook(body, secret))
 	resp, err := noRedirects.Do(req)
 	if err != nil {
-		return &exitError{code: exitAPI, kind: "send_failed", err: fmt.Errorf("sending the webhook: %w", errors.Unwrap(err))}
+		return &exitError{code: exitAPI, kind: "send_failed", err: fmt.Errorf("sending the webhook: %w", withoutURL(err))}
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -188,6 +190,16 @@ func (a *app) webhookSend(ctx context.Context, args []string) error {
 			err: fmt.Errorf("the endpoint answered %s; SharpAPI would retry up to three times", resp.Status)}
 	}
 	return nil
+}
+
+// withoutURL drops the URL an *url.Error quotes: it may carry user info
+// or a query with credentials in it.
+func withoutURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
 }
 
 // noRedirects is the client of send and of listen's forwarding: a webhook
@@ -293,20 +305,15 @@ type listenEvent struct {
 // request; with --forward-to it relays the request unchanged to the app
 // and answers with the app's answer.
 func (a *app) webhookListen(ctx context.Context, args []string) error {
-	fs := a.newFlags("webhook listen")
-	secretFlag := fs.String("secret", "", "the webhook `secret` (default $SHARPAPI_WEBHOOK_SECRET)")
+	fs, secretFlag := a.webhookFlags("webhook listen")
 	addr := fs.String("addr", "127.0.0.1:8720", "listen on `HOST:PORT` (port 0 picks a free one)")
 	forward := fs.String("forward-to", "", "relay each request, unchanged, to `URL` (a bare port or /path means localhost)")
-	pos, err := a.parse(fs, args)
+	pos, secret, err := a.parseWithSecret(fs, args, secretFlag)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usageErr("webhook listen takes no arguments, not %q", pos)
-	}
-	secret, err := a.secret(*secretFlag, "secret")
-	if err != nil {
-		return err
 	}
 	target := ""
 	if *forward != "" {
@@ -435,11 +442,7 @@ func (l *listener) forward(r *http.Request, body []byte) (int, []byte, error) {
 	}
 	resp, err := noRedirects.Do(req)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // the URL is printed once, at start
-		}
-		return 0, nil, err
+		return 0, nil, withoutURL(err) // the URL is printed once, at start
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
