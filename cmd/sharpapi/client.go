@@ -10,6 +10,7 @@ import (
 	"github.com/sharpapi-go/sharpapi"
 )
 
+// apiKey reads the key: --api-key-file, then --api-key (with a warning),
 // then SHARPAPI_API_KEY. An explicit flag wins over the environment.
 func (a *app) apiKey() (string, error) {
 	switch {
@@ -81,6 +82,7 @@ func (a *app) client(extra ...sharpapi.Option) (*sharpapi.Client, error) {
 	return c, nil
 }
 
+// clientNoArgs parses the flags of a command that takes no argument and
 // builds its client.
 func (a *app) clientNoArgs(name string, args []string) (*sharpapi.Client, error) {
 	pos, err := a.parse(a.newFlags(name), args)

@@ -15,8 +15,6 @@ import (
 	"github.com/sharpapi-go/sharpapi"
 )
 
-// apiKey reads the key: --api-key-file, then --api-key (with a warning),
-
 // cmdRun dispatches a job and, unless --no-wait, awaits and prints it.
 func (a *app) cmdRun(ctx context.Context, args []string) error {
 	fs := a.newFlags("run")
@@ -99,11 +97,8 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 }
 
 // webhookListener serves a WebhookHandler for run --webhook, when there is
-
 // somewhere to listen and a secret to verify with; otherwise the job is
-
 // polled (the webhook still goes to the URL). A loopback URL with port 0
-
 // gets the port the listener was given.
 func (a *app) webhookListener(rawURL, secretFlag, listen string, noWait bool) (string, *sharpapi.WebhookHandler, func(), error) {
 	u, err := url.Parse(rawURL)
@@ -152,6 +147,8 @@ func (a *app) webhookListener(rawURL, secretFlag, listen string, noWait bool) (s
 	return u.String(), handler, stop, nil
 }
 
+// isLoopback reports whether host names this machine: only then can run
+// listen on the --webhook URL itself.
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -161,7 +158,6 @@ func isLoopback(host string) bool {
 }
 
 // dispatchWorkflow runs the custom workflow slug. Its params are typed by
-
 // the workflow's own description, which also catches a misspelled name.
 func (a *app) dispatchWorkflow(ctx context.Context, c *sharpapi.Client, slug string, pairs, files []pair, opts []sharpapi.RequestOption) (handle, error) {
 	wf, err := c.DescribeWorkflow(ctx, slug)
@@ -290,7 +286,3 @@ func (a *app) printJob(h handle, status sharpapi.JobStatus, result json.RawMessa
 		printResult(a.stdout, result)
 	}
 }
-
-// resumed is a handle on the job id (or status URL) of typ: a known type
-
-// clientNoArgs parses the flags of a command that takes no argument and

@@ -8,6 +8,7 @@ import (
 	"github.com/sharpapi-go/sharpapi"
 )
 
+// resumed is a handle on the job id (or status URL) of typ: a known type
 // decodes into its result type, any other (a workflow's) stays raw JSON.
 func (a *app) resumed(c *sharpapi.Client, id, typ string) (handle, error) {
 	if k, ok := lookupKind(typ); ok {
