@@ -10,12 +10,13 @@
 //	    Dispatch a job of TYPE (a job type such as content_translate, or the
 //	    slug of a custom workflow) and print its result. Params are named as
 //	    in the API; a list takes commas or repeats (required_skills=Go,SQL).
-//	    With --webhook URL and a listener (--listen ADDR, or a loopback URL)
-//	    it waits for the signed webhook, polling only as a fallback;
-//	    otherwise it polls.
+//	    With --webhook URL, --webhook-secret S and a listener (--listen
+//	    HOST:PORT, or a loopback URL, whose port 0 picks a free one) it waits
+//	    for the signed webhook, polling only as a fallback; otherwise it
+//	    polls (--poll-interval D when SharpAPI sends no Retry-After).
 //	sharpapi types                      every job type and its params
-//	sharpapi status ID|STATUS_URL [--type TYPE]   one poll
-//	sharpapi wait ID|STATUS_URL [--type TYPE]     wait for the outcome
+//	sharpapi status ID|STATUS_URL [--type TYPE]   one poll; exit 1 if the job failed
+//	sharpapi wait ID|STATUS_URL [--type TYPE]     wait for the outcome, as run does
 //	sharpapi ping | sharpapi quota
 //	sharpapi webhook sign --secret S [FILE|-]
 //	sharpapi webhook verify --secret S --signature SIG [FILE|-]
@@ -64,7 +65,8 @@
 // {"valid": true|false, "error": "..."}; webhook send prints
 // {"status_code": 200, "id", "type", "status"}; webhook listen prints one
 // {"id", "type", "status", "verified", "error", "forward_status"} per
-// request. An error is
+// request, after a {"listening": "http://HOST:PORT/"} line on stderr. A
+// warning is {"warning": "..."} on stderr. An error is
 //
 //	{"error": {"exit_code": 3, "kind": "unauthorized", "message": "...",
 //	 "hint": "...", "status_code": 401, "job_id": "..."}}
