@@ -76,9 +76,15 @@ func env(srv *sharpapitest.Server, extra ...string) []string {
 // cliEnv runs the binary with environment e and stdin.
 func cliEnv(t *testing.T, e []string, stdin string, args ...string) result {
 	t.Helper()
+	return cliEnvBinary(t, binary, e, stdin, args...)
+}
+
+// cliEnvBinary runs program (the binary, or a wrapper that runs it).
+func cliEnvBinary(t *testing.T, program string, e []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, program, args...)
 	cmd.Env = e
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer

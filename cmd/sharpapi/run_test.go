@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -381,5 +383,48 @@ func TestEmulatorCommand(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGINT)
 	if code := p.exit(t); code != 0 {
 		t.Errorf("emulator exit %d after SIGINT", code)
+	}
+}
+
+// TestControlCharacters proves an escape sequence in a result (AI output
+// is untrusted) reaches a terminal only as visible text, while --json
+// keeps it, escaped, in valid JSON.
+func TestControlCharacters(t *testing.T) {
+	const evil = "hi \x1b]0;owned\x07\x1b[2J there"
+	srv := newServer(sharpapitest.WithResult("content_translate", func(sharpapitest.JobRequest) (any, error) {
+		return map[string]string{"content": evil, "to_language": "French", "from_language": "English"}, nil
+	}))
+	defer srv.Close()
+	r := cli(t, srv, "run", "content_translate", "content=x").want(t, 0)
+	if strings.ContainsAny(r.stdout, "\x1b\x07") || r.stdout != "hi ^[]0;owned^G^[[2J there\n" {
+		t.Errorf("human output %q", r.stdout)
+	}
+	var got jobOut
+	cli(t, srv, "run", "content_translate", "content=x", "--json").want(t, 0).decode(t, &got)
+	var res struct{ Content string }
+	if err := json.Unmarshal(got.Result, &res); err != nil || res.Content != evil {
+		t.Errorf("--json result %q (%v)", got.Result, err)
+	}
+}
+
+// TestProgressOnTerminal proves that on a terminal (a pty from script(1))
+// the status line names the job, its status and how it waits, and is
+// erased before the result is printed.
+func TestProgressOnTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) is not installed: no pty to run the command on")
+	}
+	srv := newServer()
+	defer srv.Close()
+	cmd := binary + " run content_translate content=hello language=French"
+	r := cliEnvBinary(t, script, env(srv, "SHARPAPI_API_KEY="+testKey), "-q", "-e", "-c", cmd, "/dev/null").want(t, 0)
+	out := r.stdout
+	frame := regexp.MustCompile("\r\x1b\\[K. job [0-9a-f-]{36} · (new|pending|success) · [0-9.]+m?s · polling")
+	if !frame.MatchString(out) {
+		t.Errorf("no status line in %q", out)
+	}
+	if !strings.Contains(out, "\r\x1b[K[French] hello\r\n") {
+		t.Errorf("the status line is not erased before the result: %q", out)
 	}
 }
