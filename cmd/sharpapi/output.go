@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -76,6 +77,9 @@ func classify(err error) *exitError {
 		e.hint = "see 'sharpapi types' for the params of each job type"
 	case errors.Is(err, sharpapi.ErrInvalidParams), errors.Is(err, sharpapi.ErrInvalidOption), errors.Is(err, sharpapi.ErrNoAPIKey):
 		e.code, e.kind = exitUsage, "usage"
+	case errors.As(err, new(*net.OpError)):
+		e.kind = "unreachable"
+		e.hint = "check SHARPAPI_BASE_URL (or --base-url) and the network"
 	case errors.Is(err, context.DeadlineExceeded):
 		e.code, e.kind = exitTimeout, "timeout"
 	case errors.Is(err, context.Canceled):

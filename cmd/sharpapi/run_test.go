@@ -228,6 +228,11 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("rate limited: %+v", doc)
 	}
 
+	r = cliEnv(t, env(nil, "SHARPAPI_API_KEY=k", "SHARPAPI_BASE_URL=http://127.0.0.1:1/api/v1"), "", "ping", "--json", "--max-retries", "0").want(t, exitAPI)
+	if doc := r.errDoc(t); doc.Kind != "unreachable" || !strings.Contains(doc.Hint, "SHARPAPI_BASE_URL") {
+		t.Errorf("unreachable: %+v", doc)
+	}
+
 	r = cli(t, fast, "run", "content_summarize", "content=x", "--json").want(t, exitFailed)
 	var got jobOut
 	r.decode(t, &got)
