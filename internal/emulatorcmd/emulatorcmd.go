@@ -67,6 +67,11 @@ func Run(ctx context.Context, name string, args []string, stdout io.Writer) erro
 	srv := NewHTTPServer(em, cfg.latency)
 
 	fmt.Fprintf(stdout, "%s: SharpAPI base URL %s\n", name, base)
+	if !cfg.signs {
+		// Silence here would cost a user the grace period of every job
+		// they dispatch with a webhook before they see why.
+		fmt.Fprintf(stdout, "%s: no -webhook-secret: no webhook is sent and Job-Webhook headers are ignored, so jobs complete only when polled; pass -webhook-secret S to send signed webhooks\n", name)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -121,6 +126,7 @@ func NewHTTPServer(h http.Handler, latency time.Duration) *http.Server {
 type settings struct {
 	addr    string
 	latency time.Duration // the injected latency, which answers must outlast
+	signs   bool          // a webhook secret was given: webhooks are sent
 	opts    []sharpapitest.Option
 }
 
@@ -177,6 +183,9 @@ func parseFlags(name string, args []string, output io.Writer) (settings, error) 
 		opts = append(opts, sharpapitest.WithAPIKey(*apiKey))
 	}
 	if *webhookURL != "" {
+		if *webhookSecret == "" {
+			return settings{}, errors.New("-webhook-url needs -webhook-secret: without a secret no webhook is sent")
+		}
 		opts = append(opts, sharpapitest.WithWebhookURL(*webhookURL))
 	}
 	if *webhookSecret != "" {
@@ -188,5 +197,5 @@ func parseFlags(name string, args []string, output io.Writer) (settings, error) 
 	if *results != "" {
 		opts = append(opts, sharpapitest.WithResultsDir(*results))
 	}
-	return settings{addr: *addr, latency: *latency, opts: opts}, nil
+	return settings{addr: *addr, latency: *latency, signs: *webhookSecret != "", opts: opts}, nil
 }
