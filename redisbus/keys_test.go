@@ -2,6 +2,7 @@ package redisbus
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -214,5 +217,51 @@ func TestAnOutageIsSaidOnce(t *testing.T) {
 	waitFor(t, "the loads to work again", func() bool { return len(logs.messages(slog.LevelInfo, "works again")) >= 1 })
 	if got := logs.messages(slog.LevelWarn, ""); len(got) != 2 {
 		t.Errorf("Warn lines after the outage: %q; want still 2", got)
+	}
+}
+
+// TestWithoutLedgerKeepsNoLedger: a Bus built WithoutLedger offers the
+// handler no ledger: a job dispatched with a webhook through it is
+// delivered and reaches OnEvent once, and nothing is recorded (no ledger
+// key in Redis, no ledger counts).
+func TestWithoutLedgerKeepsNoLedger(t *testing.T) {
+	rdb := newClient(t, testAddr)
+	b := newBus(t, rdb, WithoutLedger())
+	if _, ok := b.EventBus().(eventbus.Ledger); ok {
+		t.Fatal("the bus offers a ledger")
+	}
+	emu := sharpapitest.NewServer(sharpapitest.WithWebhookSecret(e2eSecret), sharpapitest.WithJobDuration(time.Millisecond))
+	t.Cleanup(emu.Close)
+	hooked := make(chan string, 4)
+	hooks, err := sharpapi.NewWebhookHandler(e2eSecret, sharpapi.WithEventBus(b),
+		sharpapi.OnEvent(func(_ context.Context, ev sharpapi.WebhookEvent) error {
+			if ev.Status.Terminal() {
+				hooked <- ev.ID
+			}
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hooks.Close() })
+	srv := httptest.NewServer(hooks)
+	t.Cleanup(srv.Close)
+	c, err := sharpapi.NewClient("key", sharpapi.WithBaseURL(emu.URL), sharpapi.WithWebhookHandler(hooks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := c.Translate(t.Context(), sharpapi.TranslateParams{Content: "x", Language: "Italian"}, sharpapi.WithWebhook(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := recv(t, hooked, "OnEvent"); id != job.ID() {
+		t.Errorf("OnEvent for %s; want %s", id, job.ID())
+	}
+	keys, err := rdb.Keys(t.Context(), b.cfg.prefix+"{ledger}*").Result()
+	if err != nil || len(keys) != 0 {
+		t.Errorf("ledger keys %q (%v); want none", keys, err)
+	}
+	if st := hooks.Stats().Ledger; st != (observe.LedgerCounts{}) {
+		t.Errorf("ledger counts %+v; want zero", st)
 	}
 }

@@ -44,6 +44,7 @@ type config struct {
 	timeout   time.Duration
 	maxEvent  int
 	log       *slog.Logger // nil: silent
+	noLedger  bool
 }
 
 func defaultConfig() config {
@@ -111,6 +112,20 @@ func WithMaxEventSize(n int) Option {
 			return invalidOption("redisbus max event size %d is not positive", n)
 		}
 		c.maxEvent = n
+		return nil
+	}
+}
+
+// WithoutLedger runs the bus without its pending-job ledger: it shares
+// webhook events among the replicas and nothing more. OnEvent then goes
+// back to webhook-only: it runs once, on the replica that stores a job's
+// webhook, with no lease and no ack; a job whose webhook is lost reaches
+// only its own await's poll (on the replica that dispatched it, if that
+// replica lives), never OnEvent, and no sweeper runs. It saves the
+// ledger's Redis round trips per job (record, lease, ack) and its keys.
+func WithoutLedger() Option {
+	return func(c *config) error {
+		c.noLedger = true
 		return nil
 	}
 }
