@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -148,6 +149,7 @@ func (s *sweeper) sweep() {
 	// Jobs dispatched here while the bus was down are recorded first,
 	// so that they come due like the others.
 	h.flushOutbox(ls)
+	s.heartbeat()
 	claimed := 0
 	if o := h.cfg.observe.ledger; o != nil {
 		defer func() {
@@ -191,6 +193,29 @@ func (s *sweeper) sweep() {
 		if len(claims) < free {
 			return
 		}
+	}
+}
+
+// heartbeat keeps the jobs awaited here from coming due on other
+// replicas for two sweep intervals, when the ledger supports it: this
+// replica's await polls them after their grace period, and one poll is
+// enough. If this replica dies, its jobs come due soon after.
+func (s *sweeper) heartbeat() {
+	hb, ok := s.ls.l.(eventbus.Heartbeat)
+	if !ok {
+		return
+	}
+	h := s.h
+	h.mu.Lock()
+	ids := slices.Collect(maps.Keys(h.waiting))
+	h.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
+	defer cancel()
+	if err := hb.Extend(ctx, ids, h.cfg.clock.Now().Add(2*s.ls.cfg.SweepInterval)); err != nil {
+		s.ls.counts.errors.Add(1) // the sweepers of other replicas may poll them too
 	}
 }
 

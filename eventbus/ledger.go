@@ -136,3 +136,14 @@ type HookLease struct {
 	Token int64
 	Runs  int
 }
+
+// Heartbeat is an optional interface of a [Ledger]: a replica that still
+// awaits jobs keeps other replicas' sweepers off them, so that a lost
+// webhook of a live dispatcher costs one status poll (its own) rather than
+// two. Each sweep of a replica calls it with the jobs awaited there.
+type Heartbeat interface {
+	// Extend makes each pending entry of ids due no earlier than until;
+	// an id not in the ledger, or an entry due later already, is left as
+	// it is.
+	Extend(ctx context.Context, ids []string, until time.Time) error
+}

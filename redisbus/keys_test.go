@@ -265,3 +265,38 @@ func TestWithoutLedgerKeepsNoLedger(t *testing.T) {
 		t.Errorf("ledger counts %+v; want zero", st)
 	}
 }
+
+// TestLedgerLiveDispatcherCostsOnePoll: a dispatcher that lives and
+// awaits its jobs, whose webhooks are lost, keeps another replica's
+// sweeper (sweeping every 10 ms) off them: each job is polled once, by
+// its await after the grace period, and reaches OnEvent once.
+func TestLedgerLiveDispatcherCostsOnePoll(t *testing.T) {
+	const n = 20
+	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
+	cfg := fastLedger()
+	cfg.SweepInterval = 50 * time.Millisecond // its heartbeat reaches 100 ms ahead
+	a := f.start(member{name: "a", grace: 300 * time.Millisecond, ledger: cfg})
+	b := f.start(member{name: "b", ledger: fastLedger()})
+	done := make(chan error, n)
+	ids := make([]string, n)
+	for i := range n {
+		job, err := a.client.Translate(t.Context(), sharpapi.TranslateParams{Content: "job " + strconv.Itoa(i), Language: "Italian"},
+			sharpapi.WithWebhook("http://127.0.0.1:1/hooks/sharpapi"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = job.ID()
+		job.OnDone(t.Context(), func(_ sharpapi.TranslateResult, err error) { done <- err })
+	}
+	for range n {
+		if err := recv(t, done, "an await's outcome"); err != nil {
+			t.Error(err)
+		}
+	}
+	f.awaitHooks(ids)
+	f.ledgerEmpties(b.bus)
+	f.checkOnceEach(ids)
+	if p := f.polls(ids); p != n {
+		t.Errorf("%d status polls for %d jobs; want one each (b's ledger counts %+v)", p, n, b.hooks.Stats().Ledger)
+	}
+}

@@ -3,6 +3,7 @@ package redisbus
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -209,6 +210,29 @@ func (b protocol) GiveUp(ctx context.Context, jobID string, token int64, now tim
 		return false, fmt.Errorf("redisbus: giving up job %s: %w", jobID, err)
 	}
 	return n == 1, nil
+}
+
+var _ eventbus.Heartbeat = protocol{}
+
+// Extend keeps awaited jobs' entries from coming due before until; see
+// [eventbus.Heartbeat]. One script per 500 ids, on the due set alone.
+func (b protocol) Extend(ctx context.Context, ids []string, until time.Time) error {
+	for chunk := range slices.Chunk(ids, 500) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, ms(until))
+		for _, id := range chunk {
+			if checkJobID(id) == nil {
+				args = append(args, id)
+			}
+		}
+		_, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (int64, error) {
+			return extendScript.Run(ctx, b.rdb, []string{b.dueKey()}, args...).Int64()
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("redisbus: extending %d awaited jobs in the ledger: %w", len(chunk), err)
+		}
+	}
+	return nil
 }
 
 // fenced runs a token-fenced script on a job's entry.

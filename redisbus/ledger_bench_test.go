@@ -72,12 +72,6 @@ func (m *meter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proces
 	}
 }
 
-// hideLedger is the bus without its Ledger methods: a handler given it
-// runs as before the ledger.
-type hideLedger struct{ eventbus.Bus }
-
-func (h hideLedger) EventBus() eventbus.Bus { return h }
-
 // BenchmarkLedgerJobCost: one job whose webhook arrives in time, from
 // dispatch to its await's result and OnEvent's ack: the Redis round trips
 // and bytes it costs, with the ledger and without. The job is awaited on
@@ -94,7 +88,11 @@ func BenchmarkLedgerJobCost(b *testing.B) {
 			rdb := redis.NewClient(&redis.Options{Addr: testAddr, ContextTimeoutEnabled: true, Dialer: m.dial})
 			b.Cleanup(func() { rdb.Close() })
 			rdb.AddHook(&m)
-			bus := newBus(b, rdb)
+			var busOpts []Option
+			if !withLedger {
+				busOpts = append(busOpts, WithoutLedger())
+			}
+			bus := newBus(b, rdb, busOpts...)
 			var hooked atomic.Int64
 			opts := []sharpapi.WebhookOption{sharpapi.OnEvent(func(context.Context, sharpapi.WebhookEvent) error {
 				hooked.Add(1)
@@ -103,7 +101,7 @@ func BenchmarkLedgerJobCost(b *testing.B) {
 			if withLedger {
 				opts = append(opts, sharpapi.WithEventBus(bus), sharpapi.WithLedgerConfig(sharpapi.LedgerConfig{NoSweeper: true}))
 			} else {
-				opts = append(opts, sharpapi.WithEventBus(hideLedger{bus.EventBus()}))
+				opts = append(opts, sharpapi.WithEventBus(bus))
 			}
 			h, err := sharpapi.NewWebhookHandler(e2eSecret, opts...)
 			if err != nil {

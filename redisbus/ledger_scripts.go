@@ -164,3 +164,12 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[4]) + 1))
 return 1
 `)
+
+// extendScript: KEYS due; ARGV until, then the ids. ZADD XX GT (Redis
+// 6.2) moves an entry's score only forward, and adds no id.
+var extendScript = redis.NewScript(`
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', 'GT', ARGV[1], ARGV[i])
+end
+return 0
+`)
