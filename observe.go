@@ -7,7 +7,6 @@ package sharpapi
 // one nil check.
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -63,7 +62,9 @@ type JobObservation interface {
 // JobStart describes a job whose observation begins.
 type JobStart struct {
 	// ID is the job's id when known: empty at a dispatch's start.
-	ID   string
+	ID string
+	// Type is the type the client chose: the dispatch's, or ResumeJob's
+	// argument (possibly empty). Never one a server reported.
 	Type JobType
 	// Webhook says the job's outcome is expected by webhook (its await
 	// listens for one).
@@ -99,8 +100,10 @@ const (
 
 // JobNote is one thing that happened to an observed job.
 type JobNote struct {
-	Kind   JobNoteKind
-	ID     string
+	Kind JobNoteKind
+	ID   string
+	// Status is one of the JobStatus constants, or [JobStatusOther] for
+	// one a server reported that is not.
 	Status JobStatus
 	// Trace is a webhook event's [WebhookEvent].Trace.
 	Trace string
@@ -140,7 +143,10 @@ const (
 
 // JobEnd is how a job's observation ended.
 type JobEnd struct {
-	ID      string
+	ID string
+	// Type is the type the client chose, as in [JobStart]; when it chose
+	// none, the type the server reported if it is a JobType constant,
+	// else [JobTypeOther] (or "" if none was reported).
 	Type    JobType
 	Outcome JobOutcome
 	// Via is set for a job that ended with its outcome (succeeded,
@@ -316,7 +322,9 @@ type DeliveryEnd struct {
 	StatusCode int
 	Outcome    DeliveryOutcome
 	// JobID, JobType and JobStatus are the event's, once its signature
-	// was verified and it parsed; empty otherwise.
+	// was verified and it parsed; empty otherwise. JobType is a JobType
+	// constant or [JobTypeOther], JobStatus a JobStatus constant or
+	// [JobStatusOther]: a server's own strings are never passed on.
 	JobID     string
 	JobType   JobType
 	JobStatus JobStatus
@@ -472,7 +480,7 @@ func (jo *jobObs) note(n JobNote) {
 	}
 	jo.mu.Unlock()
 	if !ended {
-		n.ID = jo.id
+		n.ID, n.Status = jo.id, observedStatus(n.Status)
 		jo.o.Note(n)
 	}
 }
@@ -494,7 +502,7 @@ func (jo *jobObs) finished(typ JobType, via JobVia, err error, cancelled bool) {
 	jo.ended = true
 	polls := jo.polls
 	jo.mu.Unlock()
-	end := JobEnd{ID: jo.id, Type: cmp.Or(typ, jo.typ), Via: via, Polls: polls, Err: err}
+	end := JobEnd{ID: jo.id, Type: observedType(jo.typ, typ), Via: via, Polls: polls, Err: err}
 	var failed *JobFailedError
 	switch {
 	case cancelled:
@@ -578,7 +586,7 @@ func endDelivery(r *http.Request, code int, outcome string, ev *WebhookEvent, er
 		d.Outcome = DeliveryOther
 	}
 	if ev != nil {
-		d.JobID, d.JobType, d.JobStatus = ev.ID, ev.Type, ev.Status
+		d.JobID, d.JobType, d.JobStatus = ev.ID, observedType("", ev.Type), observedStatus(ev.Status)
 	}
 	obs.End(d)
 }
@@ -589,4 +597,58 @@ func pollNote(snap *JobSnapshot, err error) JobNote {
 		return JobNote{Kind: JobPolled, Err: err}
 	}
 	return JobNote{Kind: JobPolled, Status: snap.Status}
+}
+
+// JobTypeOther stands, in what an [Observer] is told, for a job type a
+// server reported that is not one of this package's JobType constants.
+// Observers are never given a type string a server chose: it could be
+// anything, the API key included, and one value per job would give a
+// metric one series per job.
+const JobTypeOther JobType = "_OTHER"
+
+// JobStatusOther stands, in what an [Observer] is told, for a status a
+// server reported that is not one of the four JobStatus constants.
+const JobStatusOther JobStatus = "_OTHER"
+
+// Known reports whether t is one of this package's JobType constants.
+func (t JobType) Known() bool {
+	_, ok := knownJobTypes[t]
+	return ok
+}
+
+var knownJobTypes = map[JobType]struct{}{
+	JobTypeHRParseResume: {}, JobTypeHRJobDescription: {}, JobTypeHRRelatedSkills: {},
+	JobTypeHRRelatedJobPositions: {}, JobTypeHRResumeJobMatchScore: {},
+	JobTypeEcommerceReviewSentiment: {}, JobTypeEcommerceProductCategories: {},
+	JobTypeEcommerceProductIntro: {}, JobTypeEcommerceThankYouEmail: {},
+	JobTypeContentDetectPhones: {}, JobTypeContentDetectEmails: {}, JobTypeContentDetectSpam: {},
+	JobTypeContentDetectURLs: {}, JobTypeContentDetectAddress: {}, JobTypeContentDetectProfanities: {},
+	JobTypeContentDetectAI: {}, JobTypeContentSummarize: {}, JobTypeContentKeywords: {},
+	JobTypeContentTranslate: {}, JobTypeContentParaphrase: {}, JobTypeContentProofread: {},
+	JobTypeSEOGenerateTags: {}, JobTypeTTHReviewSentiment: {}, JobTypeTTHTAProductCategories: {},
+	JobTypeTTHHospitalityProductCategories: {}, JobTypeInvoiceParse: {},
+}
+
+// observedType is the type an observer is told for a job: the one the
+// client chose (the dispatch's, or ResumeJob's argument) whatever the
+// server reports, else the reported one if it is a known type, else
+// JobTypeOther ("" when none was reported).
+func observedType(chosen, reported JobType) JobType {
+	switch {
+	case chosen != "":
+		return chosen
+	case reported == "" || reported.Known():
+		return reported
+	}
+	return JobTypeOther
+}
+
+// observedStatus is the status an observer is told: a documented one, or
+// JobStatusOther ("" stays "").
+func observedStatus(s JobStatus) JobStatus {
+	switch s {
+	case "", JobStatusNew, JobStatusPending, JobStatusSuccess, JobStatusFailed:
+		return s
+	}
+	return JobStatusOther
 }

@@ -108,7 +108,6 @@ func run(ctx context.Context, out io.Writer, jsonOut bool) error {
 
 	// The service's own work: each job under a span of the caller's.
 	tracer := tp.Tracer("jobtrace")
-	var ids []string
 	for _, text := range []string{"Where is the station?", "Good morning"} {
 		ctx, span := tracer.Start(ctx, "translate greeting")
 		job, err := client.Translate(ctx, sharpapi.TranslateParams{Content: text, Language: "Italian"})
@@ -122,7 +121,6 @@ func run(ctx context.Context, out io.Writer, jsonOut bool) error {
 			return err
 		}
 		fmt.Fprintf(out, "job %s: %.40q...\n", job.ID(), res.Content)
-		ids = append(ids, job.ID())
 	}
 	// The second job's delivery span ends once the handler has answered.
 	select {
