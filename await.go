@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // awaiter drives one [Job.Wait], [Job.WaitAsync] or [Job.OnDone] from its
@@ -63,7 +65,7 @@ func startAwait[T any](ctx context.Context, j *Job[T], finish func(T, error)) {
 		return
 	}
 	if o := j.c.cfg.observe.job; o != nil {
-		a.ctx, a.jo = j.obs.join(ctx, o, JobStart{ID: j.id, Type: j.typ, Webhook: j.webhook})
+		a.ctx, a.jo = j.obs.join(ctx, o, observe.JobStart{ID: j.id, Type: string(j.typ), Webhook: j.webhook})
 	}
 	if ctx.Err() != nil {
 		a.cancelledLocked()
@@ -77,7 +79,7 @@ func startAwait[T any](ctx context.Context, j *Job[T], finish func(T, error)) {
 		ev, reg := h.register(j.id, &a.w)
 		switch reg {
 		case gotEarly:
-			a.eventLocked(ev, JobViaWebhook)
+			a.eventLocked(ev, observe.JobViaWebhook)
 			if a.done {
 				return
 			}
@@ -116,14 +118,14 @@ func (a *awaiter[T]) deliver(ev WebhookEvent, ok bool) {
 		a.pollNow()
 		return
 	}
-	a.eventLocked(ev, cmp.Or(a.w.via, JobViaWebhook))
+	a.eventLocked(ev, cmp.Or(a.w.via, observe.JobViaWebhook))
 }
 
 // eventLocked finishes with a terminal event, or polls for the result the
 // event did not carry (accounts whose webhooks leave it out).
-func (a *awaiter[T]) eventLocked(ev WebhookEvent, via JobVia) {
+func (a *awaiter[T]) eventLocked(ev WebhookEvent, via observe.JobVia) {
 	if a.jo != nil {
-		a.jo.note(JobNote{Kind: JobWebhookReceived, Status: ev.Status, Trace: ev.Trace})
+		a.jo.note(observe.JobNote{Kind: observe.JobWebhookReceived, Status: string(ev.Status), Trace: ev.Trace})
 	}
 	if hasOutcome(ev) {
 		a.finishSnapshot(snapshotOf(a.j, ev), via)
@@ -168,7 +170,7 @@ func (a *awaiter[T]) fire() {
 		a.graceOver = true
 		a.h.graceExpired()
 		if a.jo != nil {
-			a.jo.note(JobNote{Kind: JobGraceExpired})
+			a.jo.note(observe.JobNote{Kind: observe.JobGraceExpired})
 		}
 		a.j.c.log.LogAttrs(a.ctx, slog.LevelInfo, "sharpapi: no webhook within the grace period; polling",
 			slog.String("job_id", a.j.id), slog.Duration("grace", a.j.c.cfg.webhookGrace))
@@ -226,7 +228,7 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 	}
 	a.lastErr, a.failures = nil, 0
 	if snap.Status.Terminal() {
-		a.finishSnapshot(snap, JobViaPoll)
+		a.finishSnapshot(snap, observe.JobViaPoll)
 		return
 	}
 	wasResumed := a.resumed
@@ -259,7 +261,7 @@ func (a *awaiter[T]) cancelledLocked() {
 // finishSnapshot finishes with a terminal snapshot: the decoded result, or
 // a *JobFailedError. The job keeps it, so that awaiting it again sends
 // nothing. via says how it came ("" when the job had kept it).
-func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot, via JobVia) {
+func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot, via observe.JobVia) {
 	a.j.keep(snap)
 	v, err := decodeOutcome[T](a.j.id, snap, *a.j.c.apiKey)
 	if a.jo != nil {

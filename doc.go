@@ -79,12 +79,12 @@
 // # Several replicas
 //
 // Behind a load balancer, a job's webhook may reach replica B while replica A
-// awaits the job. [WithEventBus] gives the handlers a shared [EventBus]:
+// awaits the job. [WithEventBus] gives the handlers a shared [eventbus.Bus]:
 // the replica that receives a verified event stores it once, cluster-wide
-// ([EventBus.Store]), and answers SharpAPI only once the store holds it
+// ([eventbus.Bus.Store]), and answers SharpAPI only once the store holds it
 // (otherwise 503, so that SharpAPI retries); the bus then notifies every
 // replica of the job id, and the one that awaits it loads the event
-// ([EventBus.Load]). A waiter registers first and then looks in the store,
+// ([eventbus.Bus.Load]). A waiter registers first and then looks in the store,
 // so an event stored before anyone awaited it (early, or for a replica that
 // restarted and called [ResumeJob]) is found without a poll; after every
 // reconnection a replica looks again for every job it awaits. No replica

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // JobStatus is the state of a SharpAPI job, as reported by its status URL
@@ -378,7 +380,7 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	}
 	if o := c.cfg.observe.job; o != nil {
 		var jo *jobObs
-		if ctx, jo = startJob(ctx, o, JobStart{Type: typ, Webhook: webhook != ""}); jo != nil {
+		if ctx, jo = startJob(ctx, o, observe.JobStart{Type: string(typ), Webhook: webhook != ""}); jo != nil {
 			defer func() { observeDispatch(jo, j, err) }()
 		}
 	}

@@ -1,6 +1,10 @@
 package sharpapi
 
-import "time"
+import (
+	"time"
+
+	"github.com/sharpapi-go/sharpapi/eventbus"
+)
 
 // Defaults of [LedgerConfig].
 const (
@@ -56,7 +60,7 @@ type LedgerConfig struct {
 }
 
 // WithLedgerConfig sets the timings of the handler's ledger (see
-// [LedgerConfig]); the handler's [EventBus] must implement [Ledger].
+// [LedgerConfig]); the handler's [eventbus.Bus] must implement [Ledger].
 // Without it, the defaults apply.
 func WithLedgerConfig(cfg LedgerConfig) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
@@ -64,7 +68,7 @@ func WithLedgerConfig(cfg LedgerConfig) WebhookOption {
 			name string
 			d    time.Duration
 		}{
-			{"SweepInterval", cfg.SweepInterval}, {"ClaimLease", cfg.ClaimLease}, {"HookLease", cfg.HookLease},
+			{"SweepInterval", cfg.SweepInterval}, {"ClaimLease", cfg.ClaimLease}, {"eventbus.HookLease", cfg.HookLease},
 			{"MaxAge", cfg.MaxAge}, {"RetryMin", cfg.RetryMin}, {"RetryMax", cfg.RetryMax},
 		} {
 			if d.d < 0 || (d.d > 0 && d.d < time.Millisecond) {
@@ -120,8 +124,8 @@ func checkLedgerOption(c *webhookConfig) error {
 	if c.ledger == nil {
 		return nil
 	}
-	if _, ok := c.bus.(Ledger); !ok {
-		return invalidOption("WithLedgerConfig needs an EventBus that implements Ledger (WithEventBus)")
+	if _, ok := c.bus.(eventbus.Ledger); !ok {
+		return invalidOption("WithLedgerConfig needs an event bus that keeps a ledger (WithEventBus with redisbus)")
 	}
 	return nil
 }

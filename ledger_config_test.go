@@ -6,14 +6,18 @@ import (
 	"time"
 
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // ledgerBus is a fakeBus that claims to keep a ledger; these tests only
 // build handlers with it.
 type ledgerBus struct {
 	*fakeBus
-	sharpapi.Ledger
+	eventbus.Ledger
 }
+
+func (b ledgerBus) EventBus() eventbus.Bus { return b }
 
 func TestWithLedgerConfigRejectsNonsense(t *testing.T) {
 	for name, cfg := range map[string]sharpapi.LedgerConfig{
@@ -62,7 +66,7 @@ func TestWithLedgerConfigNeedsALedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if st := h.Stats().Ledger; st != (sharpapi.LedgerCounts{}) {
+	if st := h.Stats().Ledger; st != (observe.LedgerCounts{}) {
 		t.Errorf("ledger counts %+v without a ledger; want zero", st)
 	}
 }

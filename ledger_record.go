@@ -3,6 +3,9 @@ package sharpapi
 import (
 	"context"
 	"log/slog"
+
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // recordPending records a job just dispatched with a webhook in the ledger
@@ -17,14 +20,14 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 		return
 	}
 	now := h.cfg.clock.Now()
-	job := PendingJob{ID: id, Type: typ, StatusURL: statusURL,
+	job := eventbus.PendingJob{ID: id, Type: string(typ), StatusURL: statusURL,
 		Dispatched: now, Due: now.Add(c.cfg.webhookGrace), Expires: now.Add(ls.cfg.MaxAge)}
 	// The job exists whatever the caller's context does now: record it.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.publishTimeout)
 	err := ls.l.Record(rctx, job)
 	cancel()
 	if o := h.cfg.observe.ledger; o != nil {
-		o.LedgerNoted(ctx, LedgerNote{Kind: LedgerRecorded, JobID: id, Err: err})
+		o.LedgerNoted(ctx, observe.LedgerNote{Kind: observe.LedgerRecorded, JobID: id, Err: err})
 	}
 	if err != nil {
 		ls.counts.recordErrors.Add(1)

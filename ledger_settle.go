@@ -7,6 +7,9 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // Completing a job in the ledger. Whoever stores a job's terminal event (a
@@ -21,9 +24,9 @@ import (
 // ack.
 
 // newLedgerState returns the handler's ledger state when bus implements
-// [Ledger], nil otherwise.
-func newLedgerState(bus EventBus, cfg *LedgerConfig) *ledgerState {
-	l, ok := bus.(Ledger)
+// [eventbus.Ledger], nil otherwise.
+func newLedgerState(bus eventbus.Bus, cfg *LedgerConfig) *ledgerState {
+	l, ok := bus.(eventbus.Ledger)
 	if !ok {
 		return nil
 	}
@@ -45,11 +48,11 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 		h.ack(ls, ev.ID, 0)
 		return
 	}
-	var lease HookLease
-	err := h.ledgerCall(ls, LedgerOpBegin, forever, func(ctx context.Context) error {
+	var lease eventbus.HookLease
+	err := h.ledgerCall(ls, observe.LedgerOpBegin, forever, func(ctx context.Context) error {
 		now := h.cfg.clock.Now()
 		var err error
-		lease, err = ls.l.Begin(ctx, BeginRequest{JobID: ev.ID, Stored: stored, Now: now,
+		lease, err = ls.l.Begin(ctx, eventbus.BeginRequest{JobID: ev.ID, Stored: stored, Now: now,
 			Until: now.Add(ls.cfg.HookLease), Expires: now.Add(ls.cfg.MaxAge)})
 		return err
 	})
@@ -60,16 +63,16 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 			slog.String("job_id", ev.ID), slog.String("error", err.Error()))
 		return
 	}
-	if lease.State != LeaseGranted {
+	if lease.State != eventbus.LeaseGranted {
 		return // acked already, or a live OnEvent elsewhere
 	}
 	if lease.Runs > ls.cfg.MaxHookRuns {
-		h.giveUp(ls, ev.ID, lease.Token, LedgerHookRuns, fmt.Sprintf("OnEvent was offered its event %d times", lease.Runs-1))
+		h.giveUp(ls, ev.ID, lease.Token, observe.LedgerHookRuns, fmt.Sprintf("OnEvent was offered its event %d times", lease.Runs-1))
 		return
 	}
 	if lease.Runs > 1 {
 		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerHookRedelivered, JobID: ev.ID, Runs: lease.Runs})
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerHookRedelivered, JobID: ev.ID, Runs: lease.Runs})
 		}
 		ls.counts.redeliveries.Add(1)
 		h.ledgerLog(slog.LevelDebug, "sharpapi: offering an event to OnEvent again",
@@ -82,10 +85,10 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 	case err == nil:
 		h.ack(ls, ev.ID, lease.Token)
 	case lease.Runs >= ls.cfg.MaxHookRuns:
-		h.giveUp(ls, ev.ID, lease.Token, LedgerHookRuns, fmt.Sprintf("OnEvent failed %d times", lease.Runs))
+		h.giveUp(ls, ev.ID, lease.Token, observe.LedgerHookRuns, fmt.Sprintf("OnEvent failed %d times", lease.Runs))
 	default:
 		at := h.cfg.clock.Now().Add(ls.cfg.backoff(lease.Runs))
-		h.ledgerCall(ls, LedgerOpRelease, ls.cfg.HookLease, func(ctx context.Context) error {
+		h.ledgerCall(ls, observe.LedgerOpRelease, ls.cfg.HookLease, func(ctx context.Context) error {
 			_, err := ls.l.Release(ctx, ev.ID, lease.Token, at)
 			return err
 		})
@@ -132,7 +135,7 @@ func (h *WebhookHandler) keepLease(ls *ledgerState, jobID string, token int64) (
 		held, err := ls.l.Renew(ctx, jobID, token, h.cfg.clock.Now().Add(ls.cfg.HookLease))
 		cancel()
 		if err != nil {
-			h.noteCallFailed(LedgerOpRenew, err)
+			h.noteCallFailed(observe.LedgerOpRenew, err)
 			ls.counts.errors.Add(1) // tried again at the next tick
 		} else if !held {
 			h.ledgerLog(slog.LevelWarn, "sharpapi: OnEvent outlived its lease, and another replica took the event over; OnEvent runs twice for it",
@@ -159,7 +162,7 @@ func (h *WebhookHandler) keepLease(ls *ledgerState, jobID string, token int64) (
 // ack completes jobID's entry.
 func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 	var stale bool
-	err := h.ledgerCall(ls, LedgerOpAck, ls.cfg.HookLease, func(ctx context.Context) error {
+	err := h.ledgerCall(ls, observe.LedgerOpAck, ls.cfg.HookLease, func(ctx context.Context) error {
 		var err error
 		stale, err = ls.l.Ack(ctx, jobID, token)
 		return err
@@ -172,16 +175,16 @@ func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 	ls.counts.acked.Add(1)
 	if stale {
 		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerStaleAck, JobID: jobID})
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerStaleAck, JobID: jobID})
 		}
 		ls.counts.staleAcks.Add(1)
 	}
 }
 
 // giveUp drops jobID's entry for good, with one Warn that gives reason.
-func (h *WebhookHandler) giveUp(ls *ledgerState, jobID string, token int64, why LedgerGiveUpReason, reason string) {
+func (h *WebhookHandler) giveUp(ls *ledgerState, jobID string, token int64, why observe.LedgerGiveUpReason, reason string) {
 	var done bool
-	err := h.ledgerCall(ls, LedgerOpGiveUp, ls.cfg.HookLease, func(ctx context.Context) error {
+	err := h.ledgerCall(ls, observe.LedgerOpGiveUp, ls.cfg.HookLease, func(ctx context.Context) error {
 		var err error
 		done, err = ls.l.GiveUp(ctx, jobID, token, h.cfg.clock.Now())
 		return err
@@ -190,7 +193,7 @@ func (h *WebhookHandler) giveUp(ls *ledgerState, jobID string, token int64, why 
 		return // the entry comes due again, or another replica holds it now
 	}
 	if o := h.cfg.observe.ledger; o != nil {
-		o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerGaveUp, JobID: jobID, Reason: why})
+		o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerGaveUp, JobID: jobID, Reason: why})
 	}
 	ls.counts.gaveUp.Add(1)
 	h.ledgerLog(slog.LevelWarn, "sharpapi: gave up on a pending job; OnEvent will not see it",
@@ -201,7 +204,7 @@ func (h *WebhookHandler) giveUp(ls *ledgerState, jobID string, token int64, why 
 // timeout, and tries again after a failure (from 50 ms, doubling up to
 // 5 s) for up to within, and only while the handler is open: a closed
 // handler makes one try.
-func (h *WebhookHandler) ledgerCall(ls *ledgerState, op LedgerOp, within time.Duration, call func(context.Context) error) error {
+func (h *WebhookHandler) ledgerCall(ls *ledgerState, op observe.LedgerOp, within time.Duration, call func(context.Context) error) error {
 	start := h.cfg.clock.Now()
 	for delay := loadRetryMin; ; delay = min(2*delay, loadRetryMax) {
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.publishTimeout)
@@ -226,11 +229,11 @@ func (h *WebhookHandler) ledgerCall(ls *ledgerState, op LedgerOp, within time.Du
 	}
 }
 
-// noteCallFailed tells the LedgerObserver, if there is one, that a call
+// noteCallFailed tells the observe.LedgerObserver, if there is one, that a call
 // for the ledger failed.
-func (h *WebhookHandler) noteCallFailed(op LedgerOp, err error) {
+func (h *WebhookHandler) noteCallFailed(op observe.LedgerOp, err error) {
 	if o := h.cfg.observe.ledger; o != nil {
-		o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCallFailed, Op: op, Err: err})
+		o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerCallFailed, Op: op, Err: err})
 	}
 }
 
@@ -246,13 +249,13 @@ func (h *WebhookHandler) ledgerLog(level slog.Level, msg string, attrs ...slog.A
 // bus notifies the others'). stored is Store's answer.
 func (h *WebhookHandler) storeFound(ctx context.Context, ev WebhookEvent) (stored bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
-	stored, err = h.cfg.bus.Store(ctx, ev)
+	stored, err = h.cfg.bus.Store(ctx, busEvent(ev))
 	cancel()
 	if err != nil || !stored {
 		return false, err
 	}
 	h.stats.stored.Add(1)
-	e := effects{via: JobViaPoll}
+	e := effects{via: observe.JobViaPoll}
 	h.deliverAwaited(&e, ev)
 	h.run(&e)
 	return true, nil
@@ -283,7 +286,7 @@ func (c *Client) settlePolled(jobID string, typ JobType, webhook bool, snap *Job
 		stored, err := h.storeFound(h.life, ev)
 		if err != nil {
 			// The entry stays in the ledger; a sweeper completes it.
-			h.noteCallFailed(LedgerOpStore, err)
+			h.noteCallFailed(observe.LedgerOpStore, err)
 			ls.counts.errors.Add(1)
 			h.ledgerLog(slog.LevelDebug, "sharpapi: storing a polled outcome in the event bus failed",
 				slog.String("job_id", jobID), slog.String("error", err.Error()))

@@ -15,18 +15,22 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // jobRecorder is an Observer that records what it is told, and implements
 // none of the optional interfaces.
 type jobRecorder struct {
 	mu     sync.Mutex
-	starts []JobStart
-	notes  []JobNote
-	ends   []JobEnd
+	starts []observe.JobStart
+	notes  []observe.JobNote
+	ends   []observe.JobEnd
 }
 
-func (r *jobRecorder) StartJob(ctx context.Context, s JobStart) (context.Context, JobObservation) {
+// Observer makes a jobRecorder its own observe.Provider.
+func (r *jobRecorder) Observer() observe.Observer { return r }
+
+func (r *jobRecorder) StartJob(ctx context.Context, s observe.JobStart) (context.Context, observe.JobObservation) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.starts = append(r.starts, s)
@@ -36,23 +40,23 @@ func (r *jobRecorder) StartJob(ctx context.Context, s JobStart) (context.Context
 type recordedJob struct{ r *jobRecorder }
 
 func (j recordedJob) Context(ctx context.Context) context.Context { return ctx }
-func (j recordedJob) Note(n JobNote) {
+func (j recordedJob) Note(n observe.JobNote) {
 	j.r.mu.Lock()
 	defer j.r.mu.Unlock()
 	n.Err = nil // compared by kind
 	j.r.notes = append(j.r.notes, n)
 }
-func (j recordedJob) End(e JobEnd) {
+func (j recordedJob) End(e observe.JobEnd) {
 	j.r.mu.Lock()
 	defer j.r.mu.Unlock()
 	e.Err = nil
 	j.r.ends = append(j.r.ends, e)
 }
 
-func (r *jobRecorder) got() ([]JobStart, []JobNote, []JobEnd) {
+func (r *jobRecorder) got() ([]observe.JobStart, []observe.JobNote, []observe.JobEnd) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]JobStart(nil), r.starts...), append([]JobNote(nil), r.notes...), append([]JobEnd(nil), r.ends...)
+	return append([]observe.JobStart(nil), r.starts...), append([]observe.JobNote(nil), r.notes...), append([]observe.JobEnd(nil), r.ends...)
 }
 
 // observedRig is a client and handler with a jobRecorder, and an API
@@ -141,18 +145,18 @@ func TestObservedJobEndsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	starts, notes, ends := r.rec.got()
-	if diff := cmp.Diff([]JobStart{{Type: JobTypeContentTranslate, Webhook: true}}, starts); diff != "" {
+	if diff := cmp.Diff([]observe.JobStart{{Type: string(JobTypeContentTranslate), Webhook: true}}, starts); diff != "" {
 		t.Errorf("starts (-want +got):\n%s", diff)
 	}
-	wantNotes := []JobNote{
-		{Kind: JobDispatched, ID: "job-1"},
-		{Kind: JobAwaitEnded, ID: "job-1"},
-		{Kind: JobWebhookReceived, ID: "job-1", Status: JobStatusSuccess},
+	wantNotes := []observe.JobNote{
+		{Kind: observe.JobDispatched, ID: "job-1"},
+		{Kind: observe.JobAwaitEnded, ID: "job-1"},
+		{Kind: observe.JobWebhookReceived, ID: "job-1", Status: string(JobStatusSuccess)},
 	}
 	if diff := cmp.Diff(wantNotes, notes); diff != "" {
 		t.Errorf("notes (-want +got):\n%s", diff)
 	}
-	wantEnds := []JobEnd{{ID: "job-1", Type: JobTypeContentTranslate, Outcome: JobSucceeded, Via: JobViaWebhook}}
+	wantEnds := []observe.JobEnd{{ID: "job-1", Type: string(JobTypeContentTranslate), Outcome: observe.JobSucceeded, Via: observe.JobViaWebhook}}
 	if diff := cmp.Diff(wantEnds, ends); diff != "" {
 		t.Errorf("ends (-want +got):\n%s", diff)
 	}
@@ -173,16 +177,16 @@ func TestObservedJobCancelledThenAwaitedAgain(t *testing.T) {
 		t.Fatal(o.Err)
 	}
 	starts, _, ends := r.rec.got()
-	wantStarts := []JobStart{
-		{Type: JobTypeContentTranslate, Webhook: true},
-		{ID: "job-1", Type: JobTypeContentTranslate, Webhook: true, Resumed: true},
+	wantStarts := []observe.JobStart{
+		{Type: string(JobTypeContentTranslate), Webhook: true},
+		{ID: "job-1", Type: string(JobTypeContentTranslate), Webhook: true, Resumed: true},
 	}
 	if diff := cmp.Diff(wantStarts, starts); diff != "" {
 		t.Errorf("starts (-want +got):\n%s", diff)
 	}
-	wantEnds := []JobEnd{
-		{ID: "job-1", Type: JobTypeContentTranslate, Outcome: JobCancelled},
-		{ID: "job-1", Type: JobTypeContentTranslate, Outcome: JobSucceeded, Via: JobViaWebhook},
+	wantEnds := []observe.JobEnd{
+		{ID: "job-1", Type: string(JobTypeContentTranslate), Outcome: observe.JobCancelled},
+		{ID: "job-1", Type: string(JobTypeContentTranslate), Outcome: observe.JobSucceeded, Via: observe.JobViaWebhook},
 	}
 	if diff := cmp.Diff(wantEnds, ends); diff != "" {
 		t.Errorf("ends (-want +got):\n%s", diff)
@@ -199,13 +203,13 @@ func TestObservedDispatchError(t *testing.T) {
 		t.Fatalf("dispatch = %v", err)
 	}
 	starts, notes, ends := r.rec.got()
-	if diff := cmp.Diff([]JobStart{{Type: JobTypeContentTranslate}}, starts); diff != "" {
+	if diff := cmp.Diff([]observe.JobStart{{Type: string(JobTypeContentTranslate)}}, starts); diff != "" {
 		t.Errorf("starts (-want +got):\n%s", diff)
 	}
 	if len(notes) != 0 {
 		t.Errorf("notes %v, want none", notes)
 	}
-	if diff := cmp.Diff([]JobEnd{{Type: JobTypeContentTranslate, Outcome: JobErrored}}, ends); diff != "" {
+	if diff := cmp.Diff([]observe.JobEnd{{Type: string(JobTypeContentTranslate), Outcome: observe.JobErrored}}, ends); diff != "" {
 		t.Errorf("ends (-want +got):\n%s", diff)
 	}
 }
@@ -252,7 +256,7 @@ func TestObservedNamesCoverTheSources(t *testing.T) {
 	}
 	for w := range words {
 		if _, ok := deliveryOutcomes[w]; !ok {
-			t.Errorf("the handler's outcome %q has no DeliveryOutcome", w)
+			t.Errorf("the handler's outcome %q has no observe.DeliveryOutcome", w)
 		}
 	}
 	reasons := regexp.MustCompile(`, "([^"]+)", false`)
@@ -262,7 +266,7 @@ func TestObservedNamesCoverTheSources(t *testing.T) {
 	}
 	for _, m := range found {
 		if _, ok := limiterReasons[m[1]]; !ok {
-			t.Errorf("the limiter's reason %q has no LimiterReason", m[1])
+			t.Errorf("the limiter's reason %q has no observe.LimiterReason", m[1])
 		}
 	}
 }

@@ -189,7 +189,7 @@ func WithMaxPollInterval(d time.Duration) Option {
 // await their webhook through h, which must be the handler that the URL
 // reaches. A client that dispatches a job with a webhook URL but has no
 // handler logs one Warn: its awaits poll, and the webhook reaches no waiter.
-// With several replicas of a service, give h an [EventBus] ([WithEventBus]):
+// With several replicas of a service, give h an [eventbus.Bus] ([WithEventBus]):
 // the webhook may reach another replica. When that bus keeps a [Ledger],
 // the client records each job it dispatches with a webhook there before
 // the dispatch returns, and the first client built with h starts h's

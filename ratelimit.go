@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // LimiterStats is the state of a client's rate limiter, from [Client.Limiter].
@@ -78,7 +79,7 @@ type callState struct {
 	failFast  bool // WithMaxRetries(0): never wait
 	unmetered bool // ping, quota
 
-	// For a RequestObserver: the polled job, and the attempts sent.
+	// For a observe.RequestObserver: the polled job, and the attempts sent.
 	jobID    string
 	attempts int
 }
@@ -138,8 +139,8 @@ type limiter struct {
 	sent, limited, held int64
 	waited              time.Duration
 
-	obs    LimiterObserver // WithObserver's, or nil
-	reqObs RequestObserver
+	obs    observe.LimiterObserver // WithObserver's, or nil
+	reqObs observe.RequestObserver
 }
 
 func newLimiter(cfg clientConfig, log *slog.Logger) *limiter {
@@ -225,7 +226,7 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 		held    bool
 		start   time.Time
 		lastWhy string
-		heldWhy string // why it was first held, for a LimiterObserver
+		heldWhy string // why it was first held, for a observe.LimiterObserver
 	)
 	leave := func(now time.Time) {
 		if held {

@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // sweeper completes the ledger's overdue jobs on one replica: every
@@ -104,7 +107,9 @@ func (s *sweeper) sweep() {
 	ls.counts.sweeps.Add(1)
 	claimed := 0
 	if o := h.cfg.observe.ledger; o != nil {
-		defer func() { o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerSwept, Claimed: claimed}) }()
+		defer func() {
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerSwept, Claimed: claimed})
+		}()
 	}
 	for s.ctx.Err() == nil {
 		now := h.cfg.clock.Now()
@@ -115,7 +120,7 @@ func (s *sweeper) sweep() {
 			if s.ctx.Err() != nil {
 				return
 			}
-			h.noteCallFailed(LedgerOpClaim, err)
+			h.noteCallFailed(observe.LedgerOpClaim, err)
 			ls.counts.errors.Add(1)
 			if !ls.sweepFailing.Swap(true) {
 				h.ledgerLog(slog.LevelWarn, "sharpapi: the sweeper cannot claim overdue jobs from the ledger; retrying at every sweep",
@@ -144,31 +149,31 @@ func (s *sweeper) sweep() {
 
 // complete does what a claimed entry needs. OnEvent runs in a goroutine of
 // its own, so that a slow hook holds up no sweep.
-func (s *sweeper) complete(cj ClaimedJob) {
+func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 	h, ls := s.h, s.ls
 	ls.counts.claimed.Add(1)
 	now := h.cfg.clock.Now()
 	if checkJobID(cj.ID) != nil {
-		h.giveUp(ls, cj.ID, cj.Token, LedgerInvalidID, "not a job id SharpAPI could have given")
+		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerInvalidID, "not a job id SharpAPI could have given")
 		return
 	}
 	if !cj.Dispatched.IsZero() && now.Sub(cj.Dispatched) > ls.cfg.MaxAge {
-		h.giveUp(ls, cj.ID, cj.Token, LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
+		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
 		return
 	}
 	// Stored already, never acked: its OnEvent did not finish.
 	ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
-	ev, found, err := h.cfg.bus.Load(ctx, cj.ID)
+	ev, found, err := loadEvent(ctx, h.cfg.bus, cj.ID)
 	cancel()
 	if err != nil {
-		h.noteCallFailed(LedgerOpLoad, err)
+		h.noteCallFailed(observe.LedgerOpLoad, err)
 		ls.counts.errors.Add(1)
 		s.release(cj, now.Add(ls.cfg.backoff(cj.Tries)))
 		return
 	}
 	if found && ev.ID == cj.ID && ev.Status.Terminal() {
 		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCompleted, JobID: cj.ID, Via: JobViaStore})
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerCompleted, JobID: cj.ID, Via: observe.JobViaStore})
 		}
 		ls.counts.completed.Add(1)
 		go h.settle(ls, ev, false)
@@ -187,19 +192,19 @@ func (s *sweeper) complete(cj ClaimedJob) {
 	}
 	typ := snap.Type
 	if typ == "" {
-		typ = cj.Type
+		typ = JobType(cj.Type)
 	}
 	ev = WebhookEvent{ID: cj.ID, Status: snap.Status, Type: typ, Result: snap.Result}
 	stored, err := h.storeFound(s.ctx, ev)
 	if err != nil {
-		h.noteCallFailed(LedgerOpStore, err)
+		h.noteCallFailed(observe.LedgerOpStore, err)
 		ls.counts.errors.Add(1)
 		s.release(cj, h.cfg.clock.Now().Add(ls.cfg.backoff(cj.Tries)))
 		return
 	}
 	if stored {
 		if o := h.cfg.observe.ledger; o != nil {
-			o.LedgerNoted(context.Background(), LedgerNote{Kind: LedgerCompleted, JobID: cj.ID, Via: JobViaPoll})
+			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerCompleted, JobID: cj.ID, Via: observe.JobViaPoll})
 		}
 		ls.counts.completed.Add(1)
 	}
@@ -211,18 +216,18 @@ func (s *sweeper) complete(cj ClaimedJob) {
 // poll reads the job's status URL through the client: the recorded one if
 // it is on the client's origin (the only one the API key goes to), else
 // the generic one.
-func (s *sweeper) poll(cj ClaimedJob) (*JobSnapshot, error) {
+func (s *sweeper) poll(cj eventbus.ClaimedJob) (*JobSnapshot, error) {
 	u := s.c.endpoint("/job/status/"+cj.ID, nil)
 	if p, err := url.Parse(cj.StatusURL); err == nil && p.Scheme != "" && s.c.sameOrigin(p) {
 		u = cj.StatusURL
 	}
-	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: cj.Type}
+	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: JobType(cj.Type)}
 	return j.Status(s.ctx)
 }
 
 // pollFailed releases an entry whose poll failed, or gives it up when
 // SharpAPI does not know the job.
-func (s *sweeper) pollFailed(cj ClaimedJob, err error) {
+func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) {
 	h, ls := s.h, s.ls
 	now := h.cfg.clock.Now()
 	switch {
@@ -231,7 +236,7 @@ func (s *sweeper) pollFailed(cj ClaimedJob, err error) {
 		// rather than when the claim expires.
 		s.release(cj, now)
 	case errors.Is(err, ErrNotFound):
-		h.giveUp(ls, cj.ID, cj.Token, LedgerNotFound, "SharpAPI does not know the job (404)")
+		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerNotFound, "SharpAPI does not know the job (404)")
 	default:
 		wait := ls.cfg.backoff(cj.Tries)
 		var rl *RateLimitError
@@ -246,11 +251,11 @@ func (s *sweeper) pollFailed(cj ClaimedJob, err error) {
 
 // release makes a claimed entry due at at. A failure leaves it to its
 // claim's expiry.
-func (s *sweeper) release(cj ClaimedJob, at time.Time) {
+func (s *sweeper) release(cj eventbus.ClaimedJob, at time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.h.cfg.publishTimeout)
 	defer cancel()
 	if _, err := s.ls.l.Release(ctx, cj.ID, cj.Token, at); err != nil {
-		s.h.noteCallFailed(LedgerOpRelease, err)
+		s.h.noteCallFailed(observe.LedgerOpRelease, err)
 		s.ls.counts.errors.Add(1)
 	}
 }

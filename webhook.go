@@ -45,7 +45,7 @@ var (
 // WebhookEvent is one verified webhook delivery: SharpAPI's flat payload
 // {"id", "status", "type", "result"}, not the data.attributes envelope of
 // the status URL. It marshals to the same shape, so a service may store or
-// forward it as JSON (an [EventBus] does).
+// forward it as JSON (an [eventbus.Bus] does).
 type WebhookEvent struct {
 	// ID is the job id, the same one the dispatch returned. SharpAPI retries
 	// a delivery with the same id, which makes it the deduplication key.
@@ -61,9 +61,9 @@ type WebhookEvent struct {
 	Result json.RawMessage `json:"result,omitempty"`
 	// Trace identifies the delivery that brought the event, for tracing:
 	// set by a handler built [WithObserver] whose observer gives one (a
-	// [DeliveryObservation]'s Token, a W3C traceparent with
+	// [observe.DeliveryObservation]'s Token, a W3C traceparent with
 	// otelsharpapi); empty otherwise. It is not part of the event's JSON;
-	// an [EventBus] that carries it lets the job's trace on another
+	// an [eventbus.Bus] that carries it lets the job's trace on another
 	// replica link to the delivery's.
 	Trace string `json:"-"`
 }

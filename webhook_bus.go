@@ -8,9 +8,12 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
-// DefaultPublishTimeout bounds each [EventBus] call the handler makes: the
+// DefaultPublishTimeout bounds each [eventbus.Bus] call the handler makes: the
 // Store on a delivery's request path, and each Load.
 const DefaultPublishTimeout = 2 * time.Second
 
@@ -29,88 +32,48 @@ const (
 	loadRetryMax = 5 * time.Second
 )
 
-// EventBus shares verified webhook events among the replicas of one service,
-// so that a webhook reaching replica B completes the job replica A awaits
-// (package redisbus implements it over Redis). The design is "store once,
-// then notify": the receiving replica stores the event cluster-wide, and
-// every replica is told the job id; a replica that awaits the id loads the
-// event, the others ignore it. The store is the only buffer: no replica
-// keeps, hooks or reports an event it never awaited.
-//
-// With a bus, a [WebhookHandler] answers 200 only once Store has returned nil,
-// and 503 when it fails or outlasts the publish timeout ([WithPublishTimeout]),
-// so that SharpAPI retries. [OnEvent] and [OnNonTerminal] run on the replica
-// whose Store reported stored, so once in the cluster; [OnUnmatched] never
-// runs. A waiter registers first and then looks in the store, so an event
-// stored before anyone awaited it (an early webhook, a job resumed after a
-// restart) is found without a poll.
-//
-// The handler validates what Load returns (the job id it asked for, a
-// terminal status) and drops anything else.
-//
-// A bus may also implement [Ledger], which the handler detects: terminal
-// events then also come from polls (an await's or a sweeper's, stored
-// through Store like a webhook), and OnEvent runs under the ledger's lease,
-// on the replica that stored the event or, after a crash, on the replica
-// that offers it again.
-type EventBus interface {
-	// Store records ev cluster-wide, once, and only then notifies every
-	// replica's subscription of ev.ID. stored is false when an event for
-	// the same job id and status was stored before (a SharpAPI retry, a
-	// replay, or the same delivery reaching two replicas at once); nothing
-	// is notified then. A terminal event (success, failed) is kept for the
-	// bus's retention so that Load finds it; a non-terminal one is only
-	// deduplicated (its key: job id + status), never kept or notified. A
-	// nil error means the store holds the event; an error means it may
-	// not: the handler then answers 503 so that SharpAPI retries. Store
-	// must return within its own timeout even if ctx has none.
-	Store(ctx context.Context, ev WebhookEvent) (stored bool, err error)
-
-	// Load returns the stored terminal event of jobID; found is false when
-	// there is none (never stored, expired).
-	Load(ctx context.Context, jobID string) (ev WebhookEvent, found bool, err error)
-
-	// Subscribe starts the bus's subscription in the background and
-	// returns at once (an error only for misuse, such as a second call).
-	// From then on the bus calls notify(jobID) for each terminal event
-	// stored anywhere in the cluster, and resync() after every
-	// (re)subscription, the first included, so that the handler re-checks
-	// the store for every job it awaits (nothing published while the
-	// connection was down is lost). Both callbacks return quickly (the
-	// handler does the loading in its own goroutines) and are safe for
-	// concurrent use: the bus may call them from any goroutine.
-	Subscribe(notify func(jobID string), resync func()) error
-
-	// Close ends the subscription; the handler's Close calls it. It does
-	// not close the caller's Redis client.
-	Close() error
-}
-
-// WithEventBus shares events with the service's other replicas through bus
-// (see [EventBus]). [NewWebhookHandler] subscribes to it, and the handler's
+// WithEventBus shares events with the service's other replicas through a
+// bus: redisbus.New returns one, and package eventbus says how to write
+// another. [NewWebhookHandler] subscribes to it, and the handler's
 // Close ends the subscription. Every replica behind one webhook URL needs
 // it: a handler without a bus whose early events stay unclaimed for a
 // minute while more arrive (the jobs are awaited on another replica, which
 // polls after its grace period instead) logs one Warn saying so.
 //
-// When bus also keeps a [Ledger] (redisbus's does), the handler makes
+// When the bus also keeps a ledger (redisbus's does), the handler makes
 // completion durable: clients built with it ([WithWebhookHandler]) record
 // every job they dispatch with a webhook, the first such client starts the
 // handler's sweeper, which completes overdue jobs of any replica, and
 // [OnEvent] becomes a delivery guarantee (see there). The handler's Close
 // stops the sweeper: a [Client] has no Close. [WithLedgerConfig] sets the
 // timings.
-func WithEventBus(bus EventBus) WebhookOption {
+func WithEventBus(p eventbus.Provider) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {
-		if bus == nil {
+		if p == nil {
 			return invalidOption("event bus is nil")
+		}
+		bus := p.EventBus()
+		if bus == nil {
+			return invalidOption("event bus provider %T gave a nil bus", p)
 		}
 		c.bus = bus
 		return nil
 	})
 }
 
-// WithPublishTimeout bounds each call to the [EventBus] (default 2 s): a Store
+// busEvent is ev as an event bus carries it.
+func busEvent(ev WebhookEvent) eventbus.Event {
+	return eventbus.Event{ID: ev.ID, Status: string(ev.Status), Type: string(ev.Type), Result: ev.Result, Trace: ev.Trace}
+}
+
+// loadEvent is the bus's Load, in this package's types.
+func loadEvent(ctx context.Context, bus eventbus.Bus, jobID string) (WebhookEvent, bool, error) {
+	e, found, err := bus.Load(ctx, jobID)
+	ev := WebhookEvent{ID: e.ID, Status: JobStatus(e.Status), Type: JobType(e.Type), Result: e.Result, Trace: e.Trace}
+	return ev, found, err
+}
+
+// WithPublishTimeout bounds each call to the [eventbus.Bus] (default 2 s): a Store
 // that takes longer is answered 503, so SharpAPI retries the delivery
 // rather than waiting on a slow bus; a Load that takes longer is logged and
 // tried again with a backoff while its job is still awaited.
@@ -164,10 +127,10 @@ func (h *WebhookHandler) closeBus() error {
 // it cluster-wide, then answer.
 func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev WebhookEvent) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.publishTimeout)
-	stored, err := h.cfg.bus.Store(ctx, ev)
+	stored, err := h.cfg.bus.Store(ctx, busEvent(ev))
 	cancel()
 	if o := h.cfg.observe.bus; o != nil {
-		o.BusCalled(r.Context(), BusCall{Op: BusStore, JobID: ev.ID, Stored: stored, Err: err})
+		o.BusCalled(r.Context(), observe.BusCall{Op: observe.BusStore, JobID: ev.ID, Stored: stored, Err: err})
 	}
 	if err != nil {
 		h.stats.publishErrors.Add(1)
@@ -356,9 +319,9 @@ func (h *WebhookHandler) lookupNow(ctx context.Context, jobID string) (found boo
 func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
 	defer cancel()
-	ev, found, err := h.cfg.bus.Load(ctx, jobID)
+	ev, found, err := loadEvent(ctx, h.cfg.bus, jobID)
 	if o := h.cfg.observe.bus; o != nil {
-		o.BusCalled(ctx, BusCall{Op: BusLoad, JobID: jobID, Found: found, Err: err})
+		o.BusCalled(ctx, observe.BusCall{Op: observe.BusLoad, JobID: jobID, Found: found, Err: err})
 	}
 	if err != nil {
 		h.stats.loadErrors.Add(1)
@@ -378,7 +341,7 @@ func (h *WebhookHandler) lookup(ctx context.Context, jobID string) (found bool, 
 		}
 		return false, nil
 	}
-	e := effects{via: JobViaStore}
+	e := effects{via: observe.JobViaStore}
 	defer h.run(&e)
 	if h.deliverAwaited(&e, ev) == outcomeLate {
 		h.logLate(jobID, "loaded")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -56,20 +57,23 @@ func (s *fakeStore) bus() *fakeBus {
 	return b
 }
 
-func (b *fakeBus) Store(_ context.Context, ev sharpapi.WebhookEvent) (bool, error) {
+// EventBus makes a fakeBus its own eventbus.Provider.
+func (b *fakeBus) EventBus() eventbus.Bus { return b }
+
+func (b *fakeBus) Store(_ context.Context, ev eventbus.Event) (bool, error) {
 	s := b.s
 	s.mu.Lock()
 	if s.storeErr != nil {
 		s.mu.Unlock()
 		return false, s.storeErr
 	}
-	key := ev.ID + ":" + string(ev.Status)
+	key := ev.ID + ":" + ev.Status
 	if s.seen[key] {
 		s.mu.Unlock()
 		return false, nil
 	}
 	s.seen[key] = true
-	if !ev.Status.Terminal() {
+	if !sharpapi.JobStatus(ev.Status).Terminal() {
 		s.mu.Unlock()
 		return true, nil
 	}
@@ -95,7 +99,7 @@ func (b *fakeBus) Store(_ context.Context, ev sharpapi.WebhookEvent) (bool, erro
 	return true, nil
 }
 
-func (b *fakeBus) Load(_ context.Context, id string) (sharpapi.WebhookEvent, bool, error) {
+func (b *fakeBus) Load(_ context.Context, id string) (eventbus.Event, bool, error) {
 	b.entered.Add(1)
 	if b.gate != nil {
 		<-b.gate
@@ -105,12 +109,12 @@ func (b *fakeBus) Load(_ context.Context, id string) (sharpapi.WebhookEvent, boo
 	err := b.loadErr
 	b.mu.Unlock()
 	if err != nil {
-		return sharpapi.WebhookEvent{}, false, err
+		return eventbus.Event{}, false, err
 	}
 	b.s.mu.Lock()
 	raw, ok := b.s.events[id]
 	b.s.mu.Unlock()
-	var ev sharpapi.WebhookEvent
+	var ev eventbus.Event
 	if ok {
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return ev, false, err
@@ -351,7 +355,9 @@ func TestEventBusStoreErrorIs503(t *testing.T) {
 // slowBus is a bus whose Store never returns before its context ends.
 type slowBus struct{ *fakeBus }
 
-func (b slowBus) Store(ctx context.Context, _ sharpapi.WebhookEvent) (bool, error) {
+func (b slowBus) EventBus() eventbus.Bus { return b }
+
+func (b slowBus) Store(ctx context.Context, _ eventbus.Event) (bool, error) {
 	<-ctx.Done()
 	return false, ctx.Err()
 }

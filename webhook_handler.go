@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // errHandlerClosed is why a delivery after Close is answered 503.
@@ -34,14 +36,14 @@ var errHandlerClosed = errors.New("sharpapi: webhook handler closed")
 // Answers: 405 for a method other than POST, 401 for a missing or malformed
 // signature (before the body is read), 413 for a body over the limit, 401
 // for a wrong signature, 400 for a signed body that is not a webhook
-// payload, 503 after Close or when the [EventBus] cannot store the event, and
+// payload, 503 after Close or when the [eventbus.Bus] cannot store the event, and
 // 200 otherwise, duplicates included. No callback or hook runs on the
 // request's goroutine: each runs in a goroutine of its own, and a panic in
 // one is recovered, logged and counted.
 //
 // With several replicas of a service, the webhook may reach replica B while
 // replica A awaits the job: [WithEventBus] shares events through a store all
-// replicas see (see [EventBus]). A replica with a bus keeps no early buffer
+// replicas see (see [eventbus.Bus]). A replica with a bus keeps no early buffer
 // of its own; the rest is unchanged.
 //
 // A pending job costs a map entry; the handler runs no goroutine per job,
@@ -291,7 +293,7 @@ type WebhookStats struct {
 	// Rejections, by reason: a method other than POST (405), a body over
 	// the limit (413), a missing, malformed or wrong signature (401), a
 	// body unreadable or not a webhook payload (400), a handler already
-	// closed (503), an [EventBus] whose Store failed or timed out (503).
+	// closed (503), an [eventbus.Bus] whose Store failed or timed out (503).
 	RejectedMethod    uint64
 	RejectedTooLarge  uint64
 	RejectedSignature uint64
@@ -299,17 +301,17 @@ type WebhookStats struct {
 	RejectedClosed    uint64
 	PublishErrors     uint64
 	// Duplicates counts events dropped as already seen: SharpAPI's
-	// retries and replays (with an [EventBus], those its Store reported).
+	// retries and replays (with an [eventbus.Bus], those its Store reported).
 	Duplicates uint64
-	// Stored counts terminal events this replica stored in its [EventBus].
+	// Stored counts terminal events this replica stored in its [eventbus.Bus].
 	Stored uint64
-	// LoadErrors counts failed [EventBus] Loads.
+	// LoadErrors counts failed [eventbus.Bus] Loads.
 	LoadErrors uint64
 	// Delivered counts terminal events handed to their job's waiters
 	// (once per job, however many waiters it had).
 	Delivered uint64
 	// BufferedEarly counts terminal events kept because no one awaited
-	// their job yet (without an [EventBus]).
+	// their job yet (without an [eventbus.Bus]).
 	BufferedEarly uint64
 	// Late counts terminal events that came after every waiter of their
 	// job on this handler had given up (their contexts ended). Without a
@@ -333,7 +335,7 @@ type WebhookStats struct {
 	Waiting  int
 	Buffered int
 	// Ledger counts this replica's work with its bus's [Ledger].
-	Ledger LedgerCounts
+	Ledger observe.LedgerCounts
 }
 
 type webhookCounters struct {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/eventbus"
 )
 
 // Defaults of a [WebhookHandler].
@@ -57,7 +59,7 @@ type webhookConfig struct {
 	onEvent        func(context.Context, WebhookEvent) error
 	onNonTerminal  func(WebhookEvent)
 	onUnmatched    func(WebhookEvent)
-	bus            EventBus
+	bus            eventbus.Bus
 	publishTimeout time.Duration
 	ledger         *LedgerConfig // WithLedgerConfig; nil: the defaults
 	logger         *slog.Logger
@@ -164,7 +166,7 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 
 // OnEvent calls fn for every distinct event this handler routes: each job's
 // terminal event once, and each job's non-terminal status once (retries and
-// replays dropped), whether or not a job here awaits it. With an [EventBus]
+// replays dropped), whether or not a job here awaits it. With an [eventbus.Bus]
 // it runs on the replica that stored the event, so once in the cluster. It
 // is the place to persist or audit results.
 //
@@ -174,7 +176,7 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 // in its own goroutine, with panics recovered, so calls may overlap and
 // arrive out of order.
 //
-// With an [EventBus] that keeps a [Ledger] (redisbus's does), OnEvent is a
+// With an [eventbus.Bus] that keeps a [Ledger] (redisbus's does), OnEvent is a
 // delivery guarantee for terminal events: every job that a [Client] of any
 // replica dispatched with a webhook reaches OnEvent in the cluster, from
 // its webhook, from an await's poll, or from a sweeper's poll when the
@@ -219,7 +221,7 @@ func OnNonTerminal(fn func(WebhookEvent)) WebhookOption {
 // OnUnmatched calls fn for terminal events no waiter claimed: those that
 // outlived the early buffer's age, were pushed out of a full buffer, or
 // were buffered when the handler closed. fn runs as [OnEvent]'s does. With an
-// [EventBus] there is no early buffer (the bus's store keeps the events) and
+// [eventbus.Bus] there is no early buffer (the bus's store keeps the events) and
 // [OnUnmatched] is never called.
 func OnUnmatched(fn func(WebhookEvent)) WebhookOption {
 	return hookOption("OnUnmatched", fn, func(c *webhookConfig) { c.onUnmatched = fn })

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"time"
+
+	"github.com/sharpapi-go/sharpapi/observe"
 )
 
 // The router's rule: every change of the handler's state happens under h.mu,
@@ -23,7 +25,7 @@ import (
 type waiter struct {
 	deliver func(ev WebhookEvent, ok bool)
 	// via is how the event came, set just before deliver is called.
-	via JobVia
+	via observe.JobVia
 }
 
 // earlyItem is a terminal event nobody awaited yet, an element of
@@ -69,8 +71,8 @@ func (o routeOutcome) String() string {
 type effects struct {
 	calls      []hookCall
 	deliveries []delivery
-	warnStray  int    // the early events held, when they look like another replica's
-	via        JobVia // where the events come from; "" for a webhook delivered here
+	warnStray  int            // the early events held, when they look like another replica's
+	via        observe.JobVia // where the events come from; "" for a webhook delivered here
 }
 
 type delivery struct {
@@ -107,7 +109,7 @@ func (h *WebhookHandler) run(e *effects) {
 	}
 	if e.warnStray > 0 && h.log != nil {
 		h.log.Warn("sharpapi: webhook events keep arriving for jobs no one awaits here; if several replicas "+
-			"share this webhook URL, give every replica's handler the same EventBus (WithEventBus)",
+			"share this webhook URL, give every replica's handler the same eventbus.Bus (WithEventBus)",
 			slog.Int("unclaimed", e.warnStray), slog.Duration("oldest_over", min(strayAge, h.cfg.earlyAge)))
 	}
 	for _, c := range e.calls {
@@ -254,7 +256,7 @@ func (h *WebhookHandler) unregister(jobID string, w *waiter) {
 // Close stops the early buffer's timer and releases everything pending:
 // jobs awaiting their webhook here ([Job.Wait], [Job.WaitAsync],
 // [Job.OnDone]) read their status URL instead, and buffered events go to
-// [OnUnmatched]. With an [EventBus], it
+// [OnUnmatched]. With an [eventbus.Bus], it
 // stops the ledger's sweeper if the bus keeps a [Ledger] (the jobs it held
 // go to other replicas once their leases end), ends the bus's subscription
 // and returns the bus's Close error. Deliveries
@@ -328,7 +330,7 @@ const strayAge = time.Minute
 
 // checkStray warns once when the oldest buffered event has waited strayAge
 // with no await claiming it, while events keep arriving: the symptom of
-// several replicas behind one webhook URL without an EventBus. h.mu is held.
+// several replicas behind one webhook URL without an eventbus.Bus. h.mu is held.
 func (h *WebhookHandler) checkStray(e *effects, now time.Time) {
 	front := h.earlyList.Front()
 	if h.strayWarned || front == nil || now.Sub(front.Value.(*earlyItem).at) < min(strayAge, h.cfg.earlyAge) {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"github.com/sharpapi-go/sharpapi/otelsharpapi/internal/benchcycle"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -28,7 +29,7 @@ func BenchmarkJob(b *testing.B) {
 }
 
 func benchmarkJob(b *testing.B, newCycle func(testing.TB, []sharpapi.Option, []sharpapi.WebhookOption) func()) {
-	run := func(b *testing.B, obs sharpapi.Observer) {
+	run := func(b *testing.B, obs observe.Provider) {
 		var (
 			co []sharpapi.Option
 			ho []sharpapi.WebhookOption

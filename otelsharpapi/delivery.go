@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -26,10 +26,10 @@ import (
 // instead. A span the request's context holds that was started in this
 // process (an otelhttp middleware's server span) is the parent either way:
 // that middleware's own options decide whether it trusts the headers.
-func (o *Observer) StartDelivery(ctx context.Context, r *http.Request) (context.Context, sharpapi.DeliveryObservation) {
+func (o protocol) StartDelivery(ctx context.Context, r *http.Request) (context.Context, observe.DeliveryObservation) {
 	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path))}
-	d := &delivery{o: o}
+	d := &delivery{o: o.Observer}
 	if sc := trace.SpanContextFromContext(ctx); !sc.IsValid() || sc.IsRemote() {
 		if !sc.IsValid() {
 			ctx = o.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
@@ -57,7 +57,7 @@ type delivery struct {
 func (d *delivery) Token() string { return formatTraceparent(d.span.SpanContext()) }
 
 // End ends the delivery's span with the handler's answer, and counts it.
-func (d *delivery) End(e sharpapi.DeliveryEnd) {
+func (d *delivery) End(e observe.DeliveryEnd) {
 	attrs := []attribute.KeyValue{attrDelivery.String(string(e.Outcome)), semconv.HTTPResponseStatusCode(e.StatusCode)}
 	d.o.m.deliveries.Add(context.Background(), 1, d.o.measurement(deliveryKey{e.Outcome, e.StatusCode}, func() []attribute.KeyValue {
 		return slices.Clone(attrs) // a set sorts what it is given
@@ -84,8 +84,8 @@ var incomingLinkAttrs = []attribute.KeyValue{attribute.String("sharpapi.link", "
 
 // BusCalled counts a failed event-bus call, and records a Store on the
 // delivery's span.
-func (o *Observer) BusCalled(ctx context.Context, c sharpapi.BusCall) {
-	if c.Op == sharpapi.BusStore {
+func (o protocol) BusCalled(ctx context.Context, c observe.BusCall) {
+	if c.Op == observe.BusStore {
 		attrs := []attribute.KeyValue{attrBusStored.Bool(c.Stored)}
 		if c.Err != nil {
 			attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(c.Err)))

@@ -9,7 +9,7 @@
 //	client, err := sharpapi.NewClient(key, sharpapi.WithObserver(obs), ...)
 //	hooks, err := sharpapi.NewWebhookHandler(secret, sharpapi.WithObserver(obs), ...)
 //
-// It goes through the core's [sharpapi.Observer] seam, so the sharpapi
+// It goes through the core's [observe.Observer] seam, so the sharpapi
 // module itself depends on no OpenTelemetry package.
 //
 // # Traces
@@ -43,7 +43,7 @@
 // the client's transport in otelhttp: each attempt would be traced twice.
 //
 // The delivery span carries sharpapi.webhook.outcome (delivered, stored,
-// duplicate, rejected_signature, ...: [sharpapi.DeliveryOutcome]),
+// duplicate, rejected_signature, ...: [observe.DeliveryOutcome]),
 // http.response.status_code and, once the signature is verified, the job's
 // id, type and status. Never the body, never the signature. Its status is
 // Error when the delivery is answered 4xx or 5xx.
@@ -88,11 +88,11 @@
 // list, so no server can add series: the job type is the dispatched one
 // (or ResumeJob's argument), and a type or status a server reports reaches
 // a metric or a span only if it is a constant of package sharpapi, else as
-// "_OTHER" ([sharpapi.JobTypeOther]); error.type is one of a fixed list.
+// "_OTHER" ([github.com/sharpapi-go/sharpapi/observe.Other]); error.type is one of a fixed list.
 // The README tabulates the values per label.
 //
 // The ledger's counters are this replica's (the handler's observer's; see
-// [sharpapi.LedgerObserver]); its gauges are cluster-wide, read from the
+// [observe.LedgerObserver]); its gauges are cluster-wide, read from the
 // bus by a function given to [WithLedgerStats]. A sweeper's status poll is
 // a GET span of its own, with no parent, carrying sharpapi.job.id.
 //

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// StartJob starts a job's span, a child of ctx's; see [sharpapi.Observer].
-func (o *Observer) StartJob(ctx context.Context, s sharpapi.JobStart) (context.Context, sharpapi.JobObservation) {
+// StartJob starts a job's span, a child of ctx's; see [observe.Observer].
+func (o protocol) StartJob(ctx context.Context, s observe.JobStart) (context.Context, observe.JobObservation) {
 	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, attrJobType.String(string(s.Type)), attrJobWebhook.Bool(s.Webhook))
 	if s.ID != "" {
@@ -30,7 +30,7 @@ func (o *Observer) StartJob(ctx context.Context, s sharpapi.JobStart) (context.C
 		name += " " + string(s.Type)
 	}
 	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
-	j := &job{o: o, span: span, start: time.Now(), typ: s.Type}
+	j := &job{o: o.Observer, span: span, start: time.Now(), typ: s.Type}
 	if s.ID != "" {
 		j.addPending(ctx)
 	}
@@ -44,7 +44,7 @@ type job struct {
 	o       *Observer
 	span    trace.Span
 	start   time.Time
-	typ     sharpapi.JobType
+	typ     string
 	pending bool // counted in sharpapi.job.pending, and the span has the job's id
 }
 
@@ -65,25 +65,25 @@ func (j *job) typeSet() metric.MeasurementOption {
 func (j *job) Context(ctx context.Context) context.Context { return trace.ContextWithSpan(ctx, j.span) }
 
 // Note records what happened to the job on its span.
-func (j *job) Note(n sharpapi.JobNote) {
+func (j *job) Note(n observe.JobNote) {
 	switch n.Kind {
-	case sharpapi.JobDispatched:
+	case observe.JobDispatched:
 		j.span.SetAttributes(attrJobID.String(n.ID))
 		j.addPending(context.Background())
-	case sharpapi.JobWebhookReceived:
+	case observe.JobWebhookReceived:
 		j.span.AddEvent("sharpapi.webhook.received", trace.WithAttributes(attrJobStatus.String(string(n.Status))))
 		if link, ok := deliveryLink(n.Trace); ok {
 			j.span.AddLink(link)
 		}
-	case sharpapi.JobGraceExpired:
+	case observe.JobGraceExpired:
 		j.span.AddEvent("sharpapi.webhook.grace_expired")
-	case sharpapi.JobAwaitEnded:
+	case observe.JobAwaitEnded:
 		j.span.AddEvent("sharpapi.await.ended", trace.WithAttributes(semconv.ErrorTypeKey.String(errorType(n.Err))))
 	}
 }
 
 // End ends the job's span and records its metrics.
-func (j *job) End(e sharpapi.JobEnd) {
+func (j *job) End(e observe.JobEnd) {
 	typ := e.Type
 	if typ == "" {
 		typ = j.typ
@@ -94,7 +94,7 @@ func (j *job) End(e sharpapi.JobEnd) {
 		attrs = append(attrs, attrJobVia.String(string(e.Via)))
 	}
 	pollAttrs := attrs
-	if e.Err != nil && e.Outcome != sharpapi.JobCancelled {
+	if e.Err != nil && e.Outcome != observe.JobCancelled {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(e.Err)))
 		j.span.SetStatus(codes.Error, errorDescription(e.Err))
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -13,7 +13,7 @@ import (
 )
 
 // The ledger's metrics: what this replica did with it (counters, told by
-// the core's [sharpapi.LedgerObserver] seam), and what it holds
+// the core's [observe.LedgerObserver] seam), and what it holds
 // cluster-wide (gauges, read through [WithLedgerStats]).
 
 // ledgerKey and ledgerErrKey key the cached attribute sets of the ledger's
@@ -24,7 +24,7 @@ type (
 		value string
 	}
 	ledgerErrKey struct {
-		op      sharpapi.LedgerOp
+		op      observe.LedgerOp
 		errType string
 	}
 )
@@ -40,9 +40,9 @@ func (o *Observer) ledgerSet(key attribute.Key, value string) metric.Measurement
 // ledger; see the package doc's metrics. A job that could not be recorded
 // also gets a sharpapi.ledger.record_failed event on its span: it is not
 // durable, and its await polls after the grace period.
-func (o *Observer) LedgerNoted(ctx context.Context, n sharpapi.LedgerNote) {
+func (o protocol) LedgerNoted(ctx context.Context, n observe.LedgerNote) {
 	switch n.Kind {
-	case sharpapi.LedgerRecorded:
+	case observe.LedgerRecorded:
 		result := "ok"
 		if n.Err != nil {
 			result = "error"
@@ -50,18 +50,18 @@ func (o *Observer) LedgerNoted(ctx context.Context, n sharpapi.LedgerNote) {
 				trace.WithAttributes(semconv.ErrorTypeKey.String(errorType(n.Err))))
 		}
 		o.m.ledgerRecords.Add(ctx, 1, o.ledgerSet(attrLedgerResult, result))
-	case sharpapi.LedgerSwept:
+	case observe.LedgerSwept:
 		o.m.ledgerSweeps.Add(ctx, 1)
 		o.m.ledgerClaims.Add(ctx, int64(n.Claimed))
-	case sharpapi.LedgerCompleted:
+	case observe.LedgerCompleted:
 		o.m.ledgerCompletions.Add(ctx, 1, o.ledgerSet(attrLedgerVia, string(n.Via)))
-	case sharpapi.LedgerHookRedelivered:
+	case observe.LedgerHookRedelivered:
 		o.m.ledgerRedeliveries.Add(ctx, 1)
-	case sharpapi.LedgerStaleAck:
+	case observe.LedgerStaleAck:
 		o.m.ledgerStaleAcks.Add(ctx, 1)
-	case sharpapi.LedgerGaveUp:
+	case observe.LedgerGaveUp:
 		o.m.ledgerGiveUps.Add(ctx, 1, o.ledgerSet(attrLedgerReason, string(n.Reason)))
-	case sharpapi.LedgerCallFailed:
+	case observe.LedgerCallFailed:
 		errType := errorType(n.Err)
 		o.m.ledgerErrors.Add(ctx, 1, o.measurement(ledgerErrKey{n.Op, errType}, func() []attribute.KeyValue {
 			return []attribute.KeyValue{attrLedgerOp.String(string(n.Op)), semconv.ErrorTypeKey.String(errType)}

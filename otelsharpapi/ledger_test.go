@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"github.com/sharpapi-go/sharpapi/redisbus"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -32,12 +34,20 @@ func ledgerMetrics(all map[string]map[string]point) map[string]map[string]point 
 // job id on acked once Redis has it, so that a test knows an entry left
 // the ledger without polling for it.
 type ackSignal struct {
-	*redisbus.Bus
+	ledgerBus
 	acked chan string
 }
 
+// ledgerBus is what a redisbus.Bus gives the handler: a bus and its ledger.
+type ledgerBus interface {
+	eventbus.Bus
+	eventbus.Ledger
+}
+
+func (b ackSignal) EventBus() eventbus.Bus { return b }
+
 func (b ackSignal) Ack(ctx context.Context, jobID string, token int64) (bool, error) {
-	stale, err := b.Bus.Ack(ctx, jobID, token)
+	stale, err := b.ledgerBus.Ack(ctx, jobID, token)
 	b.acked <- jobID
 	return stale, err
 }
@@ -61,7 +71,7 @@ func newLedgerReplica(t *testing.T, addr, prefix, emuURL string, grace time.Dura
 	if err != nil {
 		t.Fatal(err)
 	}
-	lr.bus = ackSignal{Bus: bus, acked: make(chan string, 64)}
+	lr.bus = ackSignal{ledgerBus: bus.EventBus().(ledgerBus), acked: make(chan string, 64)}
 	if lr.hooks, err = sharpapi.NewWebhookHandler(testSecret, sharpapi.WithEventBus(lr.bus), sharpapi.WithLedgerConfig(cfg),
 		sharpapi.WithObserver(lr.tel.obs),
 		sharpapi.OnEvent(func(context.Context, sharpapi.WebhookEvent) error { return nil })); err != nil {
@@ -240,28 +250,28 @@ func TestLedgerNotesBecomeMetrics(t *testing.T) {
 	tel := newTelemetry(t)
 	ctx := context.Background()
 	down := errors.New("redis: connection refused to 10.0.0.7")
-	for _, n := range []sharpapi.LedgerNote{
-		{Kind: sharpapi.LedgerRecorded, JobID: "j1"},
-		{Kind: sharpapi.LedgerRecorded, JobID: "j2"},
-		{Kind: sharpapi.LedgerRecorded, JobID: "j3", Err: down},
-		{Kind: sharpapi.LedgerSwept},
-		{Kind: sharpapi.LedgerSwept, Claimed: 3},
-		{Kind: sharpapi.LedgerCompleted, JobID: "j1", Via: sharpapi.JobViaPoll},
-		{Kind: sharpapi.LedgerCompleted, JobID: "j2", Via: sharpapi.JobViaStore},
-		{Kind: sharpapi.LedgerHookRedelivered, JobID: "j2", Runs: 2},
-		{Kind: sharpapi.LedgerHookRedelivered, JobID: "j2", Runs: 3},
-		{Kind: sharpapi.LedgerStaleAck, JobID: "j2"},
-		{Kind: sharpapi.LedgerGaveUp, JobID: "j4", Reason: sharpapi.LedgerMaxAge},
-		{Kind: sharpapi.LedgerGaveUp, JobID: "j5", Reason: sharpapi.LedgerNotFound},
-		{Kind: sharpapi.LedgerGaveUp, JobID: "j6", Reason: sharpapi.LedgerHookRuns},
-		{Kind: sharpapi.LedgerGaveUp, JobID: "j7", Reason: sharpapi.LedgerHookRuns},
-		{Kind: sharpapi.LedgerGaveUp, JobID: "j8", Reason: sharpapi.LedgerInvalidID},
-		{Kind: sharpapi.LedgerCallFailed, Op: sharpapi.LedgerOpClaim, Err: down},
-		{Kind: sharpapi.LedgerCallFailed, Op: sharpapi.LedgerOpAck, Err: context.DeadlineExceeded},
-		{Kind: sharpapi.LedgerCallFailed, Op: sharpapi.LedgerOpAck, Err: fmt.Errorf("acking: %w", context.DeadlineExceeded)},
+	for _, n := range []observe.LedgerNote{
+		{Kind: observe.LedgerRecorded, JobID: "j1"},
+		{Kind: observe.LedgerRecorded, JobID: "j2"},
+		{Kind: observe.LedgerRecorded, JobID: "j3", Err: down},
+		{Kind: observe.LedgerSwept},
+		{Kind: observe.LedgerSwept, Claimed: 3},
+		{Kind: observe.LedgerCompleted, JobID: "j1", Via: observe.JobViaPoll},
+		{Kind: observe.LedgerCompleted, JobID: "j2", Via: observe.JobViaStore},
+		{Kind: observe.LedgerHookRedelivered, JobID: "j2", Runs: 2},
+		{Kind: observe.LedgerHookRedelivered, JobID: "j2", Runs: 3},
+		{Kind: observe.LedgerStaleAck, JobID: "j2"},
+		{Kind: observe.LedgerGaveUp, JobID: "j4", Reason: observe.LedgerMaxAge},
+		{Kind: observe.LedgerGaveUp, JobID: "j5", Reason: observe.LedgerNotFound},
+		{Kind: observe.LedgerGaveUp, JobID: "j6", Reason: observe.LedgerHookRuns},
+		{Kind: observe.LedgerGaveUp, JobID: "j7", Reason: observe.LedgerHookRuns},
+		{Kind: observe.LedgerGaveUp, JobID: "j8", Reason: observe.LedgerInvalidID},
+		{Kind: observe.LedgerCallFailed, Op: observe.LedgerOpClaim, Err: down},
+		{Kind: observe.LedgerCallFailed, Op: observe.LedgerOpAck, Err: context.DeadlineExceeded},
+		{Kind: observe.LedgerCallFailed, Op: observe.LedgerOpAck, Err: fmt.Errorf("acking: %w", context.DeadlineExceeded)},
 		{Kind: 200, JobID: "j9"},
 	} {
-		tel.obs.LedgerNoted(ctx, n)
+		tel.obs.Observer().(observe.LedgerObserver).LedgerNoted(ctx, n)
 	}
 	want := map[string]map[string]point{
 		"sharpapi.ledger.records": {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -411,8 +412,8 @@ func TestGenAIAttributesAreOptIn(t *testing.T) {
 			opts = append(opts, WithGenAIAttributes())
 		}
 		tel := newTelemetry(t, opts...)
-		_, o := tel.obs.StartJob(context.Background(), sharpapi.JobStart{ID: "job-1", Type: "content_translate"})
-		o.End(sharpapi.JobEnd{ID: "job-1", Outcome: sharpapi.JobSucceeded})
+		_, o := tel.obs.Observer().StartJob(context.Background(), observe.JobStart{ID: "job-1", Type: "content_translate"})
+		o.End(observe.JobEnd{ID: "job-1", Outcome: observe.JobSucceeded})
 		a := attrs(tel.sr.Ended()[0])
 		got := []string{a["gen_ai.provider.name"], a["gen_ai.operation.name"]}
 		want := []string{"", ""}

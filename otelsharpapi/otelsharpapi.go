@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -37,9 +38,9 @@ type Observer struct {
 }
 
 type (
-	jobTypeKey  sharpapi.JobType
+	jobTypeKey  string
 	deliveryKey struct {
-		outcome sharpapi.DeliveryOutcome
+		outcome observe.DeliveryOutcome
 		code    int
 	}
 )
@@ -54,15 +55,23 @@ func (o *Observer) measurement(key any, attrs func() []attribute.KeyValue) metri
 	return opt.(metric.MeasurementOption)
 }
 
-// The Observer serves every seam of the core.
+// protocol is an Observer's side of package observe's protocol: it serves
+// every seam of the core. It is a type of its own so that those methods,
+// which only the SDK calls, stay off the Observer that users hold.
+type protocol struct{ *Observer }
+
 var (
-	_ sharpapi.Observer         = (*Observer)(nil)
-	_ sharpapi.RequestObserver  = (*Observer)(nil)
-	_ sharpapi.LimiterObserver  = (*Observer)(nil)
-	_ sharpapi.DeliveryObserver = (*Observer)(nil)
-	_ sharpapi.BusObserver      = (*Observer)(nil)
-	_ sharpapi.LedgerObserver   = (*Observer)(nil)
+	_ observe.Observer         = protocol{}
+	_ observe.RequestObserver  = protocol{}
+	_ observe.LimiterObserver  = protocol{}
+	_ observe.DeliveryObserver = protocol{}
+	_ observe.BusObserver      = protocol{}
+	_ observe.LedgerObserver   = protocol{}
 )
+
+// Observer returns the Observer's side of the protocol with the SDK
+// (package observe): sharpapi.WithObserver calls it, and users need not.
+func (o *Observer) Observer() observe.Observer { return protocol{o} }
 
 // Option configures [New].
 type Option interface{ apply(*config) }

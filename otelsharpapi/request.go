@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -21,7 +21,7 @@ type request struct {
 	span    trace.Span
 	start   time.Time
 	method  string
-	kind    sharpapi.RequestKind
+	kind    observe.RequestKind
 	address string
 	port    int
 }
@@ -30,7 +30,7 @@ type requestKey struct{}
 
 // StartRequest starts an HTTP attempt's CLIENT span, a child of the job's
 // (or of the caller's span, for a synchronous call).
-func (o *Observer) StartRequest(ctx context.Context, r sharpapi.RequestStart) context.Context {
+func (o protocol) StartRequest(ctx context.Context, r observe.RequestStart) context.Context {
 	rq := &request{start: time.Now(), method: r.Method, kind: r.Kind}
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLFull(r.URL), attrRequestKind.String(string(r.Kind)))
@@ -66,7 +66,7 @@ func hostPort(rawURL, host string) (string, int) {
 }
 
 // EndRequest ends the attempt's span and records its duration (and a 429).
-func (o *Observer) EndRequest(ctx context.Context, r sharpapi.RequestEnd) {
+func (o protocol) EndRequest(ctx context.Context, r observe.RequestEnd) {
 	rq, ok := ctx.Value(requestKey{}).(*request)
 	if !ok {
 		return
@@ -104,7 +104,7 @@ func (o *Observer) EndRequest(ctx context.Context, r sharpapi.RequestEnd) {
 
 // LimiterHeld records a rate-limiter wait: an event on the span of ctx (the
 // job's, for a dispatch or a poll) and the wait's duration.
-func (o *Observer) LimiterHeld(ctx context.Context, h sharpapi.LimiterHold) {
+func (o protocol) LimiterHeld(ctx context.Context, h observe.LimiterHold) {
 	attrs := []attribute.KeyValue{
 		attrRequestKind.String(string(h.Kind)), attrLimiterWhy.String(string(h.Reason)), attrLimiterGaveUp.Bool(h.GaveUp),
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 	"github.com/sharpapi-go/sharpapi/redisbus/internal/singlebench"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
@@ -140,13 +141,16 @@ func (t *scaleReplicasRound) report(b *testing.B) {
 // look-ups of n awaits are over. (A job's first look-up ends before its
 // event can reach it: look-ups of one id run one at a time.)
 type loadCounter struct {
-	*Bus
+	protocol
 	ids    sync.Map // job ids loaded
 	loaded atomic.Int64
 }
 
-func (c *loadCounter) Load(ctx context.Context, jobID string) (sharpapi.WebhookEvent, bool, error) {
-	ev, found, err := c.Bus.Load(ctx, jobID)
+// EventBus makes the counter the handler's bus, in place of its Bus's.
+func (c *loadCounter) EventBus() eventbus.Bus { return c }
+
+func (c *loadCounter) Load(ctx context.Context, jobID string) (eventbus.Event, bool, error) {
+	ev, found, err := c.protocol.Load(ctx, jobID)
 	if err == nil {
 		if _, seen := c.ids.LoadOrStore(jobID, struct{}{}); !seen {
 			c.loaded.Add(1)
@@ -178,7 +182,7 @@ func runScaleReplicas(b *testing.B, n int) scaleReplicasRound {
 		if err != nil {
 			b.Fatal(err)
 		}
-		buses[i] = &loadCounter{Bus: bus}
+		buses[i] = &loadCounter{protocol: protocol{bus}}
 		if hs[i], err = sharpapi.NewWebhookHandler(e2eSecret, sharpapi.WithEventBus(buses[i])); err != nil {
 			b.Fatal(err)
 		}

@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 	"github.com/sharpapi-go/sharpapi/redisbus/internal/singlebench"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
 // translation is a realistic terminal event: the emulator's canned
 // translation result, as a webhook with results included carries it.
-func translation(id string) sharpapi.WebhookEvent {
+func translation(id string) eventbus.Event {
 	raw, _ := sharpapitest.ExampleResult(string(sharpapi.JobTypeContentTranslate))
-	return sharpapi.WebhookEvent{ID: id, Status: sharpapi.JobStatusSuccess, Type: sharpapi.JobTypeContentTranslate, Result: raw}
+	return eventbus.Event{ID: id, Status: "success", Type: "content_translate", Result: raw}
 }
 
 // BenchmarkBusStoreToNotify measures the bus alone: Store on one replica's
@@ -34,7 +35,7 @@ func BenchmarkBusStoreToNotify(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		ev.ID = "bench-" + strconv.Itoa(i)
 		start := time.Now()
-		if _, err := from.Store(b.Context(), ev); err != nil {
+		if _, err := (protocol{from}).Store(b.Context(), ev); err != nil {
 			b.Fatal(err)
 		}
 		<-s.ids
@@ -54,7 +55,7 @@ func BenchmarkBusStoreParallel(b *testing.B) {
 		ev := translation("")
 		for pb.Next() {
 			ev.ID = "bench-" + strconv.FormatInt(seq.Add(1), 10)
-			if _, err := bus.Store(b.Context(), ev); err != nil {
+			if _, err := (protocol{bus}).Store(b.Context(), ev); err != nil {
 				b.Error(err)
 				return
 			}
@@ -95,7 +96,7 @@ func BenchmarkRedisMemoryPerEvent(b *testing.B) {
 		for range batch {
 			ev.ID = fmt.Sprintf("mem-%08d", n)
 			n++
-			if _, err := bus.Store(b.Context(), ev); err != nil {
+			if _, err := (protocol{bus}).Store(b.Context(), ev); err != nil {
 				b.Fatal(err)
 			}
 		}

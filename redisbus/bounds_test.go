@@ -38,7 +38,7 @@ func TestLoadErrorQuotesABoundedValue(t *testing.T) {
 	if err := rdb.Set(t.Context(), b.eventKey("job-q"), value, time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	_, found, err := b.Load(t.Context(), "job-q")
+	_, found, err := (protocol{b}).Load(t.Context(), "job-q")
 	if err == nil || found {
 		t.Fatalf("Load = found %v, %v; want an error", found, err)
 	}
@@ -96,7 +96,7 @@ func TestLoadRefusesAnOversizedValue(t *testing.T) {
 	if !miniServer.Load() { // miniredis keeps no INFO stats
 		before = netOutput(t, rdb)
 	}
-	_, found, err := b.Load(t.Context(), "job-big")
+	_, found, err := (protocol{b}).Load(t.Context(), "job-big")
 	want := fmt.Sprintf("redisbus: the stored event of job job-big is %d bytes, more than the bus's limit of %d (WithMaxEventSize): not read",
 		huge, DefaultMaxEventSize)
 	if found || err == nil || err.Error() != want {
@@ -110,10 +110,10 @@ func TestLoadRefusesAnOversizedValue(t *testing.T) {
 
 	// The largest body the handler accepts, as a stored event, loads.
 	ev := event("job-max", sharpapi.JobStatusSuccess, `"`+strings.Repeat("y", sharpapi.DefaultWebhookMaxBody-64)+`"`)
-	if _, err := b.Store(t.Context(), ev); err != nil {
+	if _, err := (protocol{b}).Store(t.Context(), ev); err != nil {
 		t.Fatal(err)
 	}
-	got, found, err := b.Load(t.Context(), "job-max")
+	got, found, err := (protocol{b}).Load(t.Context(), "job-max")
 	if err != nil || !found {
 		t.Fatalf("Load of a %d-byte result = found %v, %v", len(ev.Result), found, err)
 	}
@@ -142,17 +142,17 @@ func TestMaxEventSize(t *testing.T) {
 		if err := rdb.Set(t.Context(), b.eventKey(id), value, time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
-		_, found, err := b.Load(t.Context(), id)
+		_, found, err := (protocol{b}).Load(t.Context(), id)
 		if fits := size <= limit; found != fits || (err == nil) != fits {
 			t.Errorf("Load of %d bytes = found %v, %v; want found %v", size, found, err, fits)
 		}
 	}
 	big := event("job-store", sharpapi.JobStatusSuccess, `"`+strings.Repeat("z", limit)+`"`)
-	stored, err := b.Store(t.Context(), big)
+	stored, err := (protocol{b}).Store(t.Context(), big)
 	if stored || err == nil || !strings.Contains(err.Error(), "more than the bus's limit of 1024 (WithMaxEventSize)") {
 		t.Errorf("Store of a %d-byte result = %v, %v; want refused", len(big.Result), stored, err)
 	}
-	if _, found, err := b.Load(t.Context(), "job-store"); found || err != nil {
+	if _, found, err := (protocol{b}).Load(t.Context(), "job-store"); found || err != nil {
 		t.Errorf("Load after a refused Store = found %v, %v; want nothing stored", found, err)
 	}
 	if _, err := New(rdb, WithMaxEventSize(0)); !errors.Is(err, sharpapi.ErrInvalidOption) {

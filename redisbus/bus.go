@@ -14,12 +14,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 )
 
 // ErrClosed is returned by Subscribe after Close.
 var ErrClosed = errors.New("redisbus: bus closed")
 
-// Bus is a [sharpapi.EventBus] on Redis; see the package doc for what it
+// Bus is a [eventbus.Bus] on Redis; see the package doc for what it
 // stores. Give it to one WebhookHandler per replica with
 // [sharpapi.WithEventBus]; the handler calls Subscribe and, on its own
 // Close, Close. A Bus is safe for concurrent use.
@@ -40,8 +41,6 @@ type Bus struct {
 	done   chan struct{} // closed when the subscription's goroutine returns
 	closed bool
 }
-
-var _ sharpapi.EventBus = (*Bus)(nil)
 
 // New returns a Bus that keeps its keys in rdb, which may be a
 // *redis.Client, a *redis.ClusterClient or a failover client. The Bus does
@@ -122,29 +121,29 @@ type wireEvent struct {
 	TP     string             `json:"tp,omitempty"`
 }
 
-func encodeEvent(ev sharpapi.WebhookEvent) ([]byte, error) {
+func encodeEvent(ev eventbus.Event) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	// Keep the result's <, > and & as SharpAPI sent them.
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(wireEvent{ID: ev.ID, Status: ev.Status, Type: ev.Type, Result: ev.Result, TP: ev.Trace}); err != nil {
+	if err := enc.Encode(wireEvent{ID: ev.ID, Status: sharpapi.JobStatus(ev.Status), Type: sharpapi.JobType(ev.Type), Result: ev.Result, TP: ev.Trace}); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// Store records ev cluster-wide, once; see [sharpapi.EventBus]. A terminal
+// Store records ev cluster-wide, once; see [eventbus.Bus]. A terminal
 // event's job shares one dedup record whatever its status (a job ends
 // once); a non-terminal one is deduplicated per status and not kept.
 // stored is false for an event recorded before. Store returns within the
 // bus's timeout even if ctx has no deadline.
-func (b *Bus) Store(ctx context.Context, ev sharpapi.WebhookEvent) (stored bool, err error) {
+func (b protocol) Store(ctx context.Context, ev eventbus.Event) (stored bool, err error) {
 	if err := checkJobID(ev.ID); err != nil {
 		return false, fmt.Errorf("redisbus: not storing the event: %w", err)
 	}
 	keys := []string{b.seenKey(ev.ID)}
 	args := []any{b.dedupMS}
-	if ev.Status.Terminal() {
+	if sharpapi.JobStatus(ev.Status).Terminal() {
 		data, err := encodeEvent(ev)
 		if err != nil {
 			return false, fmt.Errorf("redisbus: encoding the event of job %s: %w", ev.ID, err)
@@ -162,7 +161,7 @@ func (b *Bus) Store(ctx context.Context, ev sharpapi.WebhookEvent) (stored bool,
 	n, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (int64, error) {
 		return storeScript.Run(ctx, b.rdb, keys, args...).Int64()
 	}, func(n int64) {
-		if n == 1 && ev.Status.Terminal() {
+		if n == 1 && sharpapi.JobStatus(ev.Status).Terminal() {
 			b.logLateStore(ev)
 		}
 	})
@@ -172,7 +171,7 @@ func (b *Bus) Store(ctx context.Context, ev sharpapi.WebhookEvent) (stored bool,
 	return n == 1, nil
 }
 
-func (b *Bus) logLateStore(ev sharpapi.WebhookEvent) {
+func (b *Bus) logLateStore(ev eventbus.Event) {
 	if b.cfg.log == nil {
 		return
 	}
@@ -194,10 +193,10 @@ return redis.call('GET', KEYS[1])
 `)
 
 // Load returns the stored terminal event of jobID; see
-// [sharpapi.EventBus]. found is false when none is stored. A stored value
+// [eventbus.Bus]. found is false when none is stored. A stored value
 // larger than the bus's max event size ([WithMaxEventSize]) is an error,
 // and is not read. Like Store, it returns within the bus's timeout.
-func (b *Bus) Load(ctx context.Context, jobID string) (ev sharpapi.WebhookEvent, found bool, err error) {
+func (b protocol) Load(ctx context.Context, jobID string) (ev eventbus.Event, found bool, err error) {
 	if err := checkJobID(jobID); err != nil {
 		return ev, false, fmt.Errorf("redisbus: not loading an event: %w", err)
 	}
@@ -237,7 +236,7 @@ func (b *Bus) Load(ctx context.Context, jobID string) (ev sharpapi.WebhookEvent,
 		// Someone else wrote the key: never hand one job's result to another.
 		return ev, false, fmt.Errorf("redisbus: the stored event of job %s is not valid: it is a %s event of another job or status", jobID, quote(string(w.Status)))
 	}
-	return sharpapi.WebhookEvent{ID: w.ID, Status: w.Status, Type: w.Type, Result: w.Result, Trace: w.TP}, true, nil
+	return eventbus.Event{ID: w.ID, Status: string(w.Status), Type: string(w.Type), Result: w.Result, Trace: w.TP}, true, nil
 }
 
 // maxQuoted bounds a value quoted in an error: values read from Redis may

@@ -14,10 +14,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 )
 
-func event(id string, status sharpapi.JobStatus, result string) sharpapi.WebhookEvent {
-	ev := sharpapi.WebhookEvent{ID: id, Status: status, Type: sharpapi.JobType("content_translate")}
+func event(id string, status sharpapi.JobStatus, result string) eventbus.Event {
+	ev := eventbus.Event{ID: id, Status: string(status), Type: "content_translate"}
 	if result != "" {
 		ev.Result = json.RawMessage(result)
 	}
@@ -96,13 +97,13 @@ func TestStoreRecordsAnEventOnce(t *testing.T) {
 	pub := listenTo(t, rdb, b)
 	ev := event("job-1", sharpapi.JobStatusSuccess, `{"content":"hola"}`)
 	for i, want := range []bool{true, false, false} {
-		stored, err := b.Store(t.Context(), ev)
+		stored, err := (protocol{b}).Store(t.Context(), ev)
 		if err != nil || stored != want {
 			t.Fatalf("Store #%d = %v, %v; want %v, nil", i+1, stored, err, want)
 		}
 	}
 	// A job ends once: a terminal event of another status is a duplicate too.
-	if stored, err := b.Store(t.Context(), event("job-1", sharpapi.JobStatusFailed, "null")); err != nil || stored {
+	if stored, err := (protocol{b}).Store(t.Context(), event("job-1", sharpapi.JobStatusFailed, "null")); err != nil || stored {
 		t.Fatalf("Store of a second terminal status = %v, %v; want false, nil", stored, err)
 	}
 	if diff := cmp.Diff([]string{"job-1"}, pub.ids()); diff != "" {
@@ -118,7 +119,7 @@ func TestStoreOnlyDeduplicatesNonTerminalEvents(t *testing.T) {
 		status sharpapi.JobStatus
 		want   bool
 	}{{"pending", true}, {"pending", false}, {"new", true}, {"processing-42", true}, {"new", false}} {
-		stored, err := b.Store(t.Context(), event("job-2", c.status, ""))
+		stored, err := (protocol{b}).Store(t.Context(), event("job-2", c.status, ""))
 		if err != nil || stored != c.want {
 			t.Fatalf("Store(%s) = %v, %v; want %v, nil", c.status, stored, err, c.want)
 		}
@@ -126,11 +127,11 @@ func TestStoreOnlyDeduplicatesNonTerminalEvents(t *testing.T) {
 	if ids := pub.ids(); len(ids) != 0 {
 		t.Errorf("published %q for non-terminal events; want nothing", ids)
 	}
-	if _, found, err := b.Load(t.Context(), "job-2"); err != nil || found {
+	if _, found, err := (protocol{b}).Load(t.Context(), "job-2"); err != nil || found {
 		t.Errorf("Load after non-terminal events = found %v, %v; want nothing kept", found, err)
 	}
 	// The terminal event that follows is stored and published.
-	if stored, err := b.Store(t.Context(), event("job-2", sharpapi.JobStatusSuccess, "{}")); err != nil || !stored {
+	if stored, err := (protocol{b}).Store(t.Context(), event("job-2", sharpapi.JobStatusSuccess, "{}")); err != nil || !stored {
 		t.Fatalf("Store(success) = %v, %v; want true, nil", stored, err)
 	}
 	if diff := cmp.Diff([]string{"job-2"}, pub.ids()); diff != "" {
@@ -140,18 +141,18 @@ func TestStoreOnlyDeduplicatesNonTerminalEvents(t *testing.T) {
 
 func TestLoadReturnsTheStoredEvent(t *testing.T) {
 	b := newBus(t, newClient(t, testAddr))
-	for _, ev := range []sharpapi.WebhookEvent{
+	for _, ev := range []eventbus.Event{
 		event("job-3", sharpapi.JobStatusSuccess, `{"html":"<b>a & b</b>","n":[1,2]}`),
 		event("job-4", sharpapi.JobStatusFailed, "null"),
 		event("job-5", sharpapi.JobStatusSuccess, ""), // the account sends no results
 	} {
-		if _, found, err := b.Load(t.Context(), ev.ID); err != nil || found {
+		if _, found, err := (protocol{b}).Load(t.Context(), ev.ID); err != nil || found {
 			t.Fatalf("Load(%s) before Store = found %v, %v; want not found", ev.ID, found, err)
 		}
-		if _, err := b.Store(t.Context(), ev); err != nil {
+		if _, err := (protocol{b}).Store(t.Context(), ev); err != nil {
 			t.Fatal(err)
 		}
-		got, found, err := b.Load(t.Context(), ev.ID)
+		got, found, err := (protocol{b}).Load(t.Context(), ev.ID)
 		if err != nil || !found {
 			t.Fatalf("Load(%s) = found %v, %v", ev.ID, found, err)
 		}
@@ -165,10 +166,10 @@ func TestStoreSetsTheTTLs(t *testing.T) {
 	rdb := newClient(t, testAddr)
 	const keep, dedup = 90 * time.Second, 2 * time.Hour
 	b := newBus(t, rdb, WithRetention(keep), WithDedupAge(dedup))
-	if _, err := b.Store(t.Context(), event("job-6", sharpapi.JobStatusSuccess, "{}")); err != nil {
+	if _, err := (protocol{b}).Store(t.Context(), event("job-6", sharpapi.JobStatusSuccess, "{}")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Store(t.Context(), event("job-6", "pending", "")); err != nil {
+	if _, err := (protocol{b}).Store(t.Context(), event("job-6", "pending", "")); err != nil {
 		t.Fatal(err)
 	}
 	for key, max := range map[string]time.Duration{
@@ -199,16 +200,16 @@ func TestLoadRejectsWhatItDidNotStore(t *testing.T) {
 		if err := rdb.Set(t.Context(), b.eventKey("job-7"), value, time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
-		_, found, err := b.Load(t.Context(), "job-7")
+		_, found, err := (protocol{b}).Load(t.Context(), "job-7")
 		if err == nil || found || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load of %s = found %v, %v; want an error saying %q", value, found, err, want)
 		}
 	}
 	for _, id := range []string{"", "a:b", "{x}", strings.Repeat("x", 129)} {
-		if _, err := b.Store(t.Context(), event(id, sharpapi.JobStatusSuccess, "{}")); err == nil {
+		if _, err := (protocol{b}).Store(t.Context(), event(id, sharpapi.JobStatusSuccess, "{}")); err == nil {
 			t.Errorf("Store with id %q: no error", id)
 		}
-		if _, _, err := b.Load(t.Context(), id); err == nil {
+		if _, _, err := (protocol{b}).Load(t.Context(), id); err == nil {
 			t.Errorf("Load with id %q: no error", id)
 		}
 	}
@@ -223,7 +224,7 @@ type subscriber struct {
 func subscribe(t testing.TB, b *Bus) *subscriber {
 	t.Helper()
 	s := &subscriber{ids: make(chan string, 1<<14), resyncs: make(chan struct{}, 64)}
-	if err := b.Subscribe(func(id string) { s.ids <- id }, func() { s.resyncs <- struct{}{} }); err != nil {
+	if err := (protocol{b}).Subscribe(func(id string) { s.ids <- id }, func() { s.resyncs <- struct{}{} }); err != nil {
 		t.Fatal(err)
 	}
 	recv(t, s.resyncs, "the first resync")
@@ -235,14 +236,14 @@ func TestSubscribeNotifiesStoredTerminalEvents(t *testing.T) {
 	b := newBus(t, rdb)
 	s := subscribe(t, b)
 	other := newBus(t, rdb, WithKeyPrefix(b.cfg.prefix)) // another replica
-	if _, err := other.Store(t.Context(), event("job-9", "pending", "")); err != nil {
+	if _, err := (protocol{other}).Store(t.Context(), event("job-9", "pending", "")); err != nil {
 		t.Fatal(err)
 	}
 	// What is not a job id is ignored, whoever published it.
 	if err := rdb.Publish(t.Context(), b.channel, "not an id!").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Store(t.Context(), event("job-9", sharpapi.JobStatusSuccess, "{}")); err != nil {
+	if _, err := (protocol{other}).Store(t.Context(), event("job-9", sharpapi.JobStatusSuccess, "{}")); err != nil {
 		t.Fatal(err)
 	}
 	if id := recv(t, s.ids, "a notification"); id != "job-9" {
@@ -252,17 +253,17 @@ func TestSubscribeNotifiesStoredTerminalEvents(t *testing.T) {
 
 func TestSubscribeMisuse(t *testing.T) {
 	b := newBus(t, newClient(t, testAddr))
-	if err := b.Subscribe(nil, func() {}); err == nil {
+	if err := (protocol{b}).Subscribe(nil, func() {}); err == nil {
 		t.Error("Subscribe with a nil notify: no error")
 	}
 	subscribe(t, b)
-	if err := b.Subscribe(func(string) {}, func() {}); err == nil {
+	if err := (protocol{b}).Subscribe(func(string) {}, func() {}); err == nil {
 		t.Error("second Subscribe: no error")
 	}
 	b.Close()
 	c := newBus(t, newClient(t, testAddr))
 	c.Close()
-	if err := c.Subscribe(func(string) {}, func() {}); !errors.Is(err, ErrClosed) {
+	if err := (protocol{c}).Subscribe(func(string) {}, func() {}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Subscribe after Close = %v; want ErrClosed", err)
 	}
 }
@@ -276,7 +277,7 @@ func TestResyncAfterThePubsubConnectionIsKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	recv(t, s.resyncs, "the resync after the kill")
-	if _, err := b.Store(t.Context(), event("job-10", sharpapi.JobStatusSuccess, "{}")); err != nil {
+	if _, err := (protocol{b}).Store(t.Context(), event("job-10", sharpapi.JobStatusSuccess, "{}")); err != nil {
 		t.Fatal(err)
 	}
 	if id := recv(t, s.ids, "a notification on the new connection"); id != "job-10" {
@@ -291,7 +292,7 @@ func TestResyncAfterRedisRestarts(t *testing.T) {
 	s := subscribe(t, b)
 	srv.restart(t)
 	recv(t, s.resyncs, "the resync after the restart")
-	if _, err := b.Store(t.Context(), event("job-11", sharpapi.JobStatusSuccess, "{}")); err != nil {
+	if _, err := (protocol{b}).Store(t.Context(), event("job-11", sharpapi.JobStatusSuccess, "{}")); err != nil {
 		t.Fatal(err)
 	}
 	if id := recv(t, s.ids, "a notification after the restart"); id != "job-11" {
@@ -332,7 +333,7 @@ func TestStoreFailsWithinItsTimeoutWhileRedisIsPaused(t *testing.T) {
 			}
 			t.Cleanup(func() { admin.Do(context.Background(), "CLIENT", "UNPAUSE") })
 			// The caller's context has no deadline: the bus's own bound ends the call.
-			stored, err := b.Store(context.Background(), event("job-12", sharpapi.JobStatusSuccess, "{}"))
+			stored, err := (protocol{b}).Store(context.Background(), event("job-12", sharpapi.JobStatusSuccess, "{}"))
 			if !errors.Is(err, context.DeadlineExceeded) || stored {
 				t.Fatalf("Store while paused = %v, %v; want an error wrapping DeadlineExceeded", stored, err)
 			}
@@ -344,7 +345,7 @@ func TestStoreFailsWithinItsTimeoutWhileRedisIsPaused(t *testing.T) {
 			}
 			if honours {
 				// The client dropped the connection: Redis discards the script.
-				if stored, err := b.Store(t.Context(), event("job-12", sharpapi.JobStatusSuccess, "{}")); err != nil || !stored {
+				if stored, err := (protocol{b}).Store(t.Context(), event("job-12", sharpapi.JobStatusSuccess, "{}")); err != nil || !stored {
 					t.Errorf("the retry's Store = %v, %v; want it stored", stored, err)
 				}
 				return
@@ -354,7 +355,7 @@ func TestStoreFailsWithinItsTimeoutWhileRedisIsPaused(t *testing.T) {
 			if msg := recv(t, logs, "the late-store warning"); !strings.Contains(msg, "stored after its Store timed out") {
 				t.Errorf("log line %q; want the late-store warning", msg)
 			}
-			if stored, err := b.Store(t.Context(), event("job-12", sharpapi.JobStatusSuccess, "{}")); err != nil || stored {
+			if stored, err := (protocol{b}).Store(t.Context(), event("job-12", sharpapi.JobStatusSuccess, "{}")); err != nil || stored {
 				t.Errorf("the retry's Store = %v, %v; want a duplicate", stored, err)
 			}
 		})

@@ -7,7 +7,7 @@ import (
 )
 
 // The ledger's due times and leases are the replicas' clocks (see
-// [sharpapi.Ledger]): a replica whose clock runs ahead claims entries
+// [eventbus.Ledger]): a replica whose clock runs ahead claims entries
 // before they are due and takes over hook leases another replica still
 // holds, so that OnEvent may run twice; one whose clock runs behind
 // completes overdue jobs late. Redis is the clock every replica shares, so

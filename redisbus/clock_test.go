@@ -25,7 +25,7 @@ func TestClockSkewWarns(t *testing.T) {
 			b := newBus(t, newClient(t, testAddr), WithLogger(slog.New(&logs)))
 			for range 2 {
 				now := time.Now().Add(c.offset)
-				if _, err := b.Claim(t.Context(), now, now.Add(time.Minute), 10); err != nil {
+				if _, err := (protocol{b}).Claim(t.Context(), now, now.Add(time.Minute), 10); err != nil {
 					t.Fatal(err)
 				}
 			}

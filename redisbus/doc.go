@@ -1,5 +1,5 @@
 // Package redisbus shares verified SharpAPI webhook events among the
-// replicas of one service through Redis: it is a [sharpapi.EventBus].
+// replicas of one service through Redis: it is a [eventbus.Bus].
 //
 // A replica adds one option and nothing else:
 //
@@ -62,7 +62,7 @@
 // # The pending-job ledger
 //
 // A Bus also keeps a ledger of the jobs dispatched with a webhook and not
-// yet completed ([sharpapi.Ledger]), which makes completion durable: a job
+// yet completed ([eventbus.Ledger]), which makes completion durable: a job
 // whose webhook is lost completes even when the replica that dispatched it
 // is gone, and OnEvent runs for every job in the cluster, exactly once when
 // nothing crashes and at least once when a replica dies, or stalls past

@@ -16,6 +16,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -70,7 +72,7 @@ type member struct {
 	// clientName names the replica's Redis connections (CLIENT SETNAME).
 	clientName string
 	// observer, if set, observes the replica's handler.
-	observer sharpapi.Observer
+	observer observe.Observer
 }
 
 // fastLedger has sweeps and retries in milliseconds, and leases long
@@ -135,7 +137,7 @@ func (f *fleet) start(m member) *replica {
 		opts = append(opts, sharpapi.WithLogger(m.log))
 	}
 	if m.observer != nil {
-		opts = append(opts, sharpapi.WithObserver(m.observer))
+		opts = append(opts, sharpapi.WithObserver(observerOf{m.observer}))
 	}
 	r.hooks, err = sharpapi.NewWebhookHandler(e2eSecret, opts...)
 	if err != nil {
@@ -298,7 +300,7 @@ func (f *fleet) polls(ids []string) int {
 	return n
 }
 
-func sumLedger(rs []*replica, field func(sharpapi.LedgerCounts) uint64) uint64 {
+func sumLedger(rs []*replica, field func(observe.LedgerCounts) uint64) uint64 {
 	var n uint64
 	for _, r := range rs {
 		n += field(r.hooks.Stats().Ledger)
@@ -368,11 +370,11 @@ func ledgerWebhooksInTimeCostNoPoll(t *testing.T, f *fleet, n int) {
 	f.awaitHooks(ids)
 	f.ledgerEmpties(rs[0].bus)
 	waitFor(t, "every ack to be counted", func() bool {
-		return sumLedger(rs, func(c sharpapi.LedgerCounts) uint64 { return c.Acked }) >= uint64(n)
+		return sumLedger(rs, func(c observe.LedgerCounts) uint64 { return c.Acked }) >= uint64(n)
 	})
-	sweeps := sumLedger(rs, func(c sharpapi.LedgerCounts) uint64 { return c.Sweeps })
+	sweeps := sumLedger(rs, func(c observe.LedgerCounts) uint64 { return c.Sweeps })
 	waitFor(t, "every replica to sweep again", func() bool {
-		return sumLedger(rs, func(c sharpapi.LedgerCounts) uint64 { return c.Sweeps }) >= sweeps+6
+		return sumLedger(rs, func(c observe.LedgerCounts) uint64 { return c.Sweeps }) >= sweeps+6
 	})
 	f.mu.Lock()
 	for i, id := range ids {
@@ -388,14 +390,14 @@ func ledgerWebhooksInTimeCostNoPoll(t *testing.T, f *fleet, n int) {
 	}
 	for _, field := range []struct {
 		name string
-		get  func(sharpapi.LedgerCounts) uint64
+		get  func(observe.LedgerCounts) uint64
 		want uint64
 	}{
-		{"Recorded", func(c sharpapi.LedgerCounts) uint64 { return c.Recorded }, uint64(n)},
-		{"Acked", func(c sharpapi.LedgerCounts) uint64 { return c.Acked }, uint64(n)},
-		{"Claimed", func(c sharpapi.LedgerCounts) uint64 { return c.Claimed }, 0},
-		{"Polls", func(c sharpapi.LedgerCounts) uint64 { return c.Polls }, 0},
-		{"HookRedeliveries", func(c sharpapi.LedgerCounts) uint64 { return c.HookRedeliveries }, 0},
+		{"Recorded", func(c observe.LedgerCounts) uint64 { return c.Recorded }, uint64(n)},
+		{"Acked", func(c observe.LedgerCounts) uint64 { return c.Acked }, uint64(n)},
+		{"Claimed", func(c observe.LedgerCounts) uint64 { return c.Claimed }, 0},
+		{"Polls", func(c observe.LedgerCounts) uint64 { return c.Polls }, 0},
+		{"HookRedeliveries", func(c observe.LedgerCounts) uint64 { return c.HookRedeliveries }, 0},
 	} {
 		if got := sumLedger(rs, field.get); got != field.want {
 			t.Errorf("%s over the replicas: %d; want %d", field.name, got, field.want)
@@ -472,7 +474,7 @@ func TestLedgerClaimOfADeadReplicaExpires(t *testing.T) {
 	until := map[string]time.Time{} // job id → the end of the dead replica's claim
 	waitFor(t, "the dead replica to claim every job", func() bool {
 		now := time.Now()
-		cs, err := dead.Claim(context.Background(), now, now.Add(300*time.Millisecond), n)
+		cs, err := (protocol{dead}).Claim(context.Background(), now, now.Add(300*time.Millisecond), n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -601,11 +603,11 @@ func TestLedgerGivesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, j := range []sharpapi.PendingJob{
+	for _, j := range []eventbus.PendingJob{
 		{ID: "too-old", Dispatched: now.Add(-2 * time.Hour), Due: now, Expires: now.Add(time.Hour)},
 		{ID: "unknown", Dispatched: now, Due: now, Expires: now.Add(time.Hour)},
 	} {
-		if err := recorder.Record(t.Context(), j); err != nil {
+		if err := (protocol{recorder}).Record(t.Context(), j); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -757,3 +759,8 @@ func (l *logRecorder) messages(level slog.Level, sub string) []string {
 	}
 	return slices.Clip(out)
 }
+
+// observerOf gives a test's observer to sharpapi.WithObserver.
+type observerOf struct{ o observe.Observer }
+
+func (p observerOf) Observer() observe.Observer { return p.o }

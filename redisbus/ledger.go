@@ -7,13 +7,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 )
 
 // deadMax caps the list of given-up job ids.
 const deadMax = 10000
-
-var _ sharpapi.Ledger = (*Bus)(nil)
 
 // The ledger's keys; see the package doc.
 func (b *Bus) dueKey() string          { return b.cfg.prefix + "{ledger}:due" }
@@ -23,10 +21,10 @@ func (b *Bus) jobKey(id string) string { return b.jobKeyPrefix() + id }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
-// Record adds a dispatched job to the ledger; see [sharpapi.Ledger]. It is
+// Record adds a dispatched job to the ledger; see [eventbus.Ledger]. It is
 // one script: a hash of the job's status URL, type and dispatch time,
 // expiring at job.Expires plus an hour, and its id in the due set.
-func (b *Bus) Record(ctx context.Context, job sharpapi.PendingJob) error {
+func (b protocol) Record(ctx context.Context, job eventbus.PendingJob) error {
 	if err := checkJobID(job.ID); err != nil {
 		return fmt.Errorf("redisbus: not recording the job: %w", err)
 	}
@@ -41,10 +39,10 @@ func (b *Bus) Record(ctx context.Context, job sharpapi.PendingJob) error {
 	return nil
 }
 
-// Claim leases up to max due entries; see [sharpapi.Ledger]. It is one
+// Claim leases up to max due entries; see [eventbus.Ledger]. It is one
 // script: a range of the due set by score (O(log N + max)) and, per entry,
 // a few hash fields and a new score.
-func (b *Bus) Claim(ctx context.Context, now, until time.Time, max int) ([]sharpapi.ClaimedJob, error) {
+func (b protocol) Claim(ctx context.Context, now, until time.Time, max int) ([]eventbus.ClaimedJob, error) {
 	if max <= 0 {
 		return nil, nil
 	}
@@ -55,7 +53,7 @@ func (b *Bus) Claim(ctx context.Context, now, until time.Time, max int) ([]sharp
 	if err != nil {
 		return nil, fmt.Errorf("redisbus: claiming overdue jobs from the ledger: %w", err)
 	}
-	claims := make([]sharpapi.ClaimedJob, 0, len(rows))
+	claims := make([]eventbus.ClaimedJob, 0, len(rows))
 	for _, r := range rows {
 		f, ok := r.([]any)
 		if !ok || len(f) != 6 {
@@ -68,8 +66,8 @@ func (b *Bus) Claim(ctx context.Context, now, until time.Time, max int) ([]sharp
 		tok, _ := f[4].(int64)
 		n, _ := f[5].(int64)
 		dispatched, _ := strconv.ParseInt(d, 10, 64)
-		claims = append(claims, sharpapi.ClaimedJob{
-			PendingJob: sharpapi.PendingJob{ID: id, Type: sharpapi.JobType(t), StatusURL: u, Dispatched: time.UnixMilli(dispatched)},
+		claims = append(claims, eventbus.ClaimedJob{
+			PendingJob: eventbus.PendingJob{ID: id, Type: t, StatusURL: u, Dispatched: time.UnixMilli(dispatched)},
 			Token:      tok,
 			Tries:      int(n),
 		})
@@ -77,10 +75,10 @@ func (b *Bus) Claim(ctx context.Context, now, until time.Time, max int) ([]sharp
 	return claims, nil
 }
 
-// Begin asks for a job's hook lease; see [sharpapi.Ledger].
-func (b *Bus) Begin(ctx context.Context, req sharpapi.BeginRequest) (sharpapi.HookLease, error) {
+// Begin asks for a job's hook lease; see [eventbus.Ledger].
+func (b protocol) Begin(ctx context.Context, req eventbus.BeginRequest) (eventbus.HookLease, error) {
 	if err := checkJobID(req.JobID); err != nil {
-		return sharpapi.HookLease{}, fmt.Errorf("redisbus: no hook lease: %w", err)
+		return eventbus.HookLease{}, fmt.Errorf("redisbus: no hook lease: %w", err)
 	}
 	stored := "0"
 	if req.Stored {
@@ -92,28 +90,28 @@ func (b *Bus) Begin(ctx context.Context, req sharpapi.BeginRequest) (sharpapi.Ho
 		return beginScript.Run(ctx, b.rdb, keys, args...).Int64Slice()
 	}, nil)
 	if err != nil {
-		return sharpapi.HookLease{}, fmt.Errorf("redisbus: taking the hook lease of job %s: %w", req.JobID, err)
+		return eventbus.HookLease{}, fmt.Errorf("redisbus: taking the hook lease of job %s: %w", req.JobID, err)
 	}
 	if len(res) != 2 {
-		return sharpapi.HookLease{}, fmt.Errorf("redisbus: taking the hook lease of job %s: unexpected reply %v", req.JobID, res)
+		return eventbus.HookLease{}, fmt.Errorf("redisbus: taking the hook lease of job %s: unexpected reply %v", req.JobID, res)
 	}
 	switch {
 	case res[0] < 0:
-		return sharpapi.HookLease{State: sharpapi.LeaseDone}, nil
+		return eventbus.HookLease{State: eventbus.LeaseDone}, nil
 	case res[0] == 0:
-		return sharpapi.HookLease{State: sharpapi.LeaseHeld}, nil
+		return eventbus.HookLease{State: eventbus.LeaseHeld}, nil
 	}
-	return sharpapi.HookLease{State: sharpapi.LeaseGranted, Token: res[0], Runs: int(res[1])}, nil
+	return eventbus.HookLease{State: eventbus.LeaseGranted, Token: res[0], Runs: int(res[1])}, nil
 }
 
-// Renew extends a hook lease; see [sharpapi.Ledger].
-func (b *Bus) Renew(ctx context.Context, jobID string, token int64, until time.Time) (bool, error) {
+// Renew extends a hook lease; see [eventbus.Ledger].
+func (b protocol) Renew(ctx context.Context, jobID string, token int64, until time.Time) (bool, error) {
 	return b.fenced(ctx, "renewing the hook lease of", renewScript, jobID, token, ms(until))
 }
 
-// Ack completes a job; see [sharpapi.Ledger]. The job's record becomes a
+// Ack completes a job; see [eventbus.Ledger]. The job's record becomes a
 // tombstone for the bus's retention (default 10 min).
-func (b *Bus) Ack(ctx context.Context, jobID string, token int64) (stale bool, err error) {
+func (b protocol) Ack(ctx context.Context, jobID string, token int64) (stale bool, err error) {
 	if err := checkJobID(jobID); err != nil {
 		return false, fmt.Errorf("redisbus: not acking: %w", err)
 	}
@@ -127,14 +125,14 @@ func (b *Bus) Ack(ctx context.Context, jobID string, token int64) (stale bool, e
 	return n == 2, nil
 }
 
-// Release makes an entry due again at at; see [sharpapi.Ledger].
-func (b *Bus) Release(ctx context.Context, jobID string, token int64, at time.Time) (bool, error) {
+// Release makes an entry due again at at; see [eventbus.Ledger].
+func (b protocol) Release(ctx context.Context, jobID string, token int64, at time.Time) (bool, error) {
 	return b.fenced(ctx, "releasing", releaseScript, jobID, token, ms(at))
 }
 
 // GiveUp removes an entry for good and adds its id to the dead set (the
-// latest 10 000 given-up ids, scored by time); see [sharpapi.Ledger].
-func (b *Bus) GiveUp(ctx context.Context, jobID string, token int64, now time.Time) (bool, error) {
+// latest 10 000 given-up ids, scored by time); see [eventbus.Ledger].
+func (b protocol) GiveUp(ctx context.Context, jobID string, token int64, now time.Time) (bool, error) {
 	if err := checkJobID(jobID); err != nil {
 		// Not a job id: remove it from the due set, or every claim would
 		// return it again.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 	"github.com/sharpapi-go/sharpapi/redisbus/internal/singlebench"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
@@ -73,7 +74,9 @@ func (m *meter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proces
 
 // hideLedger is the bus without its Ledger methods: a handler given it
 // runs as before the ledger.
-type hideLedger struct{ sharpapi.EventBus }
+type hideLedger struct{ eventbus.Bus }
+
+func (h hideLedger) EventBus() eventbus.Bus { return h }
 
 // BenchmarkLedgerJobCost: one job whose webhook arrives in time, from
 // dispatch to its await's result and OnEvent's ack: the Redis round trips
@@ -100,7 +103,7 @@ func BenchmarkLedgerJobCost(b *testing.B) {
 			if withLedger {
 				opts = append(opts, sharpapi.WithEventBus(bus), sharpapi.WithLedgerConfig(sharpapi.LedgerConfig{NoSweeper: true}))
 			} else {
-				opts = append(opts, sharpapi.WithEventBus(hideLedger{bus}))
+				opts = append(opts, sharpapi.WithEventBus(hideLedger{bus.EventBus()}))
 			}
 			h, err := sharpapi.NewWebhookHandler(e2eSecret, opts...)
 			if err != nil {
@@ -145,7 +148,7 @@ func BenchmarkLedgerIdleSweep(b *testing.B) {
 			calls0, usec0 := scriptStats(b, bus.rdb)
 			b.ResetTimer()
 			for range b.N {
-				cs, err := bus.Claim(context.Background(), now, now.Add(time.Minute), 20)
+				cs, err := (protocol{bus}).Claim(context.Background(), now, now.Add(time.Minute), 20)
 				if err != nil || len(cs) != 0 {
 					b.Fatalf("claimed %d (%v); want none", len(cs), err)
 				}
@@ -182,7 +185,7 @@ func BenchmarkLedgerClaimDue(b *testing.B) {
 				}
 				c0, u0 := scriptStats(b, bus.rdb)
 				b.StartTimer()
-				cs, err := bus.Claim(context.Background(), now, now.Add(time.Hour), 20)
+				cs, err := (protocol{bus}).Claim(context.Background(), now, now.Add(time.Hour), 20)
 				b.StopTimer()
 				if err != nil || len(cs) != 20 {
 					b.Fatalf("claimed %d (%v); want 20", len(cs), err)
@@ -264,7 +267,7 @@ func BenchmarkLedgerMemory(b *testing.B) {
 		ids := make([]string, n)
 		for i := range n {
 			ids[i] = fmt.Sprintf("%08d-0dfd-49b6-8edb-9280e468c210", i)
-			if err := bus.Record(context.Background(), sharpapi.PendingJob{ID: ids[i], Type: sharpapi.JobTypeContentTranslate,
+			if err := (protocol{bus}).Record(context.Background(), eventbus.PendingJob{ID: ids[i], Type: "content_translate",
 				StatusURL:  "https://sharpapi.com/api/v1/content/translate/job/status/" + ids[i],
 				Dispatched: now, Due: now.Add(90 * time.Second), Expires: now.Add(24 * time.Hour)}); err != nil {
 				b.Fatal(err)
@@ -272,7 +275,7 @@ func BenchmarkLedgerMemory(b *testing.B) {
 		}
 		pending := used()
 		for _, id := range ids {
-			if _, err := bus.Ack(context.Background(), id, 0); err != nil {
+			if _, err := (protocol{bus}).Ack(context.Background(), id, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

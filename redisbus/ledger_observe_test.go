@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
@@ -18,14 +20,14 @@ import (
 // job.
 type noteRecorder struct {
 	mu    sync.Mutex
-	notes []sharpapi.LedgerNote
+	notes []observe.LedgerNote
 }
 
-func (r *noteRecorder) StartJob(ctx context.Context, _ sharpapi.JobStart) (context.Context, sharpapi.JobObservation) {
+func (r *noteRecorder) StartJob(ctx context.Context, _ observe.JobStart) (context.Context, observe.JobObservation) {
 	return ctx, nil
 }
 
-func (r *noteRecorder) LedgerNoted(_ context.Context, n sharpapi.LedgerNote) {
+func (r *noteRecorder) LedgerNoted(_ context.Context, n observe.LedgerNote) {
 	r.mu.Lock()
 	r.notes = append(r.notes, n)
 	r.mu.Unlock()
@@ -33,30 +35,30 @@ func (r *noteRecorder) LedgerNoted(_ context.Context, n sharpapi.LedgerNote) {
 
 // counts is what the notes add up to, in the shape of WebhookStats.Ledger
 // (whose Acked and Polls have no note).
-func (r *noteRecorder) counts() sharpapi.LedgerCounts {
+func (r *noteRecorder) counts() observe.LedgerCounts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var c sharpapi.LedgerCounts
+	var c observe.LedgerCounts
 	for _, n := range r.notes {
 		switch n.Kind {
-		case sharpapi.LedgerRecorded:
+		case observe.LedgerRecorded:
 			if n.Err != nil {
 				c.RecordErrors++
 			} else {
 				c.Recorded++
 			}
-		case sharpapi.LedgerSwept:
+		case observe.LedgerSwept:
 			c.Sweeps++
 			c.Claimed += uint64(n.Claimed)
-		case sharpapi.LedgerCompleted:
+		case observe.LedgerCompleted:
 			c.Completed++
-		case sharpapi.LedgerHookRedelivered:
+		case observe.LedgerHookRedelivered:
 			c.HookRedeliveries++
-		case sharpapi.LedgerStaleAck:
+		case observe.LedgerStaleAck:
 			c.StaleAcks++
-		case sharpapi.LedgerGaveUp:
+		case observe.LedgerGaveUp:
 			c.GaveUp++
-		case sharpapi.LedgerCallFailed:
+		case observe.LedgerCallFailed:
 			c.Errors++
 		}
 	}
@@ -65,7 +67,7 @@ func (r *noteRecorder) counts() sharpapi.LedgerCounts {
 
 // about returns "kind detail job" for each note of kind, sorted: what a
 // note of that kind says about its job.
-func (r *noteRecorder) about(kind sharpapi.LedgerNoteKind) []string {
+func (r *noteRecorder) about(kind observe.LedgerNoteKind) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
@@ -74,7 +76,7 @@ func (r *noteRecorder) about(kind sharpapi.LedgerNoteKind) []string {
 			continue
 		}
 		detail := string(n.Via) + string(n.Reason)
-		if n.Kind == sharpapi.LedgerHookRedelivered {
+		if n.Kind == observe.LedgerHookRedelivered {
 			detail = "run " + strconv.Itoa(n.Runs)
 		}
 		if n.Err != nil {
@@ -103,11 +105,11 @@ func TestLedgerObserverIsToldWhatStatsCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, j := range []sharpapi.PendingJob{
+	for _, j := range []eventbus.PendingJob{
 		{ID: "too-old", Dispatched: now.Add(-2 * time.Hour), Due: now, Expires: now.Add(time.Hour)},
 		{ID: "unknown", Dispatched: now, Due: now, Expires: now.Add(time.Hour)},
 	} {
-		if err := recorder.Record(t.Context(), j); err != nil {
+		if err := (protocol{recorder}).Record(t.Context(), j); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -139,15 +141,15 @@ func TestLedgerObserverIsToldWhatStatsCount(t *testing.T) {
 		t.Errorf("Stats' ledger counts (-) and what the notes add up to (+):\n%s", diff)
 	}
 	for _, c := range []struct {
-		kind sharpapi.LedgerNoteKind
+		kind observe.LedgerNoteKind
 		want []string
 	}{
-		{sharpapi.LedgerRecorded, slices.Sorted(slices.Values([]string{" " + ids[0], " " + ids[1]}))},
-		{sharpapi.LedgerCompleted, slices.Sorted(slices.Values([]string{"poll " + ids[0], "poll " + ids[1], "store never-ok"}))},
-		{sharpapi.LedgerHookRedelivered, []string{"run 2 never-ok"}},
-		{sharpapi.LedgerGaveUp, []string{"hook_runs never-ok", "max_age too-old", "not_found unknown"}},
-		{sharpapi.LedgerStaleAck, nil},
-		{sharpapi.LedgerCallFailed, nil},
+		{observe.LedgerRecorded, slices.Sorted(slices.Values([]string{" " + ids[0], " " + ids[1]}))},
+		{observe.LedgerCompleted, slices.Sorted(slices.Values([]string{"poll " + ids[0], "poll " + ids[1], "store never-ok"}))},
+		{observe.LedgerHookRedelivered, []string{"run 2 never-ok"}},
+		{observe.LedgerGaveUp, []string{"hook_runs never-ok", "max_age too-old", "not_found unknown"}},
+		{observe.LedgerStaleAck, nil},
+		{observe.LedgerCallFailed, nil},
 	} {
 		if diff := cmp.Diff(c.want, rec.about(c.kind)); diff != "" {
 			t.Errorf("notes of kind %d (-want +got):\n%s", c.kind, diff)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
-	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 )
 
 // The ledger's scripts, one call at a time. Times are fixed: the scripts
@@ -22,30 +22,30 @@ var t0 = time.UnixMilli(1_800_000_000_000)
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
-func pending(id string, due time.Duration) sharpapi.PendingJob {
-	return sharpapi.PendingJob{ID: id, Type: sharpapi.JobTypeContentTranslate, StatusURL: "http://api.test/job/status/" + id,
+func pending(id string, due time.Duration) eventbus.PendingJob {
+	return eventbus.PendingJob{ID: id, Type: "content_translate", StatusURL: "http://api.test/job/status/" + id,
 		Dispatched: t0, Due: at(due), Expires: at(24 * time.Hour)}
 }
 
-func mustRecord(t *testing.T, b *Bus, jobs ...sharpapi.PendingJob) {
+func mustRecord(t *testing.T, b *Bus, jobs ...eventbus.PendingJob) {
 	t.Helper()
 	for _, j := range jobs {
-		if err := b.Record(t.Context(), j); err != nil {
+		if err := (protocol{b}).Record(t.Context(), j); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func claimIDs(t *testing.T, b *Bus, now time.Duration, max int) []sharpapi.ClaimedJob {
+func claimIDs(t *testing.T, b *Bus, now time.Duration, max int) []eventbus.ClaimedJob {
 	t.Helper()
-	cs, err := b.Claim(t.Context(), at(now), at(now+time.Minute), max)
+	cs, err := (protocol{b}).Claim(t.Context(), at(now), at(now+time.Minute), max)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cs
 }
 
-func ids(cs []sharpapi.ClaimedJob) []string {
+func ids(cs []eventbus.ClaimedJob) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.ID
@@ -54,9 +54,9 @@ func ids(cs []sharpapi.ClaimedJob) []string {
 	return out
 }
 
-func begin(t *testing.T, b *Bus, id string, stored bool, now time.Duration) sharpapi.HookLease {
+func begin(t *testing.T, b *Bus, id string, stored bool, now time.Duration) eventbus.HookLease {
 	t.Helper()
-	l, err := b.Begin(t.Context(), sharpapi.BeginRequest{JobID: id, Stored: stored, Now: at(now), Until: at(now + time.Minute), Expires: at(24 * time.Hour)})
+	l, err := (protocol{b}).Begin(t.Context(), eventbus.BeginRequest{JobID: id, Stored: stored, Now: at(now), Until: at(now + time.Minute), Expires: at(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestLedgerRecordIsIdempotentAndClaimReturnsTheRecord(t *testing.T) {
 	if cs := claimIDs(t, b, 0, 10); len(cs) != 0 {
 		t.Fatalf("claimed %v before the due time", ids(cs))
 	}
-	want := []sharpapi.ClaimedJob{{PendingJob: sharpapi.PendingJob{ID: "job-1", Type: sharpapi.JobTypeContentTranslate,
+	want := []eventbus.ClaimedJob{{PendingJob: eventbus.PendingJob{ID: "job-1", Type: "content_translate",
 		StatusURL: "http://api.test/job/status/job-1", Dispatched: t0}, Token: 1, Tries: 1}}
 	if diff := cmp.Diff(want, claimIDs(t, b, time.Second, 10)); diff != "" {
 		t.Errorf("claim (-want +got):\n%s", diff)
@@ -92,27 +92,27 @@ func TestLedgerStaleTokensDoNothing(t *testing.T) {
 	mustRecord(t, b, pending("job-1", 0))
 	claim := claimIDs(t, b, 0, 1)[0]
 	lease := begin(t, b, "job-1", true, time.Second) // a webhook arrives while the sweeper polls
-	if lease.State != sharpapi.LeaseGranted || lease.Token <= claim.Token {
+	if lease.State != eventbus.LeaseGranted || lease.Token <= claim.Token {
 		t.Fatalf("Begin: %+v after claim token %d", lease, claim.Token)
 	}
 	ctx := t.Context()
-	if ok, err := b.Release(ctx, "job-1", claim.Token, at(time.Second)); ok || err != nil {
+	if ok, err := (protocol{b}).Release(ctx, "job-1", claim.Token, at(time.Second)); ok || err != nil {
 		t.Errorf("Release with the claim's stale token: %v, %v; want false", ok, err)
 	}
-	if ok, err := b.GiveUp(ctx, "job-1", claim.Token, at(time.Second)); ok || err != nil {
+	if ok, err := (protocol{b}).GiveUp(ctx, "job-1", claim.Token, at(time.Second)); ok || err != nil {
 		t.Errorf("GiveUp with a stale token: %v, %v; want false", ok, err)
 	}
-	if ok, err := b.Renew(ctx, "job-1", claim.Token, at(time.Hour)); ok || err != nil {
+	if ok, err := (protocol{b}).Renew(ctx, "job-1", claim.Token, at(time.Hour)); ok || err != nil {
 		t.Errorf("Renew with a stale token: %v, %v; want false", ok, err)
 	}
-	if ok, err := b.Renew(ctx, "job-1", lease.Token, at(5*time.Minute)); !ok || err != nil {
+	if ok, err := (protocol{b}).Renew(ctx, "job-1", lease.Token, at(5*time.Minute)); !ok || err != nil {
 		t.Errorf("Renew with the lease's token: %v, %v; want true", ok, err)
 	}
 	// The renewed lease holds past the first minute.
-	if l := begin(t, b, "job-1", false, 2*time.Minute); l.State != sharpapi.LeaseHeld {
+	if l := begin(t, b, "job-1", false, 2*time.Minute); l.State != eventbus.LeaseHeld {
 		t.Errorf("Begin within the renewed lease: %+v; want held", l)
 	}
-	if ok, err := b.Release(ctx, "job-1", lease.Token, at(10*time.Minute)); !ok || err != nil {
+	if ok, err := (protocol{b}).Release(ctx, "job-1", lease.Token, at(10*time.Minute)); !ok || err != nil {
 		t.Errorf("Release with the lease's token: %v, %v; want true", ok, err)
 	}
 	if cs := claimIDs(t, b, 9*time.Minute, 1); len(cs) != 0 {
@@ -127,14 +127,14 @@ func TestLedgerBeginAckAndTombstone(t *testing.T) {
 	b := newBus(t, newClient(t, testAddr))
 	ctx := t.Context()
 	// Not recorded: done for a caller that did not store the event...
-	if l := begin(t, b, "early", false, 0); l.State != sharpapi.LeaseDone {
+	if l := begin(t, b, "early", false, 0); l.State != eventbus.LeaseDone {
 		t.Errorf("Begin of an unknown job without its store: %+v; want done", l)
 	}
 	// ...created for the one that did (an early webhook beat its Record).
-	if l := begin(t, b, "early", true, 0); l.State != sharpapi.LeaseGranted || l.Runs != 1 {
+	if l := begin(t, b, "early", true, 0); l.State != eventbus.LeaseGranted || l.Runs != 1 {
 		t.Errorf("Begin of an unknown job by its storer: %+v; want granted, run 1", l)
 	}
-	if l := begin(t, b, "early", false, time.Second); l.State != sharpapi.LeaseHeld {
+	if l := begin(t, b, "early", false, time.Second); l.State != eventbus.LeaseHeld {
 		t.Errorf("a second Begin within the lease: %+v; want held", l)
 	}
 	// The storer died in OnEvent: the entry comes due when its lease ends.
@@ -146,14 +146,14 @@ func TestLedgerBeginAckAndTombstone(t *testing.T) {
 		t.Errorf("the created entry: %+v; want no status URL, dispatched at the first Begin", cs[0])
 	}
 	l := begin(t, b, "early", false, time.Minute)
-	if l.State != sharpapi.LeaseGranted || l.Runs != 2 {
+	if l.State != eventbus.LeaseGranted || l.Runs != 2 {
 		t.Fatalf("Begin after the claim: %+v; want granted, run 2", l)
 	}
-	if stale, err := b.Ack(ctx, "early", l.Token); stale || err != nil {
+	if stale, err := (protocol{b}).Ack(ctx, "early", l.Token); stale || err != nil {
 		t.Errorf("Ack: stale %v, %v", stale, err)
 	}
 	// Acked: neither Begin nor the job's (late) Record revive it.
-	if l := begin(t, b, "early", true, 2*time.Minute); l.State != sharpapi.LeaseDone {
+	if l := begin(t, b, "early", true, 2*time.Minute); l.State != eventbus.LeaseDone {
 		t.Errorf("Begin after the ack: %+v; want done", l)
 	}
 	mustRecord(t, b, pending("early", 0))
@@ -165,10 +165,10 @@ func TestLedgerBeginAckAndTombstone(t *testing.T) {
 	slow := begin(t, b, "slow", true, 0)
 	claimIDs(t, b, 2*time.Minute, 10) // slow's lease ended at 1 min
 	other := begin(t, b, "slow", false, 2*time.Minute)
-	if other.State != sharpapi.LeaseGranted {
+	if other.State != eventbus.LeaseGranted {
 		t.Fatalf("Begin after the stalled lease: %+v", other)
 	}
-	if stale, err := b.Ack(ctx, "slow", slow.Token); !stale || err != nil {
+	if stale, err := (protocol{b}).Ack(ctx, "slow", slow.Token); !stale || err != nil {
 		t.Errorf("the stalled holder's Ack: stale %v, %v; want stale", stale, err)
 	}
 	st, err := b.LedgerStats(ctx, at(time.Hour))
@@ -184,7 +184,7 @@ func TestLedgerGiveUpKeepsTheDeadIDs(t *testing.T) {
 	b := newBus(t, newClient(t, testAddr))
 	mustRecord(t, b, pending("gone", 0), pending("kept", time.Hour))
 	c := claimIDs(t, b, 0, 10)[0]
-	if ok, err := b.GiveUp(t.Context(), "gone", c.Token, at(time.Second)); !ok || err != nil {
+	if ok, err := (protocol{b}).GiveUp(t.Context(), "gone", c.Token, at(time.Second)); !ok || err != nil {
 		t.Fatalf("GiveUp: %v, %v", ok, err)
 	}
 	st, err := b.LedgerStats(t.Context(), at(2*time.Hour))
@@ -220,7 +220,7 @@ func TestLedgerConcurrentClaimsTakeEachEntryOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				cs, err := b.Claim(context.Background(), at(time.Second), at(time.Hour), 7)
+				cs, err := (protocol{b}).Claim(context.Background(), at(time.Second), at(time.Hour), 7)
 				if err != nil {
 					t.Error(err)
 					return

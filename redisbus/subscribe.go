@@ -16,13 +16,13 @@ import (
 const subscriptionBuffer = 1024
 
 // Subscribe starts listening for the job ids stored anywhere in the
-// cluster and returns at once; see [sharpapi.EventBus]. notify runs for
+// cluster and returns at once; see [eventbus.Bus]. notify runs for
 // each id heard, resync after every (re)subscription, the first included,
 // both on the subscription's goroutine. The subscription survives a lost
 // connection or a Redis restart: go-redis reconnects and resubscribes, and
 // the bus calls resync again. A second call, nil callbacks, or a call after
 // Close is an error.
-func (b *Bus) Subscribe(notify func(jobID string), resync func()) error {
+func (b protocol) Subscribe(notify func(jobID string), resync func()) error {
 	if notify == nil || resync == nil {
 		return errors.New("redisbus: Subscribe needs both callbacks, got nil")
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/eventbus"
 )
 
 // TestTraceTravelsWithTheEvent: an event's Trace (the delivery's
@@ -18,11 +19,11 @@ func TestTraceTravelsWithTheEvent(t *testing.T) {
 	traced := event("job-tp-1", sharpapi.JobStatusSuccess, `{"a":1}`)
 	traced.Trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	plain := event("job-tp-2", sharpapi.JobStatusSuccess, `{"a":1}`)
-	for _, ev := range []sharpapi.WebhookEvent{traced, plain} {
-		if _, err := b.Store(t.Context(), ev); err != nil {
+	for _, ev := range []eventbus.Event{traced, plain} {
+		if _, err := (protocol{b}).Store(t.Context(), ev); err != nil {
 			t.Fatal(err)
 		}
-		got, found, err := b.Load(t.Context(), ev.ID)
+		got, found, err := (protocol{b}).Load(t.Context(), ev.ID)
 		if err != nil || !found {
 			t.Fatalf("Load(%s) = found %v, %v", ev.ID, found, err)
 		}
@@ -49,11 +50,11 @@ func TestTraceTravelsWithTheEvent(t *testing.T) {
 	if err := rdb.Set(t.Context(), b.eventKey("job-tp-3"), old, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	got, found, err := b.Load(t.Context(), "job-tp-3")
+	got, found, err := (protocol{b}).Load(t.Context(), "job-tp-3")
 	if err != nil || !found {
 		t.Fatalf("Load of an older replica's event = found %v, %v", found, err)
 	}
-	if diff := cmp.Diff(sharpapi.WebhookEvent{ID: "job-tp-3", Status: sharpapi.JobStatusFailed, Type: "content_translate"}, got); diff != "" {
+	if diff := cmp.Diff(eventbus.Event{ID: "job-tp-3", Status: "failed", Type: "content_translate"}, got); diff != "" {
 		t.Errorf("older replica's event (-want +got):\n%s", diff)
 	}
 }

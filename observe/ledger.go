@@ -1,14 +1,14 @@
-package sharpapi
+package observe
 
 import "context"
 
-// LedgerObserver, when an [Observer] given to [NewWebhookHandler]
-// implements it, is told what this replica does with its [EventBus]'s
-// [Ledger] as it happens: the events that [WebhookStats].Ledger counts
+// LedgerObserver, when an [Observer] given to sharpapi.NewWebhookHandler
+// implements it, is told what this replica does with its eventbus.Bus's
+// eventbus.Ledger as it happens: the events that sharpapi.WebhookStats.Ledger counts
 // (Acked and Polls aside). Each note is told just before its count is
 // added, but a sweep's, which is told when the sweep ends, with the
 // entries it claimed. The handler's observer is told of the jobs that the
-// clients built [WithWebhookHandler] record too: the ledger is the
+// clients built sharpapi.WithWebhookHandler record too: the ledger is the
 // handler's. What the ledger holds cluster-wide is the bus's to tell
 // (redisbus: Bus.LedgerStats).
 type LedgerObserver interface {
@@ -86,13 +86,13 @@ type LedgerGiveUpReason string
 // The reasons of a [LedgerGaveUp] note.
 const (
 	// LedgerMaxAge: the job was pending for longer than
-	// [LedgerConfig].MaxAge.
+	// sharpapi.LedgerConfig.MaxAge.
 	LedgerMaxAge LedgerGiveUpReason = "max_age"
 	// LedgerNotFound: SharpAPI does not know the job (its poll answered
 	// 404).
 	LedgerNotFound LedgerGiveUpReason = "not_found"
 	// LedgerHookRuns: OnEvent was offered the job's event
-	// [LedgerConfig].MaxHookRuns times and never took it.
+	// sharpapi.LedgerConfig.MaxHookRuns times and never took it.
 	LedgerHookRuns LedgerGiveUpReason = "hook_runs"
 	// LedgerInvalidID: the entry's id is not one SharpAPI could have
 	// given (another writer put it in the ledger).
@@ -102,8 +102,8 @@ const (
 // LedgerOp names a call made for the ledger.
 type LedgerOp string
 
-// The calls of a [LedgerCallFailed] note: the [Ledger]'s methods, and the
-// [EventBus] calls the sweeper and a poll's hand-off make.
+// The calls of a [LedgerCallFailed] note: the eventbus.Ledger's methods, and the
+// eventbus.Bus calls the sweeper and a poll's hand-off make.
 const (
 	LedgerOpClaim   LedgerOp = "claim"   // the sweeper's Claim
 	LedgerOpBegin   LedgerOp = "begin"   // taking a job's hook lease
@@ -114,3 +114,32 @@ const (
 	LedgerOpLoad    LedgerOp = "load"    // the sweeper's look for a stored event
 	LedgerOpStore   LedgerOp = "store"   // storing an outcome a poll found
 )
+
+// LedgerCounts counts what one replica did with its bus's eventbus.Ledger; all zero
+// without one. A [LedgerObserver] is told of each event as it happens. The
+// ledger's own size is the bus's to report (redisbus: Bus.LedgerStats).
+type LedgerCounts struct {
+	// Recorded counts the jobs this replica's clients recorded;
+	// RecordErrors those they could not (the bus was down): such a job is
+	// not durable until its event is stored, and its own await polls.
+	Recorded, RecordErrors uint64
+	// Sweeps counts this replica's sweeps; Claimed the overdue entries they
+	// claimed; Polls the status polls sent for them; Completed the jobs
+	// they completed (the outcome stored from a poll, or a stored event
+	// offered to OnEvent again).
+	Sweeps, Claimed, Polls, Completed uint64
+	// Acked counts the entries this replica completed: once OnEvent
+	// returned nil, or at once without an OnEvent hook.
+	Acked uint64
+	// HookRedeliveries counts OnEvent runs here for an event offered
+	// before: its replica died or stalled past the hook lease, or OnEvent
+	// failed. StaleAcks counts acks after the lease had passed to another
+	// replica: OnEvent probably ran twice for that job.
+	HookRedeliveries, StaleAcks uint64
+	// GaveUp counts entries given up (each logged at Warn): older than
+	// MaxAge, unknown to SharpAPI (404), or OnEvent failed MaxHookRuns
+	// times.
+	GaveUp uint64
+	// Errors counts ledger calls that failed (the bus down or slow).
+	Errors uint64
+}

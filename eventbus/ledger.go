@@ -1,0 +1,125 @@
+package eventbus
+
+import (
+	"context"
+	"time"
+)
+
+// Ledger is an optional interface of an [Bus]: a cluster-wide record of
+// the jobs dispatched with a webhook that have not completed yet, so that a
+// job whose webhook is lost completes even when the replica that dispatched
+// it is gone. Package redisbus implements it; a sharpapi.WebhookHandler whose bus
+// implements it uses it on its own, and a bus that does not works as before.
+// Users of the SDK need none of its methods: they are the protocol between
+// the handler and the bus.
+//
+// With a ledger, a sharpapi.Client built sharpapi.WithWebhookHandler records every job it
+// dispatches with a webhook before the dispatch returns, due at the dispatch
+// time plus the client's webhook grace. A job leaves the ledger when its
+// terminal event has been stored (by a webhook on any replica, by an await's
+// poll, or by a sweeper's poll) and sharpapi.OnEvent has returned nil for it. Every
+// replica with a client sweeps the ledger: it claims overdue entries,
+// polls each job's status URL, stores the outcome as a webhook would, and
+// offers stored events whose OnEvent never finished to OnEvent again. See
+// sharpapi.LedgerConfig for the timings and sharpapi.OnEvent for the guarantee.
+//
+// Tokens fence stale writers: every Claim and every granted Begin draws a
+// new token for the entry, and Release, GiveUp and Renew do nothing unless
+// the caller's token is still the entry's. Times are the callers' clocks.
+type Ledger interface {
+	// Record adds job to the ledger, due at job.Due. An entry that exists
+	// already, or a job acked recently (within the bus's retention), is
+	// left as it is.
+	Record(ctx context.Context, job PendingJob) error
+
+	// Claim leases up to max entries due at now to the caller until
+	// until: each comes due again then unless it is completed, released
+	// or given up before. Any hook lease an entry had has expired by then
+	// (it is due) and is dropped. Entries whose record vanished are
+	// removed. Claim costs O(log N + max) for a ledger of N entries.
+	Claim(ctx context.Context, now, until time.Time, max int) ([]ClaimedJob, error)
+
+	// Begin asks for the right to run OnEvent for the stored terminal
+	// event of a job; see [BeginRequest] and [HookLease].
+	Begin(ctx context.Context, req BeginRequest) (HookLease, error)
+
+	// Renew extends a granted hook lease to until, and reports false when
+	// token no longer holds it (it expired and another replica took it).
+	Renew(ctx context.Context, jobID string, token int64, until time.Time) (bool, error)
+
+	// Ack completes the job: its entry leaves the ledger, and a Record or
+	// Begin of the job within the bus's retention does nothing. token is
+	// the hook lease's (0 when no hook ran); stale is true when another
+	// holder had taken the lease over meanwhile, so that OnEvent probably
+	// ran twice for the job.
+	Ack(ctx context.Context, jobID string, token int64) (stale bool, err error)
+
+	// Release makes the entry due at at, and drops the hook lease; it
+	// does nothing and reports false unless token is the entry's latest.
+	Release(ctx context.Context, jobID string, token int64, at time.Time) (bool, error)
+
+	// GiveUp removes the entry for good (a bus may keep its id in a
+	// bounded list of given-up jobs); it does nothing and reports false
+	// unless token is the entry's latest.
+	GiveUp(ctx context.Context, jobID string, token int64, now time.Time) (bool, error)
+}
+
+// PendingJob is a ledger entry as a sharpapi.Client records it.
+type PendingJob struct {
+	ID        string
+	Type      string // a sharpapi.JobType
+	StatusURL string
+	// Dispatched is when the dispatch returned; Due when the job becomes
+	// overdue (Dispatched plus the client's webhook grace); Expires when
+	// sweepers give up on it (Dispatched plus sharpapi.LedgerConfig.MaxAge), after
+	// which the ledger may drop its record.
+	Dispatched, Due, Expires time.Time
+}
+
+// ClaimedJob is an entry a sweeper claimed. An entry that Begin created
+// has no StatusURL or Type: the job's generic status URL serves.
+type ClaimedJob struct {
+	PendingJob
+	// Token is the claim's fencing token; Tries counts the claims of the
+	// entry so far, this one included.
+	Token int64
+	Tries int
+}
+
+// BeginRequest asks for a job's hook lease: the right to run OnEvent for its
+// stored event until Until.
+type BeginRequest struct {
+	JobID string
+	// Stored says the caller's own Store stored the event (there is one
+	// such caller per job). An entry missing from the ledger is then
+	// created (the job was not recorded, or its Record races its webhook)
+	// with Expires, so that even such a job reaches OnEvent at least once;
+	// for any other caller a missing entry means the job is done.
+	Stored bool
+	// Now is the caller's clock; a lease granted runs until Until.
+	Now, Until time.Time
+	// Expires is when an entry that Begin creates is given up, as
+	// PendingJob.Expires is for a recorded one (Now plus LedgerConfig.MaxAge).
+	Expires time.Time
+}
+
+// LeaseState is what Begin answered.
+type LeaseState int
+
+const (
+	// LeaseGranted: the caller runs OnEvent, under [HookLease].Token.
+	LeaseGranted LeaseState = iota + 1
+	// LeaseHeld: another replica holds a live lease; it runs OnEvent.
+	LeaseHeld
+	// LeaseDone: the job was acked (or, for a caller that did not store
+	// the event, is not in the ledger): OnEvent is not to run.
+	LeaseDone
+)
+
+// HookLease is Begin's answer. Runs counts the leases granted for the job,
+// this one included: above 1, OnEvent is being offered the event again.
+type HookLease struct {
+	State LeaseState
+	Token int64
+	Runs  int
+}
