@@ -305,7 +305,8 @@ func (a *awaiter[T]) release() {
 func decodeOutcome[T any](id string, snap *JobSnapshot, secrets ...string) (T, error) {
 	var zero T
 	if snap.Status == JobStatusFailed {
-		return zero, &JobFailedError{JobID: id, Type: snap.Type, Detail: newScrubber(secrets...).body(snap.Result)}
+		s := newScrubber(secrets...)
+		return zero, &JobFailedError{JobID: id, Type: JobType(s.string(string(snap.Type))), Detail: s.body(snap.Result)}
 	}
 	v, err := decodeResult[T](snap.Result)
 	if err != nil {

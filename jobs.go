@@ -355,6 +355,11 @@ func (c *Client) statusURL(ctx context.Context, path, id, answered string) strin
 	if answered == "" {
 		return own
 	}
+	if holdsCredential(answered, *c.apiKey) {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi status URL that holds the API key ignored",
+			slog.String("job_id", id), slog.String("polling", redactURL(own)))
+		return own
+	}
 	if u, err := url.Parse(answered); err == nil && c.sameOrigin(u) {
 		return answered
 	}
@@ -402,7 +407,7 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	if accepted.JobID == "" {
 		accepted.JobID = meta.JobID
 	}
-	if err := checkJobID(accepted.JobID); err != nil {
+	if err := checkAnsweredJobID(accepted.JobID, *c.apiKey); err != nil {
 		return nil, fmt.Errorf("%w: POST %s: %w", ErrMalformedResponse, redactURL(u), err)
 	}
 	accepted.StatusURL = c.statusURL(ctx, path, accepted.JobID, accepted.StatusURL)

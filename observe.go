@@ -228,14 +228,17 @@ func requestKind(st *callState, method string) observe.RequestKind {
 
 // send sends one attempt, told to the observe.RequestObserver.
 func (t limitedTransport) send(o observe.RequestObserver, req *http.Request, st *callState) (*http.Response, error) {
+	// A redirect's URL is the server's choice, and may quote the key: it
+	// is scrubbed like every URL, as is the transport's error.
+	scrub := scrubberOf(requestCredential(req))
 	ctx := o.StartRequest(req.Context(), observe.RequestStart{
-		Method: req.Method, URL: redactURL(req.URL.String()), Host: req.URL.Host, Path: req.URL.Path,
-		Kind:  requestKind(st, req.Method),
+		Method: req.Method, URL: scrub.string(redactURL(req.URL.String())), Host: req.URL.Host,
+		Path: scrub.string(req.URL.Path), Kind: requestKind(st, req.Method),
 		JobID: st.jobID, Resend: st.attempts,
 	})
 	st.attempts++
 	resp, err := t.next.RoundTrip(req)
-	end := observe.RequestEnd{Err: err}
+	end := observe.RequestEnd{Err: scrub.err(err)}
 	if resp != nil {
 		end.StatusCode = resp.StatusCode
 	}
