@@ -87,13 +87,3 @@ func TestNothingPrintsACredential(t *testing.T) {
 		t.Errorf("String = %s, want %s", got, want)
 	}
 }
-
-// embedValue returns a struct{ Client } holding a copy of *c, as a caller's
-// struct that embeds a Client value would (built through reflect: go vet
-// rightly refuses such a copy in code).
-func embedValue(c *Client) any {
-	t := reflect.StructOf([]reflect.StructField{{Name: "Client", Type: reflect.TypeFor[Client](), Anonymous: true}})
-	v := reflect.New(t).Elem()
-	v.Field(0).Set(reflect.ValueOf(c).Elem())
-	return v.Interface()
-}

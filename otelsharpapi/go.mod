@@ -4,9 +4,7 @@ go 1.24.0
 
 require (
 	github.com/google/go-cmp v0.7.0
-	github.com/redis/go-redis/v9 v9.22.0
 	github.com/sharpapi-go/sharpapi v0.1.0
-	github.com/sharpapi-go/sharpapi/redisbus v0.1.0
 	go.opentelemetry.io/otel v1.41.0
 	go.opentelemetry.io/otel/exporters/stdout/stdoutmetric v1.41.0
 	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.41.0
@@ -24,10 +22,7 @@ require (
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
-	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/sys v0.41.0 // indirect
 )
 
 replace github.com/sharpapi-go/sharpapi => ../
-
-replace github.com/sharpapi-go/sharpapi/redisbus => ../redisbus

@@ -20,10 +20,11 @@ import (
 // ErrClosed is returned by Subscribe after Close.
 var ErrClosed = errors.New("redisbus: bus closed")
 
-// Bus is a [eventbus.Bus] on Redis; see the package doc for what it
-// stores. Give it to one WebhookHandler per replica with
-// [sharpapi.WithEventBus]; the handler calls Subscribe and, on its own
-// Close, Close. A Bus is safe for concurrent use.
+// Bus shares webhook events among replicas through Redis; see the package
+// doc for what it stores. Give it to one WebhookHandler per replica with
+// [sharpapi.WithEventBus], which is all a user does with it: the handler
+// subscribes, and its Close ends the subscription (Close does the same).
+// A Bus is safe for concurrent use.
 type Bus struct {
 	rdb     redis.UniversalClient
 	cfg     config

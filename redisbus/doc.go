@@ -1,5 +1,6 @@
 // Package redisbus shares verified SharpAPI webhook events among the
-// replicas of one service through Redis: it is a [eventbus.Bus].
+// replicas of one service through Redis: an event bus for
+// [sharpapi.WithEventBus] (it implements package eventbus's protocol).
 //
 // A replica adds one option and nothing else:
 //

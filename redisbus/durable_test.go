@@ -185,6 +185,7 @@ func (f *fleet) kill(r *replica, name string) {
 // killClients cuts every Redis connection named name.
 func killClients(t testing.TB, addr, name string) {
 	t.Helper()
+	needRealRedis(t) // miniredis has no CLIENT LIST
 	admin := newClient(t, addr)
 	list, err := admin.ClientList(t.Context()).Result()
 	if err != nil {

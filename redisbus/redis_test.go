@@ -13,15 +13,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 )
 
 // The suite runs against a real redis-server: the one SHARPAPI_REDIS_ADDR
 // names, or one TestMain starts on a free loopback port. With no
-// redis-server installed it falls back to miniredis, says so in one line,
-// and skips the fault tests that need a real server; under CI=true it
-// fails instead, so that CI never takes that path.
+// redis-server installed (or with SHARPAPI_REDIS_FALLBACK=miniredis) it
+// falls back to miniredis, run as a process of its own from the test-only
+// module internal/miniredis so that this module requires no miniredis,
+// says so in one line, and skips the fault tests that need a real server;
+// under CI=true a missing redis-server fails instead, so that CI never
+// takes that path unasked.
 var (
 	testAddr   string       // the shared server's address
 	redisBin   string       // the redis-server binary; "" when none
@@ -37,20 +39,20 @@ func runMain(m *testing.M) int {
 		testAddr = addr
 		return m.Run()
 	}
-	if redisBin == "" {
-		if os.Getenv("CI") == "true" {
+	if fallback := os.Getenv("SHARPAPI_REDIS_FALLBACK") == "miniredis"; redisBin == "" || fallback {
+		if os.Getenv("CI") == "true" && !fallback {
 			fmt.Fprintln(os.Stderr, "redisbus: CI=true and no redis-server in PATH: install it (apt-get install -y redis-server) or set SHARPAPI_REDIS_ADDR")
 			return 1
 		}
-		mr, err := miniredis.Run()
+		addr, stop, err := startMiniredis()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "redisbus: starting miniredis:", err)
 			return 1
 		}
-		defer mr.Close()
+		defer stop()
 		fmt.Println("redisbus: no redis-server in PATH: running on miniredis, skipping the fault tests that need a real server")
 		miniServer.Store(true)
-		testAddr = mr.Addr()
+		testAddr = addr
 		return m.Run()
 	}
 	srv, err := startRedisServer()
@@ -245,4 +247,33 @@ func recv[T any](t testing.TB, ch <-chan T, what string) T {
 		t.Fatalf("gave up waiting for %s", what)
 		panic("unreachable")
 	}
+}
+
+// startMiniredis runs the test-only module internal/miniredis and returns
+// the address it serves on; stop closes its standard input, which ends it.
+func startMiniredis() (addr string, stop func(), err error) {
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir = "internal/miniredis"
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() {
+		in.Close()
+		cmd.Wait()
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("reading its address: %w", err)
+	}
+	return strings.TrimSpace(line), stop, nil
 }

@@ -17,8 +17,10 @@ type holder struct {
 	Server   Server
 	ServerP  *Server
 	EmuP     *Emulator
+	//lint:ignore U1000 set through reflect: a caller's unexported field
 	emulator Emulator
-	server   Server
+	//lint:ignore U1000 set through reflect: a caller's unexported field
+	server Server
 }
 
 func TestNothingPrintsACredential(t *testing.T) {

@@ -1,11 +1,10 @@
-package otelsharpapi
+package e2e
 
 import (
 	"bufio"
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/sharpapi-go/sharpapi"
+	"github.com/sharpapi-go/sharpapi/otelsharpapi/internal/oteltest"
 	"github.com/sharpapi-go/sharpapi/redisbus"
 	"github.com/sharpapi-go/sharpapi/sharpapitest"
 	"go.opentelemetry.io/otel/codes"
@@ -105,7 +105,7 @@ func newReplica(t *testing.T, addr, prefix string, observed bool) *replica {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rp.hooks.Close() })
-	srv := httptest.NewServer((&rig{answered: rp.answered}).answering(rp.hooks))
+	srv := httptest.NewServer(oteltest.Answers(rp.answered).Wrap(rp.hooks))
 	t.Cleanup(srv.Close)
 	rp.url = srv.URL + "/hooks/sharpapi"
 	return rp
@@ -139,19 +139,19 @@ func TestCrossReplicaCompletion(t *testing.T) {
 			if _, err := job.Wait(ctx); err != nil {
 				t.Fatal(err)
 			}
-			js := jobSpan(t, a.tel.sr, job.ID())
-			if got := attrs(js); got["sharpapi.job.completed_via"] != "store" || got["sharpapi.job.polls"] != "0" {
+			js := oteltest.JobSpan(t, a.tel.SR, job.ID())
+			if got := oteltest.Attrs(js); got["sharpapi.job.completed_via"] != "store" || got["sharpapi.job.polls"] != "0" {
 				t.Errorf("A's job span attributes %v; want completed via the store, no poll", got)
 			}
-			wantDur := map[string]point{"sharpapi.job.completed_via=store,sharpapi.job.outcome=success," + translate: {Count: 1}}
+			wantDur := map[string]oteltest.Point{"sharpapi.job.completed_via=store,sharpapi.job.outcome=success," + translate: {Count: 1}}
 			if diff := cmp.Diff(wantDur, a.tel.metrics(t)["sharpapi.job.duration"]); diff != "" {
 				t.Errorf("A's sharpapi.job.duration (-want +got):\n%s", diff)
 			}
-			(&rig{answered: b.answered}).awaitAnswers(t, 1)
-			if n := len(spans(a.tel.sr, "sharpapi.webhook")); n != 0 {
+			oteltest.Answers(b.answered).Await(t, 1)
+			if n := len(oteltest.Spans(a.tel.SR, "sharpapi.webhook")); n != 0 {
 				t.Errorf("A has %d delivery spans; the delivery went to B", n)
 			}
-			ds := spans(b.tel.sr, "sharpapi.webhook")
+			ds := oteltest.Spans(b.tel.SR, "sharpapi.webhook")
 			if !bTraced {
 				if len(ds) != 0 || len(js.Links()) != 0 {
 					t.Errorf("untraced B: %d delivery spans, A's job span has links %v; want none", len(ds), js.Links())
@@ -161,16 +161,16 @@ func TestCrossReplicaCompletion(t *testing.T) {
 			if len(ds) != 1 {
 				t.Fatalf("B has %d delivery spans, want 1", len(ds))
 			}
-			if got := attrs(ds[0]); got["sharpapi.webhook.outcome"] != "stored" || got["sharpapi.job.id"] != job.ID() || ds[0].Status().Code != codes.Unset {
+			if got := oteltest.Attrs(ds[0]); got["sharpapi.webhook.outcome"] != "stored" || got["sharpapi.job.id"] != job.ID() || ds[0].Status().Code != codes.Unset {
 				t.Errorf("B's delivery span: %v, %v", got, ds[0].Status())
 			}
-			if diff := cmp.Diff([]string{"sharpapi.bus.store"}, events(ds[0])); diff != "" {
+			if diff := cmp.Diff([]string{"sharpapi.bus.store"}, oteltest.Events(ds[0])); diff != "" {
 				t.Errorf("B's delivery span events (-want +got):\n%s", diff)
 			}
-			if len(js.Links()) != 1 || !linksTo(js, ds[0].SpanContext()) {
+			if len(js.Links()) != 1 || !oteltest.LinksTo(js, ds[0].SpanContext()) {
 				t.Errorf("A's job span links %v; want one, to B's delivery span %v", js.Links(), ds[0].SpanContext())
 			}
-			wantDeliveries := map[string]point{"http.response.status_code=200,sharpapi.webhook.outcome=stored": {Value: 1}}
+			wantDeliveries := map[string]oteltest.Point{"http.response.status_code=200,sharpapi.webhook.outcome=stored": {Value: 1}}
 			if diff := cmp.Diff(wantDeliveries, b.tel.metrics(t)["sharpapi.webhook.deliveries"]); diff != "" {
 				t.Errorf("B's sharpapi.webhook.deliveries (-want +got):\n%s", diff)
 			}
@@ -199,11 +199,11 @@ func TestBusErrorsAreCounted(t *testing.T) {
 	if code != 503 {
 		t.Fatalf("answered %d, want 503", code)
 	}
-	ds := spans(tel.sr, "sharpapi.webhook")
-	if len(ds) != 1 || attrs(ds[0])["sharpapi.webhook.outcome"] != "store_failed" || ds[0].Status().Code != codes.Error {
+	ds := oteltest.Spans(tel.SR, "sharpapi.webhook")
+	if len(ds) != 1 || oteltest.Attrs(ds[0])["sharpapi.webhook.outcome"] != "store_failed" || ds[0].Status().Code != codes.Error {
 		t.Fatalf("delivery spans %v", ds)
 	}
-	want := map[string]point{"error.type=_OTHER,sharpapi.bus.operation=store": {Value: 1}}
+	want := map[string]oteltest.Point{"error.type=_OTHER,sharpapi.bus.operation=store": {Value: 1}}
 	if diff := cmp.Diff(want, tel.metrics(t)["sharpapi.bus.errors"]); diff != "" {
 		t.Errorf("sharpapi.bus.errors (-want +got):\n%s", diff)
 	}
@@ -213,22 +213,5 @@ func TestBusErrorsAreCounted(t *testing.T) {
 // the answer's status.
 func deliver(t *testing.T, url, body string) int {
 	t.Helper()
-	return deliverSigned(t, url, body, sharpapi.SignWebhook([]byte(body), testSecret))
-}
-
-// deliverSigned POSTs body with signature sig to url and returns the
-// answer's status.
-func deliverSigned(t *testing.T, url, body, sig string) int {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set(sharpapi.WebhookSignatureHeader, sig)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return oteltest.PostSigned(t, url, body, sharpapi.SignWebhook([]byte(body), testSecret))
 }
