@@ -47,6 +47,7 @@ var deliveryOutcomes = map[string]observe.DeliveryOutcome{
 	"rejected: unreadable body": observe.DeliveryRejectedBody,
 	"rejected: malformed":       observe.DeliveryRejectedBody,
 	"rejected: closed":          observe.DeliveryRejectedClosed,
+	"rejected: busy":            observe.DeliveryRejectedBusy,
 }
 
 // WithObserver makes a [Client] or a [WebhookHandler] tell an observer what

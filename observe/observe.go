@@ -298,6 +298,7 @@ const (
 	DeliveryRejectedTooLarge DeliveryOutcome = "rejected_too_large" // body over the limit (413)
 	DeliveryRejectedBody     DeliveryOutcome = "rejected_malformed" // unreadable, or not a webhook payload (400)
 	DeliveryRejectedClosed   DeliveryOutcome = "rejected_closed"    // the handler is closed (503)
+	DeliveryRejectedBusy     DeliveryOutcome = "rejected_busy"      // the budget of unverified bytes is used up (503)
 	DeliveryOther            DeliveryOutcome = "other"              // an outcome added after this list
 )
 
