@@ -137,12 +137,35 @@ func TestRunResults(t *testing.T) {
 	}
 }
 
+// TestRunSaysWebhooksAreOff: started without -webhook-secret, the emulator
+// says at once that it sends no webhook, rather than leave a user's jobs to
+// their grace period; with a secret it says nothing of the kind.
+func TestRunSaysWebhooksAreOff(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		says bool
+	}{{nil, true}, {[]string{"-webhook-secret", "s"}, false}} {
+		emu := start(t, c.args...)
+		if err := emu.stop(); err != nil {
+			t.Fatalf("run(%q): %v", c.args, err)
+		}
+		var log strings.Builder
+		for l := range emu.lines {
+			log.WriteString(l + "\n")
+		}
+		if says := strings.Contains(log.String(), "no -webhook-secret: no webhook is sent"); says != c.says {
+			t.Errorf("run(%q) says webhooks are off: %v, want %v; output:\n%s", c.args, says, c.says, log.String())
+		}
+	}
+}
+
 func TestRunBadFlags(t *testing.T) {
 	badResults := t.TempDir()
 	os.WriteFile(filepath.Join(badResults, "content_translate.json"), []byte(`{"content":`), 0o600)
 	for _, args := range [][]string{
 		{"-drop-rate", "2"}, {"-nope"}, {"extra"}, {"-addr", "not an address"}, {"-rate-limit", "0"}, {"-latency", "-1s"},
 		{"-results", badResults}, {"-results", filepath.Join(badResults, "missing")},
+		{"-webhook-url", "http://127.0.0.1:1/hooks"}, // no -webhook-secret: nothing would be sent
 	} {
 		if err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard); err == nil {
 			t.Errorf("run(%q) succeeded", args)
