@@ -124,7 +124,7 @@ func (e *Emulator) startJob(w http.ResponseWriter, r *http.Request, req JobReque
 		return
 	}
 	if hookURL == "" {
-		hookURL = e.cfg.webhookURL
+		hookURL = e.cfg.webhookURL.value()
 	}
 	words := len(strings.Fields(req.Text("content")))
 	now := e.cfg.clock.Now()

@@ -63,7 +63,7 @@ type ResultFunc func(r JobRequest) (any, error)
 type config struct {
 	apiKey            credential
 	baseURL           string
-	webhookURL        string
+	webhookURL        credential // its password and query may be secrets
 	webhookSecret     credential
 	includeResult     bool
 	jobDuration       time.Duration
@@ -170,7 +170,7 @@ func WithWebhookURL(u string) Option {
 		if err := httpURL("WithWebhookURL", u); err != nil {
 			return err
 		}
-		c.webhookURL = u
+		c.webhookURL = newCredential(u)
 		return nil
 	}
 }
