@@ -403,8 +403,9 @@ func WithRecordBytes(n int) Option {
 }
 
 // WithJobRetention forgets finished jobs once they have been final for
-// longer than d, on the emulator's [Clock]: their status URLs then answer
-// 404 and [Emulator.Job] no longer finds them. Zero, the default, keeps
+// longer than d, on the emulator's [Clock]: from that instant their status
+// URLs answer 404 and [Emulator.Job] and [Emulator.Jobs] no longer find
+// them (their memory is freed at the next dispatch). Zero, the default, keeps
 // them for the emulator's life; a long-running emulator should set it
 // (cmd/sharpapi-emulator keeps jobs an hour).
 func WithJobRetention(d time.Duration) Option {
