@@ -196,7 +196,7 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 		a.mu.Unlock()
 		return
 	}
-	snap, err := a.j.Status(a.ctx)
+	snap, err := a.j.status(a.ctx) // finishSnapshot checks its type
 	if a.jo != nil {
 		a.jo.note(pollNote(snap, err))
 	}
@@ -231,6 +231,10 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 		return
 	}
 	a.lastErr, a.failures = nil, 0
+	if err := checkJobType(a.j.id, a.j.typ, snap.Type, "awaited as"); err != nil {
+		a.finishLocked(err) // an unfinished job of another type will not become this one
+		return
+	}
 	if snap.Status.Terminal() {
 		a.finishSnapshot(snap, observe.JobViaPoll)
 		return
@@ -263,9 +267,15 @@ func (a *awaiter[T]) cancelledLocked() {
 }
 
 // finishSnapshot finishes with a terminal snapshot: the decoded result, or
-// a *JobFailedError. The job keeps it, so that awaiting it again sends
+// a *JobFailedError; or, when the snapshot (a status answer or a webhook)
+// reports another type than the job's, an error wrapping
+// ErrJobTypeMismatch. The job keeps it, so that awaiting it again sends
 // nothing. via says how it came ("" when the job had kept it).
 func (a *awaiter[T]) finishSnapshot(snap *JobSnapshot, via observe.JobVia) {
+	if err := checkJobType(a.j.id, a.j.typ, snap.Type, "awaited as"); err != nil {
+		a.finishLocked(err)
+		return
+	}
 	a.j.keep(snap)
 	v, err := decodeOutcome[T](a.j.id, snap, *a.j.c.apiKey)
 	if a.jo != nil {
@@ -320,20 +330,44 @@ func decodeOutcome[T any](id string, snap *JobSnapshot, secrets ...string) (T, e
 }
 
 // callDone runs an OnDone callback in a goroutine of its own, with a panic
-// recovered, logged and counted in the handler's Stats (if c has a
-// handler): a caller's bug must not take the process down from a goroutine
-// the caller never started. c is nil for a zero Job.
+// recovered: a caller's bug must not take the process down from a
+// goroutine the caller never started, nor vanish without a trace. Like
+// net/http with a handler's panic, it is logged at Error with its stack:
+// through the client's logger, or slog.Default() when the client has none
+// (a silent client must not hide a bug in the caller's code). It is
+// counted in [Client.CallbackPanics] and, if the client has a handler, in
+// its Stats. c is nil for a zero Job.
 func callDone(c *Client, jobID string, call func()) {
 	go func() {
 		defer func() {
-			if p := recover(); p != nil && c != nil {
+			p := recover()
+			if p == nil {
+				return
+			}
+			log := slog.Default()
+			if c != nil {
+				c.callbackPanics.Add(1)
 				if h := c.cfg.webhookHandler(); h != nil {
 					h.stats.callbackPanics.Add(1)
 				}
-				c.log.LogAttrs(context.Background(), slog.LevelError, "sharpapi: OnDone callback panicked",
-					slog.String("job_id", jobID), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				if c.cfg.logger != nil {
+					log = c.log
+				}
 			}
+			log.LogAttrs(context.Background(), slog.LevelError, "sharpapi: OnDone callback panicked",
+				slog.String("job_id", jobID), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 		}()
 		call()
 	}()
+}
+
+// CallbackPanics returns how many [Job.OnDone] callbacks of this client's
+// jobs have panicked. Each panic is recovered and logged with its stack at
+// Error, through the client's logger ([WithLogger]) or, without one,
+// through slog.Default(). 0 for a zero Client.
+func (c *Client) CallbackPanics() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.callbackPanics.Load()
 }

@@ -43,6 +43,8 @@ type Client struct {
 	// warnNoHandler says once that jobs are dispatched with a webhook URL
 	// but their awaits cannot hear it.
 	warnNoHandler sync.Once
+	// callbackPanics counts the OnDone callbacks that panicked (await.go).
+	callbackPanics atomic.Uint64
 }
 
 // errZeroClient is what a zero Client's methods report.

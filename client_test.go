@@ -71,6 +71,7 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 		{"zero poll interval", "k", []Option{WithPollInterval(0)}, ErrInvalidOption},
 		{"zero max poll interval", "k", []Option{WithMaxPollInterval(0)}, ErrInvalidOption},
 		{"nil webhooks", "k", []Option{WithWebhookHandler(nil)}, ErrInvalidOption},
+		{"zero webhooks", "k", []Option{WithWebhookHandler(&WebhookHandler{})}, ErrInvalidOption},
 		{"bad default webhook", "k", []Option{WithWebhook("not a url")}, ErrInvalidOption},
 		{"negative grace", "k", []Option{WithWebhookGrace(-time.Second)}, ErrInvalidOption},
 	}
@@ -86,6 +87,24 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 	_, err := NewClient("k", WithMaxRetries(-1), WithPollInterval(0))
 	if msg := err.Error(); !strings.Contains(msg, "max retries") || !strings.Contains(msg, "poll interval") {
 		t.Errorf("error %q does not report both options", msg)
+	}
+}
+
+// A handler not built by NewWebhookHandler would refuse every webhook and
+// leave its jobs polling, silently: NewClient refuses it, and says how to
+// build one.
+func TestWithWebhookHandlerRefusesZero(t *testing.T) {
+	c, err := NewClient("k", WithWebhookHandler(&WebhookHandler{}))
+	if !errors.Is(err, ErrInvalidOption) || c != nil || !strings.Contains(err.Error(), "NewWebhookHandler") {
+		t.Fatalf("NewClient = %v, %v; want nil and an ErrInvalidOption that names NewWebhookHandler", c, err)
+	}
+	h, err := NewWebhookHandler("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := NewClient("k", WithWebhookHandler(h)); err != nil {
+		t.Errorf("NewClient with a built handler: %v", err)
 	}
 }
 

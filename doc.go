@@ -46,8 +46,13 @@
 // which [ResumeJob] can await again later, after a restart; never an
 // unfinished job. OnDone calls its function exactly once, in a goroutine of
 // its own, and holds no goroutine while the job runs: a service can await a
-// hundred thousand jobs that way. Once a job's outcome is known, the Job
-// keeps it: awaiting it again sends no request.
+// hundred thousand jobs that way; in an HTTP handler, give it a context
+// that outlives the request, context.WithoutCancel(r.Context()) with a
+// timeout (see [Job.OnDone]). Once a job's outcome is known, the Job
+// keeps it: awaiting it again sends no request. A job whose status answer
+// or webhook reports another type than the job's (a [ResumeJob] given the
+// wrong id) yields an error matching [ErrJobTypeMismatch], never a zero
+// result.
 //
 // Without a webhook, an await polls the status URL: first after the
 // dispatch answer's Retry-After, then as each status answer's Retry-After

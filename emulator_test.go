@@ -3,6 +3,7 @@ package sharpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,6 +48,20 @@ func agree[T any](typ sharpapi.JobType, dispatch func(context.Context, *sharpapi
 		got, err := job.Wait(ctx)
 		if err != nil {
 			return nil, nil, nil, nil, err
+		}
+		// Resumed by its id with its type, it is awaited again through
+		// the generic status URL: the type that answer reports passes the
+		// type check, and the result is the same.
+		resumed, err := sharpapi.ResumeJob[T](c, job.ID(), typ)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		again, err := resumed.Wait(ctx)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("resumed: %w", err)
+		}
+		if diff := cmp.Diff(got, again); diff != "" || job.Type() != typ {
+			return nil, nil, nil, nil, fmt.Errorf("job.Type() = %s; resumed result (-dispatched +resumed):\n%s", job.Type(), diff)
 		}
 		info, _ := emu.Job(job.ID())
 		var want T

@@ -77,7 +77,7 @@ func TestErrorsSayItOnce(t *testing.T) {
 		}
 	}
 	mode.Store("pending")
-	job, err := ResumeJob[translation](c, id, "")
+	job, err := ResumeJob[translation](c, id, JobTypeContentTranslate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +88,9 @@ func TestErrorsSayItOnce(t *testing.T) {
 	mode.Store("503 storm")
 	_, err = job.Wait(storm)
 	record(err)
-	_, err = ResumeJob[translation](c, "a b", "")
+	_, err = ResumeJob[translation](c, "a b", JobTypeContentTranslate)
 	record(err)
-	_, err = ResumeJob[translation](c, evil.URL+"/job/status/"+id, "")
+	_, err = ResumeJob[translation](c, evil.URL+"/job/status/"+id, JobTypeContentTranslate)
 	record(err)
 	srv.Close()
 	record(c.getJSON(ctx, "/quota", nil, &out))

@@ -3,6 +3,7 @@ package sharpapi
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // The handler's raw await by job id is not part of the API: a Job is the one
@@ -81,6 +82,15 @@ func (h *WebhookHandler) OnCompleteForTest(jobID string, fn func(WebhookEvent)) 
 func onEventOf(fn func(WebhookEvent)) WebhookOption {
 	return OnEvent(func(_ context.Context, ev WebhookEvent) error {
 		fn(ev)
+		return nil
+	})
+}
+
+// WithOnDoneTooSoonForTest sets how soon after OnDone an ending context is
+// warned about (a second by default), so that a test needs no real time.
+func WithOnDoneTooSoonForTest(d time.Duration) Option {
+	return optionFunc(func(c *clientConfig) error {
+		c.onDoneTooSoon = d
 		return nil
 	})
 }

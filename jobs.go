@@ -109,9 +109,10 @@ type Job[T any] struct {
 // errZeroJob is what a zero Job's methods report.
 var errZeroJob = fmt.Errorf("%w: a zero Job: use the *Job a Client method or ResumeJob returns", ErrNotInitialized)
 
-// keep records the job's terminal snapshot; the first one stays.
+// keep records the job's terminal snapshot; the first one stays. One of
+// another type is not the job's outcome: it is not kept.
 func (j *Job[T]) keep(snap *JobSnapshot) {
-	if snap.Status.Terminal() {
+	if snap.Status.Terminal() && checkJobType(j.id, j.typ, snap.Type, "") == nil {
 		j.kept.CompareAndSwap(nil, snap)
 	}
 }
@@ -133,6 +134,8 @@ func (j *Job[T]) StatusURL() string {
 }
 
 // Type returns the job's type; for a resumed job, what the caller said.
+// An await or [Job.Status] whose answer reports another type fails with
+// [ErrJobTypeMismatch].
 func (j *Job[T]) Type() JobType {
 	if j == nil {
 		return ""
@@ -176,8 +179,22 @@ type JobSnapshot struct {
 	Meta ResponseMeta `json:"meta,omitzero"`
 }
 
-// Status polls the job's status URL once.
+// Status polls the job's status URL once. An answer that reports another
+// type than the job's is an error wrapping [ErrJobTypeMismatch].
 func (j *Job[T]) Status(ctx context.Context) (*JobSnapshot, error) {
+	snap, err := j.status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkJobType(j.id, j.typ, snap.Type, "read as"); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// status polls the job's status URL once, whatever type the answer
+// reports: the ledger's sweeper settles a job as SharpAPI reports it.
+func (j *Job[T]) status(ctx context.Context) (*JobSnapshot, error) {
 	if j == nil || j.c == nil || j.c.cfg == nil {
 		return nil, errZeroJob
 	}
@@ -249,17 +266,39 @@ func (j *Job[T]) WaitAsync(ctx context.Context) <-chan Outcome[T] {
 // error wrapping ctx's when ctx ends first. It returns at once. No goroutine
 // waits meanwhile: a pending OnDone costs a timer and the handler's entry for
 // the job, so a service can await a hundred thousand jobs this way. fn runs
-// in a goroutine of its own; a panic in it is recovered, logged at Error and
-// counted in the handler's [WebhookStats].CallbackPanics (if the client has a
-// handler). Called after the job's outcome is known, fn runs at once with it.
+// in a goroutine of its own; a panic in it is recovered, logged at Error with
+// its stack (through the client's logger, or slog.Default() without one, as
+// net/http reports a handler's panic) and counted in [Client.CallbackPanics]
+// and, if the client has a handler, in its [WebhookStats].CallbackPanics. Called after the job's outcome is known, fn runs at once with it.
 // A nil fn is logged at Warn and ignored.
+//
+// ctx bounds the await, not the call: OnDone returns at once, and the job
+// takes seconds to a minute. In an HTTP handler, r.Context() ends as the
+// handler returns, a millisecond later, and fn would get "context
+// canceled" rather than the result. Give OnDone a context that keeps the
+// request's values but not its end, with a bound of its own:
+//
+//	func (s *server) translate(w http.ResponseWriter, r *http.Request) {
+//		job, err := s.client.Translate(r.Context(), params) // the dispatch is the request's
+//		if err != nil { ... }
+//		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Minute)
+//		job.OnDone(ctx, func(res sharpapi.TranslateResult, err error) {
+//			defer cancel()
+//			s.store(job.ID(), res, err)
+//		})
+//		w.WriteHeader(http.StatusAccepted)
+//	}
+//
+// A context that is done already, or ends within a second of OnDone, is
+// taken for that mistake: fn still gets its error, and the client logs a
+// Warn that says so.
 //
 // "No goroutine" holds for ctx from package context (Background, WithCancel,
 // WithTimeout, ... and anything deriving from them), and for a context type
 // of your own that has an AfterFunc method as package context describes. A
 // context of your own type whose Done channel package context did not make
 // cannot be watched without a goroutine: context.AfterFunc then parks one per
-// pending await (about 3.5 KiB of stack and 0.3 KiB of heap each,
+// pending await (about 3.5 KiB of stack and 0.3 KiB more heap each,
 // BenchmarkOnDoneContexts), ended with the await. To await many jobs under
 // such a context, derive one context from it with context.WithCancel and
 // await under that: one goroutine watches your context for all of them.
@@ -275,7 +314,29 @@ func (j *Job[T]) OnDone(ctx context.Context, fn func(T, error)) {
 		callDone(nil, "", func() { fn(*new(T), errZeroJob) })
 		return
 	}
-	startAwait(ctx, j, func(v T, err error) { callDone(j.c, j.id, func() { fn(v, err) }) })
+	if ctx == nil {
+		startAwait(ctx, j, func(v T, err error) { callDone(j.c, j.id, func() { fn(v, err) }) })
+		return
+	}
+	// A context that is done already, or ends within a second, cannot have
+	// been meant to outlast an AI job: it is most likely the context of an
+	// HTTP request, which ends as its handler returns. fn still gets the
+	// context's error; the Warn says why, once per such OnDone.
+	doneAlready, start := ctx.Err() != nil, time.Now()
+	startAwait(ctx, j, func(v T, err error) {
+		var we *waitError
+		tooSoon := errors.As(err, &we) && (doneAlready || time.Since(start) < j.c.cfg.onDoneTooSoon)
+		callDone(j.c, j.id, func() {
+			if tooSoon {
+				j.c.log.LogAttrs(context.Background(), slog.LevelWarn, "sharpapi: OnDone's context ended before the job "+
+					"could finish, and fn got its error: in an HTTP handler, r.Context() ends with the request; await with "+
+					"context.WithoutCancel(r.Context()) and a timeout instead",
+					slog.String("job_id", j.id), slog.Bool("done_already", doneAlready),
+					slog.Duration("after", time.Since(start)), slog.String("error", err.Error()))
+			}
+			fn(v, err)
+		})
+	})
 }
 
 // pollDelay is the wait before the next poll: the server's Retry-After if
@@ -327,12 +388,23 @@ func isNull(raw json.RawMessage) bool {
 // is polled at SharpAPI's generic status URL. A status URL must be on the
 // origin of the client's base URL, the only one the API key goes to, and an
 // id must be one SharpAPI could have given; otherwise the error wraps
-// [ErrInvalidParams]. typ may be empty; it is then what each [JobSnapshot]
-// (and a [JobFailedError]) reports. Its Wait polls once at once, then awaits
-// the webhook (if the client has a [WebhookHandler]) or keeps polling.
+// [ErrInvalidParams]. Its Wait polls once at once, then awaits the webhook
+// (if the client has a [WebhookHandler]) or keeps polling.
+//
+// typ is the job's type, and a mistake fails loudly rather than yield a
+// zero result: an empty typ is an error wrapping [ErrInvalidParams] (only a
+// job read as [json.RawMessage], such as a custom workflow's, whose type
+// SharpAPI does not document, may leave it empty); a T of this package that
+// does not decode typ's results (ResumeJob[ParseResumeResult] of a
+// [JobTypeContentTranslate] job) is an error wrapping [ErrJobTypeMismatch];
+// and an await or [Job.Status] whose answer reports another type than typ
+// returns one too, naming both types.
 func ResumeJob[T any](c *Client, idOrStatusURL string, typ JobType) (*Job[T], error) {
 	if c == nil || c.cfg == nil {
 		return nil, errZeroClient
+	}
+	if err := checkResumeType[T](typ); err != nil {
+		return nil, err
 	}
 	ref := strings.TrimSpace(idOrStatusURL)
 	j := &Job[T]{c: c, typ: typ, resumed: true}

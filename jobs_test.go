@@ -339,7 +339,7 @@ func TestResumeJob(t *testing.T) {
 	c, srv := pipeClient(t, f)
 	const id = "5de4887a-0dfd-49b6-8edb-9280e468c210"
 
-	byID, err := ResumeJob[translation](c, id, "")
+	byID, err := ResumeJob[translation](c, id, JobTypeContentTranslate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestResumeJob(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "a/b", "x y", "https://sharpapi.com/"} {
-		if _, err := ResumeJob[translation](c, bad, ""); !errors.Is(err, ErrInvalidParams) {
+		if _, err := ResumeJob[translation](c, bad, JobTypeContentTranslate); !errors.Is(err, ErrInvalidParams) {
 			t.Errorf("ResumeJob(%q): err = %v, want ErrInvalidParams", bad, err)
 		}
 	}

@@ -71,10 +71,10 @@ type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// awaitAll awaits every job with OnDone under ctx and returns the
+// awaitPending awaits every job with OnDone under ctx and returns the
 // goroutines and heap bytes the pending awaits hold, per job; cancel ends
-// them all, and awaitAll returns once every callback ran.
-func awaitAll(tb testing.TB, jobs []*sharpapi.Job[sharpapi.TranslateResult], ctx context.Context, cancel func()) (goroutines, heap, stack float64) {
+// them all, and awaitPending returns once every callback ran.
+func awaitPending(tb testing.TB, jobs []*sharpapi.Job[sharpapi.TranslateResult], ctx context.Context, cancel func()) (goroutines, heap, stack float64) {
 	tb.Helper()
 	var called sync.WaitGroup
 	called.Add(len(jobs))
@@ -119,7 +119,7 @@ func BenchmarkOnDoneContexts(b *testing.B) {
 				ctx, stop = context.WithCancel(own)
 				cancel = func() { own.cancel(); stop() }
 			}
-			g, heap, stack := awaitAll(b, jobs, ctx, cancel)
+			g, heap, stack := awaitPending(b, jobs, ctx, cancel)
 			b.ReportMetric(g, "goroutines/job")
 			b.ReportMetric(heap, "heap-B/job")
 			b.ReportMetric(stack, "stack-B/job")
@@ -133,13 +133,13 @@ func BenchmarkOnDoneContexts(b *testing.B) {
 func TestOnDoneUnderAnOwnContextWrappedOnce(t *testing.T) {
 	const n = 500
 	own := &ownContext{done: make(chan struct{})}
-	if g, _, _ := awaitAll(t, pendingJobs(t, n), own, own.cancel); g < 0.9 {
+	if g, _, _ := awaitPending(t, pendingJobs(t, n), own, own.cancel); g < 0.9 {
 		t.Errorf("an own context type held %.2f goroutines per pending OnDone; the doc says one", g)
 	}
 	own = &ownContext{done: make(chan struct{})}
 	ctx, stop := context.WithCancel(own)
 	defer stop()
-	if g, _, _ := awaitAll(t, pendingJobs(t, n), ctx, func() { own.cancel() }); g*n > 2 {
+	if g, _, _ := awaitPending(t, pendingJobs(t, n), ctx, func() { own.cancel() }); g*n > 2 {
 		t.Errorf("an own context wrapped once held %.0f goroutines for %d pending OnDones, want at most the wrapper's", g*n, n)
 	}
 }

@@ -125,6 +125,9 @@ func TestOnDonePanicIsRecovered(t *testing.T) {
 	if n := r.hooks.Stats().CallbackPanics; n != 1 || !strings.Contains(logs.String(), "boom") {
 		t.Errorf("CallbackPanics = %d, log:\n%s", n, logs)
 	}
+	if n := client.CallbackPanics(); n != 1 {
+		t.Errorf("client.CallbackPanics() = %d, want 1", n)
+	}
 	// The job's outcome is kept: another callback gets it at once.
 	got := make(outcomes[sharpapi.TranslateResult], 2)
 	job.OnDone(context.Background(), got.fn)
@@ -202,5 +205,121 @@ func TestOnDoneNilFunc(t *testing.T) {
 	job.OnDone(context.Background(), nil)
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "nil func") {
 		t.Errorf("log = %q; want a Warn about the nil func", logs)
+	}
+}
+
+// records is a slog.Handler that hands each record at Warn or above to a
+// channel, so that a test waits for a log line without polling.
+type records chan slog.Record
+
+func (records) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (r records) Handle(_ context.Context, rec slog.Record) error {
+	r <- rec.Clone()
+	return nil
+}
+func (r records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r records) WithGroup(string) slog.Handler      { return r }
+
+// attrs returns a record's attributes by key.
+func attrs(rec slog.Record) map[string]string {
+	m := map[string]string{}
+	rec.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.String()
+		return true
+	})
+	return m
+}
+
+// A client with no logger does not hide a panicking OnDone callback: like
+// net/http with a handler's panic, it goes to slog.Default() at Error with
+// the job, the value and the stack, and the client counts it. (Not
+// parallel: it replaces the default logger.)
+func TestOnDonePanicWithoutLogger(t *testing.T) {
+	logged := make(records, 16)
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(logged))
+	c, _ := emulated(t, nil) // no WithLogger, no handler
+	job, err := c.Translate(context.Background(), italian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.OnDone(context.Background(), func(sharpapi.TranslateResult, error) { panic("boom") })
+	rec := within(t, (<-chan slog.Record)(logged))
+	for rec.Message != "sharpapi: OnDone callback panicked" { // another line of the test's machinery
+		rec = within(t, (<-chan slog.Record)(logged))
+	}
+	a := attrs(rec)
+	if rec.Level != slog.LevelError || rec.Message != "sharpapi: OnDone callback panicked" ||
+		a["job_id"] != job.ID() || a["panic"] != "boom" || !strings.Contains(a["stack"], "goroutine") {
+		t.Errorf("logged %v %q %v", rec.Level, rec.Message, a)
+	}
+	if n := c.CallbackPanics(); n != 1 {
+		t.Errorf("CallbackPanics() = %d, want 1", n)
+	}
+}
+
+// OnDone with a context that ends before any job could finish (a request's
+// context, in an HTTP handler) warns through the client's logger and says
+// what to do; a context that outlives the job, or ends later than that,
+// warns of nothing. fn gets the outcome either way.
+func TestOnDoneWarnsOfAShortContext(t *testing.T) {
+	cancelled := func() (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx, cancel
+	}
+	live := func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }
+	tests := []struct {
+		name     string
+		tooSoon  time.Duration // how soon an ending context is warned about
+		jobTakes time.Duration
+		ctx      func() (context.Context, context.CancelFunc)
+		cancel   bool // cancel the context right after OnDone
+		wantErr  bool
+		wantWarn bool
+	}{
+		{name: "done already", tooSoon: time.Second, jobTakes: time.Hour, ctx: cancelled, wantErr: true, wantWarn: true},
+		{name: "ends too soon", tooSoon: time.Hour, jobTakes: time.Hour, ctx: live, cancel: true, wantErr: true, wantWarn: true},
+		{name: "ends later", tooSoon: 0, jobTakes: time.Hour, ctx: live, cancel: true, wantErr: true},
+		{name: "outlives the job", tooSoon: time.Hour, jobTakes: time.Millisecond, ctx: live},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logged := make(records, 16)
+			c, _ := emulated(t, []sharpapitest.Option{sharpapitest.WithJobDuration(tt.jobTakes)},
+				sharpapi.WithLogger(slog.New(logged)), sharpapi.WithOnDoneTooSoonForTest(tt.tooSoon))
+			job, err := c.Translate(context.Background(), italian)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			got := make(outcomes[sharpapi.TranslateResult], 2)
+			job.OnDone(ctx, got.fn)
+			if tt.cancel {
+				cancel()
+			}
+			out := got.once(t, nil)
+			if errors.Is(out.Err, context.Canceled) != tt.wantErr || (!tt.wantErr && out.Err != nil) {
+				t.Fatalf("outcome error %v; want the context's: %v", out.Err, tt.wantErr)
+			}
+			// The Warn is logged before fn is called: it is in the channel.
+			var warns []slog.Record
+			for len(logged) > 0 {
+				if rec := <-logged; strings.Contains(rec.Message, "OnDone's context ended") {
+					warns = append(warns, rec)
+				}
+			}
+			if len(warns) > 1 || (len(warns) == 1) != tt.wantWarn {
+				t.Fatalf("%d warnings; want one: %v", len(warns), tt.wantWarn)
+			}
+			if tt.wantWarn {
+				w := warns[0]
+				if a := attrs(w); w.Level != slog.LevelWarn || a["job_id"] != job.ID() ||
+					!strings.Contains(w.Message, "context.WithoutCancel(r.Context()) and a timeout") {
+					t.Errorf("logged %v %q %v", w.Level, w.Message, a)
+				}
+			}
+		})
 	}
 }

@@ -66,6 +66,10 @@ type clientConfig struct {
 	rateWindow         time.Duration
 	rateLimitOff       bool
 	observe            observers // WithObserver
+	// onDoneTooSoon is how soon after OnDone an ending context is taken
+	// for a mistake (a request's context) and warned about; tests shorten
+	// or lengthen it.
+	onDoneTooSoon time.Duration
 }
 
 func defaultClientConfig() clientConfig {
@@ -79,6 +83,7 @@ func defaultClientConfig() clientConfig {
 		pollInterval:    DefaultPollInterval,
 		maxPollInterval: DefaultMaxPollInterval,
 		webhookGrace:    DefaultWebhookGrace,
+		onDoneTooSoon:   time.Second,
 	}
 }
 
@@ -129,7 +134,9 @@ func WithUserAgent(ua string) Option {
 	})
 }
 
-// WithLogger sends the SDK's log lines to l. Without it the SDK is silent.
+// WithLogger sends the SDK's log lines to l. Without it the SDK is silent,
+// but for a panicking [Job.OnDone] callback: a bug in the caller's code, it
+// goes to slog.Default().
 // It configures a Client and a WebhookHandler alike. Per-job traffic
 // (dispatches, responses, retries, deliveries) is logged at Debug; Info and
 // Warn are for what an operator acts on (a 429 pause, a webhook that did not
@@ -187,7 +194,8 @@ func WithMaxPollInterval(d time.Duration) Option {
 
 // WithWebhookHandler makes jobs dispatched with a webhook URL ([WithWebhook])
 // await their webhook through h, which must be the handler that the URL
-// reaches. A client that dispatches a job with a webhook URL but has no
+// reaches and one [NewWebhookHandler] built: a nil or zero handler makes
+// [NewClient] fail with an error wrapping [ErrInvalidOption]. A client that dispatches a job with a webhook URL but has no
 // handler logs one Warn: its awaits poll, and the webhook reaches no waiter.
 // With several replicas of a service, give h an [eventbus.Bus] ([WithEventBus]):
 // the webhook may reach another replica. When that bus keeps a [Ledger],
@@ -198,6 +206,12 @@ func WithWebhookHandler(h *WebhookHandler) Option {
 	return optionFunc(func(c *clientConfig) error {
 		if h == nil {
 			return invalidOption("webhook handler is nil")
+		}
+		if h.waiting == nil {
+			// A zero handler has no secret and no table of waiters: its
+			// webhooks would all be refused and its jobs would poll at
+			// once, with nothing said. Refused here, where it is made.
+			return invalidOption("webhook handler is a zero WebhookHandler: build it with NewWebhookHandler")
 		}
 		c.webhooks = &h
 		return nil

@@ -2,6 +2,14 @@ package sharpapi
 
 // The endpoint files describe endpoints; the helpers here turn their Params
 // into requests, so that no endpoint file touches HTTP.
+//
+// The naming rule of the endpoint types: every endpoint has a <Name>Params
+// and a <Name>Result. When its params or its result have the shape of
+// another endpoint's, the name is an alias of that one's type
+// (type HospitalityCategoriesResult = ProductCategoriesResult), never a
+// defined type over it: one shape is one type, a value passes where either
+// name is wanted, and go doc shows its fields once. TestEndpointTypesRule
+// keeps it so.
 
 import (
 	"context"

@@ -110,13 +110,13 @@ func TestDetectedAddressDecode(t *testing.T) {
 // a dispatch that hands out that URL, and a job resumed by its id.
 func TestGenericStatusURL(t *testing.T) {
 	const id = "45da1abe-2d39-4f7a-9b8e-5c1e7f0a3b21"
-	serve := func(mux *http.ServeMux, result any) {
+	serve := func(mux *http.ServeMux, typ JobType, result any) {
 		encoded, _ := json.Marshal(result)
 		mux.HandleFunc("GET /api/v1/job/status/"+id, func(w http.ResponseWriter, r *http.Request) {
 			testHeaders(t, r, "")
 			json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{
 				"type": "api_job_result", "id": id,
-				"attributes": map[string]any{"status": "success", "type": "content_keywords", "result": string(encoded)},
+				"attributes": map[string]any{"status": "success", "type": typ, "result": string(encoded)},
 			}})
 		})
 	}
@@ -126,7 +126,7 @@ func TestGenericStatusURL(t *testing.T) {
 			w.WriteHeader(http.StatusAccepted)
 			json.NewEncoder(w).Encode(map[string]string{"status_url": srvURL + "/api/v1/job/status/" + id, "job_id": id})
 		})
-		serve(mux, []string{"Formel 1", "Las Vegas"})
+		serve(mux, JobTypeContentKeywords, []string{"Formel 1", "Las Vegas"})
 		job, err := c.Keywords(testContext(t), KeywordsParams{Content: "F1 in Las Vegas"})
 		if err != nil {
 			t.Fatal(err)
@@ -141,7 +141,7 @@ func TestGenericStatusURL(t *testing.T) {
 	})
 	t.Run("resumed bare string", func(t *testing.T) {
 		c, mux, _ := setup(t)
-		serve(mux, "Fixed text.")
+		serve(mux, JobTypeContentProofread, "Fixed text.")
 		job, err := ResumeJob[ProofreadResult](c, id, JobTypeContentProofread)
 		if err != nil {
 			t.Fatal(err)

@@ -107,3 +107,47 @@ func TestREADMENamesEveryModule(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestREADMEListsEveryExample: the README's examples table has a row for
+// every program under any examples/ directory of the repository (a
+// main.go in examples/<name>/, in any module; cmd/ holds commands, not
+// examples), so that a new example, or one in an add-on module, cannot be
+// left out of it.
+func TestREADMEListsEveryExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "\n## Examples\n")
+	if !ok {
+		t.Fatal("README.md has no ## Examples section")
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	rows := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([^`]+)` \\|").FindAllStringSubmatch(table, -1) {
+		rows[m[1]] = true
+	}
+	found := 0
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || path == "cmd" || strings.HasPrefix(d.Name(), ".")) && path != "." {
+			return filepath.SkipDir
+		}
+		if d.Name() != "main.go" || filepath.Base(filepath.Dir(filepath.Dir(path))) != "examples" {
+			return nil
+		}
+		found++
+		if dir := filepath.ToSlash(filepath.Dir(path)); !rows[dir] {
+			t.Errorf("the README's examples table has no row for `%s`", dir)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 6 {
+		t.Fatalf("found %d examples; the walk missed examples/", found)
+	}
+}

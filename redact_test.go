@@ -48,7 +48,7 @@ func TestServerEchoedKeyIsRedacted(t *testing.T) {
 			return err
 		},
 		"status poll": func(ctx context.Context, c *Client) error {
-			job, err := ResumeJob[translation](c, waitJobID, "")
+			job, err := ResumeJob[translation](c, waitJobID, JobTypeContentTranslate)
 			if err != nil {
 				return fmt.Errorf("ResumeJob: %w", err)
 			}
@@ -219,7 +219,7 @@ func TestMalformedURLErrorsHideThePassword(t *testing.T) {
 			if (err == nil) != tc.validBase {
 				t.Errorf("WithBaseURL: err = %v, want an error: %v", err, !tc.validBase)
 			}
-			_, resumeErr := ResumeJob[translation](c, tc.url, "")
+			_, resumeErr := ResumeJob[translation](c, tc.url, JobTypeContentTranslate)
 			if !errors.Is(resumeErr, ErrInvalidParams) {
 				t.Errorf("ResumeJob: err = %v, want ErrInvalidParams", resumeErr)
 			}

@@ -120,7 +120,7 @@ func TestResumeJobChecksOriginAndID(t *testing.T) {
 		"../" + id,
 	}
 	for _, ref := range bad {
-		_, err := ResumeJob[translation](c, ref, "")
+		_, err := ResumeJob[translation](c, ref, JobTypeContentTranslate)
 		if !errors.Is(err, ErrInvalidParams) {
 			t.Errorf("ResumeJob(%.60q): err = %v, want ErrInvalidParams", ref, err)
 		} else if len(err.Error()) > 300 {
@@ -129,7 +129,7 @@ func TestResumeJobChecksOriginAndID(t *testing.T) {
 	}
 	// The same origin spelled with its default port is the same origin.
 	u, _ := url.Parse(srv.URL)
-	if _, err := ResumeJob[translation](c, "HTTP://"+strings.ToUpper(u.Host)+"/api/v1/job/status/"+id, ""); err != nil {
+	if _, err := ResumeJob[translation](c, "HTTP://"+strings.ToUpper(u.Host)+"/api/v1/job/status/"+id, JobTypeContentTranslate); err != nil {
 		t.Errorf("same origin, other spelling: %v", err)
 	}
 	if got := evil.requests(); len(got) != 0 {
@@ -275,7 +275,7 @@ func TestLogsCarryNoURLCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse(srv.URL)
-	job, err := ResumeJob[translation](c, "http://user:SECRET@"+u.Host+"/api/v1/job/status/"+id+"?sig=SECRET", "")
+	job, err := ResumeJob[translation](c, "http://user:SECRET@"+u.Host+"/api/v1/job/status/"+id+"?sig=SECRET", JobTypeContentTranslate)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -222,7 +222,7 @@ func (s *sweeper) poll(cj eventbus.ClaimedJob) (*JobSnapshot, error) {
 		u = cj.StatusURL
 	}
 	j := &Job[json.RawMessage]{c: s.c, id: cj.ID, statusURL: u, typ: JobType(cj.Type)}
-	return j.Status(s.ctx)
+	return j.status(s.ctx)
 }
 
 // pollFailed releases an entry whose poll failed, or gives it up when

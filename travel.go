@@ -66,13 +66,10 @@ func (c *Client) ToursActivitiesCategories(ctx context.Context, p ToursActivitie
 }
 
 // HospitalityCategoriesParams are the parameters of HospitalityCategories:
-// the fields of ToursActivitiesCategoriesParams, with Content the name of
-// the hotel, apartment or other hospitality product.
-type HospitalityCategoriesParams ToursActivitiesCategoriesParams
-
-func (p HospitalityCategoriesParams) validate() error {
-	return ToursActivitiesCategoriesParams(p).check("HospitalityCategoriesParams")
-}
+// those of ToursActivitiesCategories, with Content the name of the hotel,
+// apartment or other hospitality product. Like every endpoint type of the
+// shape of another's, it is an alias (see params.go).
+type HospitalityCategoriesParams = ToursActivitiesCategoriesParams
 
 // HospitalityCategoriesResult lists the categories that suit a hospitality
 // product.
@@ -82,5 +79,10 @@ type HospitalityCategoriesResult = ProductCategoriesResult
 // hospitality product belongs in, each weighted by how well it fits.
 // POST /tth/hospitality_product_categories.
 func (c *Client) HospitalityCategories(ctx context.Context, p HospitalityCategoriesParams, opts ...RequestOption) (*Job[HospitalityCategoriesResult], error) {
+	// Checked under the name the caller used first, so that an error
+	// names HospitalityCategoriesParams.
+	if err := p.check("HospitalityCategoriesParams"); err != nil {
+		return nil, err
+	}
 	return dispatchJSON[HospitalityCategoriesResult](ctx, c, "/tth/hospitality_product_categories", JobTypeTTHHospitalityProductCategories, p, opts)
 }

@@ -171,6 +171,14 @@ func TestStatusAndWait(t *testing.T) {
 		t.Errorf("wait of a failed job: %+v", got)
 	}
 	cli(t, srv, "status", failed, "--type", "content_proofread").want(t, 1)
+
+	// A workflow's job, awaited by its slug: SharpAPI documents no type for
+	// it, so the slug is not checked against the type the job reports.
+	flow := strings.TrimSpace(cli(t, srv, "run", "product-tagger", "title=Laptop", "--no-wait").want(t, 0).stdout)
+	cli(t, srv, "wait", flow, "--type", "product-tagger", "--json").want(t, 0).decode(t, &got)
+	if got.Status != "success" || got.ID != flow {
+		t.Errorf("wait of a workflow's job by its slug: %+v", got)
+	}
 }
 
 func mustJSON(t *testing.T, v any) []byte {

@@ -9,12 +9,14 @@ import (
 )
 
 // resumed is a handle on the job id (or status URL) of typ: a known type
-// decodes into its result type, any other (a workflow's) stays raw JSON.
+// decodes into its result type, any other (a workflow's slug) stays raw
+// JSON, with no type to check: SharpAPI documents none for a workflow's
+// jobs (the emulator reports "custom_" + the slug).
 func (a *app) resumed(c *sharpapi.Client, id, typ string) (handle, error) {
 	if k, ok := lookupKind(typ); ok {
 		return k.resume(c, id)
 	}
-	return resumeAs[json.RawMessage](c, id, sharpapi.JobType(typ))
+	return resumeAs[json.RawMessage](c, id, "")
 }
 
 // cmdStatus polls a job once and prints what it saw.

@@ -4,7 +4,9 @@
 // Each callback is the job's OnDone: called once, from the job's webhook as
 // soon as it lands, or from its status URL if the webhook is lost (offline,
 // the emulator loses one in ten on purpose, and fails one job in ten). No
-// goroutine waits for a job meanwhile.
+// goroutine waits for a job meanwhile. In a web service, where OnDone is
+// called from an HTTP handler, its context must outlive the request:
+// examples/webservice shows how.
 //
 //	go run ./examples/callbacks
 package main
