@@ -280,7 +280,10 @@ func TestServerChosenStringsAreScrubbed(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if tc.jobID == id && !errors.Is(err, ErrJobFailed) || tc.jobID != id && !errors.Is(err, ErrMalformedResponse) {
+			// A type other than the job's is refused (ErrJobTypeMismatch),
+			// with an error that must not quote it either.
+			if tc.jobID == id && !errors.Is(err, ErrJobFailed) && !errors.Is(err, ErrJobTypeMismatch) ||
+				tc.jobID != id && !errors.Is(err, ErrMalformedResponse) {
 				t.Errorf("error %v", err)
 			}
 			texts := append(obs.texts(), log.String())

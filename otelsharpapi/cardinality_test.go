@@ -3,6 +3,8 @@ package otelsharpapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,15 +90,27 @@ func TestServerCannotInflateMetricSeries(t *testing.T) {
 			defer wg.Done()
 			for n := range jobs {
 				id := fmt.Sprintf("job-%d", n)
-				var job *sharpapi.Job[sharpapi.TranslateResult]
 				var err error
 				if n < polled {
-					job, err = client.Translate(ctx, italian, sharpapi.WithHeader("X-Test-Job", id))
+					// A type other than the job's fails its await (issue
+					// 21): with an error that must not quote the key.
+					var job *sharpapi.Job[sharpapi.TranslateResult]
+					if job, err = client.Translate(ctx, italian, sharpapi.WithHeader("X-Test-Job", id)); err == nil {
+						_, err = job.Wait(ctx)
+					}
+					if errors.Is(err, sharpapi.ErrJobTypeMismatch) {
+						if strings.Contains(err.Error(), testKey) {
+							err = fmt.Errorf("the error quotes the key: %w", err)
+						} else {
+							err = nil
+						}
+					}
 				} else {
-					job, err = sharpapi.ResumeJob[sharpapi.TranslateResult](client, id, "")
-				}
-				if err == nil {
-					_, err = job.Wait(ctx)
+					// With no type given, only a raw result may be read.
+					var job *sharpapi.Job[json.RawMessage]
+					if job, err = sharpapi.ResumeJob[json.RawMessage](client, id, ""); err == nil {
+						_, err = job.Wait(ctx)
+					}
 				}
 				if err != nil {
 					select {
