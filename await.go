@@ -17,7 +17,11 @@ import (
 // callbacks (the handler's delivery, one timer, the context's AfterFunc),
 // and a goroutine lives only while a status poll is in flight. So a job
 // awaited through OnDone or WaitAsync costs memory, not a goroutine, for
-// as long as its webhook takes.
+// as long as its webhook takes; but for a context of the caller's own type,
+// whose Done channel context.AfterFunc cannot register on, AfterFunc parks
+// a goroutine per await (documented on OnDone, with its workaround: a
+// per-client watcher would add a registry here for a case one
+// context.WithCancel by the caller removes).
 //
 // Every callback takes a.mu, and a.done makes the first outcome the only
 // one. Lock order: a.mu, then the handler's h.mu (unregister); the handler
@@ -315,7 +319,8 @@ func (a *awaiter[T]) release() {
 func decodeOutcome[T any](id string, snap *JobSnapshot, secrets ...string) (T, error) {
 	var zero T
 	if snap.Status == JobStatusFailed {
-		return zero, &JobFailedError{JobID: id, Type: snap.Type, Detail: newScrubber(secrets...).body(snap.Result)}
+		s := newScrubber(secrets...)
+		return zero, &JobFailedError{JobID: id, Type: JobType(s.string(string(snap.Type))), Detail: s.body(snap.Result)}
 	}
 	v, err := decodeResult[T](snap.Result)
 	if err != nil {

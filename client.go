@@ -328,7 +328,9 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		}
-		return nil, nil, fmt.Errorf("sharpapi: %s %s: %w", r.method, redactURL(r.url), scrubURLError(err))
+		// Go's transport quotes a malformed answer as sent: scrubbed.
+		err = newScrubber(*c.apiKey, requestCredential(req.Request)).err(scrubURLError(err))
+		return nil, nil, fmt.Errorf("sharpapi: %s %s: %w", r.method, redactURL(r.url), err)
 	}
 	defer resp.Body.Close()
 	if rl := parseRateLimit(resp.Header); rl != (RateLimit{}) {
@@ -343,14 +345,13 @@ func (c *Client) do(ctx context.Context, rc *retryablehttp.Client, r request) (*
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
+		err = newScrubber(*c.apiKey, requestCredential(req.Request)).err(err)
 		return nil, nil, fmt.Errorf("sharpapi: %s %s: reading response: %w", r.method, redactURL(r.url), err)
 	}
-	if int64(len(body)) > limit {
-		if resp.StatusCode < 300 {
-			return nil, nil, fmt.Errorf("%w: %s %s: body exceeds %d bytes (%w)", ErrMalformedResponse, r.method, redactURL(r.url), limit, errResponseTooLarge)
-		}
-		body = body[:limit]
+	if int64(len(body)) > limit && resp.StatusCode < 300 {
+		return nil, nil, fmt.Errorf("%w: %s %s: body exceeds %d bytes (%w)", ErrMalformedResponse, r.method, redactURL(r.url), limit, errResponseTooLarge)
 	}
+	// An error body over maxErrorBody is cut by newAPIError, once scrubbed.
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return nil, nil, newAPIError(resp, body, r.jobID, *c.apiKey)
 	}

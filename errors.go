@@ -213,7 +213,8 @@ func (e *waitError) Unwrap() []error {
 const maxErrorBody = 64 << 10
 
 // newAPIError builds the error for a non-2xx response whose body has already
-// been read. Bodies that are not JSON are kept raw, with no message. The
+// been read (up to a little more than maxErrorBody: it is cut here, once
+// scrubbed, so that no credential straddling the cut is left in part). Bodies that are not JSON are kept raw, with no message. The
 // credential the request carried, and secrets, are scrubbed from everything
 // the server sent (see scrubAPIError).
 func newAPIError(resp *http.Response, body []byte, jobID string, secrets ...string) error {
@@ -243,6 +244,9 @@ func newAPIError(resp *http.Response, body []byte, jobID string, secrets ...stri
 		}
 	}
 	scrubAPIError(e, resp.Request, secrets)
+	if len(e.Body) > maxErrorBody { // nothing to scrub: just cut
+		e.Body = e.Body[:maxErrorBody]
+	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return &RateLimitError{APIError: *e, RetryAfter: ra, RateLimit: parseRateLimit(resp.Header)}

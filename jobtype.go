@@ -24,7 +24,17 @@ func checkJobType(id string, want, got JobType, as string) error {
 	if want == "" || got == "" || sameJobType(want, got) {
 		return nil
 	}
-	return fmt.Errorf("%w: job %s is a %s job, %s %s", ErrJobTypeMismatch, id, got, as, want)
+	return fmt.Errorf("%w: job %s is a %s job, %s %s", ErrJobTypeMismatch, id, quotedType(got), as, want)
+}
+
+// quotedType is how an error names a type a server reported: a JobType
+// constant as itself, any other string not at all, for it is the server's
+// choice and could be anything, the API key included.
+func quotedType(t JobType) string {
+	if t.Known() {
+		return string(t)
+	}
+	return "another, unlisted type of"
 }
 
 // sameJobType compares two type strings as spellings of one name: case and

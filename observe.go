@@ -7,7 +7,6 @@ package sharpapi
 // one nil check.
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -48,6 +47,7 @@ var deliveryOutcomes = map[string]observe.DeliveryOutcome{
 	"rejected: unreadable body": observe.DeliveryRejectedBody,
 	"rejected: malformed":       observe.DeliveryRejectedBody,
 	"rejected: closed":          observe.DeliveryRejectedClosed,
+	"rejected: busy":            observe.DeliveryRejectedBusy,
 }
 
 // WithObserver makes a [Client] or a [WebhookHandler] tell an observer what
@@ -179,7 +179,7 @@ func (jo *jobObs) note(n observe.JobNote) {
 	}
 	jo.mu.Unlock()
 	if !ended {
-		n.ID = jo.id
+		n.ID, n.Status = jo.id, observedStatus(JobStatus(n.Status))
 		jo.o.Note(n)
 	}
 }
@@ -201,7 +201,7 @@ func (jo *jobObs) finished(typ JobType, via observe.JobVia, err error, cancelled
 	jo.ended = true
 	polls := jo.polls
 	jo.mu.Unlock()
-	end := observe.JobEnd{ID: jo.id, Type: cmp.Or(string(typ), jo.typ), Via: via, Polls: polls, Err: err}
+	end := observe.JobEnd{ID: jo.id, Type: observedType(JobType(jo.typ), typ), Via: via, Polls: polls, Err: err}
 	var failed *JobFailedError
 	switch {
 	case cancelled:
@@ -229,14 +229,17 @@ func requestKind(st *callState, method string) observe.RequestKind {
 
 // send sends one attempt, told to the observe.RequestObserver.
 func (t limitedTransport) send(o observe.RequestObserver, req *http.Request, st *callState) (*http.Response, error) {
+	// A redirect's URL is the server's choice, and may quote the key: it
+	// is scrubbed like every URL, as is the transport's error.
+	scrub := scrubberOf(requestCredential(req))
 	ctx := o.StartRequest(req.Context(), observe.RequestStart{
-		Method: req.Method, URL: redactURL(req.URL.String()), Host: req.URL.Host, Path: req.URL.Path,
-		Kind:  requestKind(st, req.Method),
+		Method: req.Method, URL: scrub.string(redactURL(req.URL.String())), Host: req.URL.Host,
+		Path: scrub.string(req.URL.Path), Kind: requestKind(st, req.Method),
 		JobID: st.jobID, Resend: st.attempts,
 	})
 	st.attempts++
 	resp, err := t.next.RoundTrip(req)
-	end := observe.RequestEnd{Err: err}
+	end := observe.RequestEnd{Err: scrub.err(err)}
 	if resp != nil {
 		end.StatusCode = resp.StatusCode
 	}
@@ -285,7 +288,7 @@ func endDelivery(r *http.Request, code int, outcome string, ev *WebhookEvent, er
 		d.Outcome = observe.DeliveryOther
 	}
 	if ev != nil {
-		d.JobID, d.JobType, d.JobStatus = ev.ID, string(ev.Type), string(ev.Status)
+		d.JobID, d.JobType, d.JobStatus = ev.ID, observedType("", ev.Type), observedStatus(ev.Status)
 	}
 	obs.End(d)
 }
@@ -296,4 +299,48 @@ func pollNote(snap *JobSnapshot, err error) observe.JobNote {
 		return observe.JobNote{Kind: observe.JobPolled, Err: err}
 	}
 	return observe.JobNote{Kind: observe.JobPolled, Status: string(snap.Status)}
+}
+
+// Known reports whether t is one of this package's JobType constants.
+func (t JobType) Known() bool {
+	_, ok := knownJobTypes[t]
+	return ok
+}
+
+var knownJobTypes = map[JobType]struct{}{
+	JobTypeHRParseResume: {}, JobTypeHRJobDescription: {}, JobTypeHRRelatedSkills: {},
+	JobTypeHRRelatedJobPositions: {}, JobTypeHRResumeJobMatchScore: {},
+	JobTypeEcommerceReviewSentiment: {}, JobTypeEcommerceProductCategories: {},
+	JobTypeEcommerceProductIntro: {}, JobTypeEcommerceThankYouEmail: {},
+	JobTypeContentDetectPhones: {}, JobTypeContentDetectEmails: {}, JobTypeContentDetectSpam: {},
+	JobTypeContentDetectURLs: {}, JobTypeContentDetectAddress: {}, JobTypeContentDetectProfanities: {},
+	JobTypeContentDetectAI: {}, JobTypeContentSummarize: {}, JobTypeContentKeywords: {},
+	JobTypeContentTranslate: {}, JobTypeContentParaphrase: {}, JobTypeContentProofread: {},
+	JobTypeSEOGenerateTags: {}, JobTypeTTHReviewSentiment: {}, JobTypeTTHTAProductCategories: {},
+	JobTypeTTHHospitalityProductCategories: {}, JobTypeInvoiceParse: {},
+}
+
+// observedType is the type an observer is told for a job: the one the
+// client chose (the dispatch's, or ResumeJob's argument) whatever the
+// server reports, else the reported one if it is a known type, else
+// observe.Other ("" when none was reported). A server's string never
+// reaches an observer: it could be the API key, or new for every job.
+func observedType(chosen, reported JobType) string {
+	switch {
+	case chosen != "":
+		return string(chosen)
+	case reported == "" || reported.Known():
+		return string(reported)
+	}
+	return observe.Other
+}
+
+// observedStatus is the status an observer is told: a documented one, or
+// observe.Other ("" stays "").
+func observedStatus(s JobStatus) string {
+	switch s {
+	case "", JobStatusNew, JobStatusPending, JobStatusSuccess, JobStatusFailed:
+		return string(s)
+	}
+	return observe.Other
 }

@@ -3,10 +3,13 @@ package sharpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Scrubbing credentials out of what a server sends back. A server may quote
@@ -29,7 +32,9 @@ const minScrubLen = 8
 // as sent, JSON-escaped (with and without HTML escapes, and with PHP's
 // escaped slashes: SharpAPI is a Laravel application) and URL-escaped.
 type scrubber struct {
+	of      string   // the one credential it was built for, by scrubberOf
 	secrets []string // as sent; empty: nothing to scrub
+	forms   []string // every form replaced, longest first
 	r       *strings.Replacer
 }
 
@@ -65,6 +70,7 @@ func newScrubber(secrets ...string) *scrubber {
 		return strings.Compare(a, b)
 	})
 	forms = slices.Compact(forms)
+	s.forms = forms
 	pairs := make([]string, 0, 2*len(forms))
 	for _, f := range forms {
 		pairs = append(pairs, f, redactedText)
@@ -80,31 +86,147 @@ func (s *scrubber) string(v string) string {
 	return s.r.Replace(v)
 }
 
-// body scrubs a raw response body. A JSON body that still holds a
+// body scrubs a raw response body. A JSON value that still holds a
 // credential once decoded (spelled with \u escapes) is re-encoded from its
 // scrubbed values: no longer byte for byte what was sent, but without it.
+// A body may be several JSON values, or one followed by other bytes: each
+// value is scrubbed so, and bytes that are no JSON value but hold an
+// escaped credential are replaced whole by redactedText.
 func (s *scrubber) body(b []byte) []byte {
 	if s.r == nil || len(b) == 0 {
 		return b
 	}
 	out := []byte(s.r.Replace(string(b)))
-	dec := json.NewDecoder(bytes.NewReader(out))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil || dec.More() {
-		return out
+	if !s.escaped(out) {
+		return out // the common case: nothing left to find
 	}
-	v, changed := s.value(v)
-	if !changed {
-		return out
+	var res bytes.Buffer
+	rest := out
+	for len(bytes.TrimSpace(rest)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(rest))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			break
+		}
+		n := dec.InputOffset()
+		if v, changed := s.value(v); changed {
+			enc := json.NewEncoder(&res)
+			enc.SetEscapeHTML(false)
+			if enc.Encode(v) != nil {
+				res.WriteString(redactedText) // cannot happen: v was just decoded
+			}
+			res.Truncate(res.Len() - 1) // Encode's newline
+		} else {
+			res.Write(rest[:n])
+		}
+		rest = rest[n:]
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) != nil {
-		return []byte(redactedText) // cannot happen: v was just decoded
+	if s.escaped(rest) {
+		res.WriteString(redactedText)
+	} else {
+		res.Write(rest)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return res.Bytes()
+}
+
+// escaped reports whether b holds a credential once JSON's escapes are
+// read (leniently: b need not be JSON).
+func (s *scrubber) escaped(b []byte) bool {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return false
+	}
+	text := unescapeLenient(b)
+	for _, secret := range s.secrets {
+		if strings.Contains(text, secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// unescapeLenient reads JSON's backslash escapes wherever they are in b,
+// and keeps every other byte as it is.
+func unescapeLenient(b []byte) string {
+	var out strings.Builder
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 == len(b) {
+			out.WriteByte(b[i])
+			continue
+		}
+		switch c := b[i+1]; c {
+		case 'u':
+			if i+6 <= len(b) {
+				if r, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16); err == nil {
+					out.WriteRune(rune(r))
+					i += 5
+					continue
+				}
+			}
+			out.WriteByte(b[i])
+		case 'n', 't', 'r', 'b', 'f':
+			out.WriteByte(' ')
+			i++
+		default: // \\, \/, \" and anything else: the byte itself
+			out.WriteByte(c)
+			i++
+		}
+	}
+	return out.String()
+}
+
+// cut scrubs b and keeps at most limit bytes of it. Scrubbing comes
+// first, so that a credential across the limit is not left in part; and
+// the cut end loses any tail that begins a credential, in any form
+// scrubbed (one that straddled the end of what was read, say).
+func (s *scrubber) cut(b []byte, limit int) []byte {
+	b = s.body(b)
+	if len(b) <= limit {
+		return b
+	}
+	b = b[:limit]
+	for _, f := range s.forms {
+		for k := min(len(f)-1, len(b)); k > 0; k-- {
+			if bytes.HasSuffix(b, []byte(f[:k])) {
+				b = b[:len(b)-k]
+				break
+			}
+		}
+	}
+	return b
+}
+
+// err returns err, or when its message holds a credential (a transport
+// error quoting what a server sent) an error with the message scrubbed.
+func (s *scrubber) err(err error) error {
+	if err == nil || s.r == nil {
+		return err
+	}
+	msg := err.Error()
+	if clean := s.string(msg); clean != msg {
+		return &scrubbedError{msg: clean, cause: err}
+	}
+	return err
+}
+
+// scrubbedError is an error whose message quoted a credential (Go's
+// transport quotes a malformed status line, header or length as the server
+// sent it): it says the scrubbed message, and answers errors.Is and
+// net.Error's Timeout like the error it replaces, without handing that
+// error out.
+type scrubbedError struct {
+	msg   string
+	cause error
+}
+
+func (e *scrubbedError) Error() string        { return e.msg }
+func (e *scrubbedError) Is(target error) bool { return errors.Is(e.cause, target) }
+func (e *scrubbedError) Timeout() bool        { return isTimeout(e.cause) }
+func (e *scrubbedError) Temporary() bool      { return false }
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }
 
 // value scrubs a decoded JSON value and reports whether it held a
@@ -164,6 +286,41 @@ func (s *scrubber) header(h http.Header) http.Header {
 	return out
 }
 
+// lastScrubber caches the scrubber of the credential most recently asked
+// for: a client sends one API key, so building its scrubber once serves
+// every attempt that needs it.
+var lastScrubber atomic.Pointer[scrubber]
+
+// scrubberOf returns the scrubber of one credential, from the cache when
+// it is the last one asked for.
+func scrubberOf(credential string) *scrubber {
+	if s := lastScrubber.Load(); s != nil && s.of == credential {
+		return s
+	}
+	s := newScrubber(credential)
+	s.of = credential
+	lastScrubber.Store(s)
+	return s
+}
+
+// holdsCredential reports whether a string a server chose (a job id, a
+// status URL) holds secret, in any form scrubbed.
+func holdsCredential(v, secret string) bool {
+	s := scrubberOf(secret)
+	return s.r != nil && s.string(v) != v
+}
+
+// checkAnsweredJobID checks a job id a server answered with, as
+// checkJobID does, and refuses one that holds the request's credential:
+// the id goes into errors, log lines and telemetry. Its error never quotes
+// a credential.
+func checkAnsweredJobID(id, credential string) error {
+	if holdsCredential(id, credential) {
+		return errors.New("job id holds the request's credential")
+	}
+	return scrubberOf(credential).err(checkJobID(id))
+}
+
 // requestCredential is the credential req carried in its Authorization
 // header (the API key, or one a caller set with WithHeader): whoever built
 // the error, it is scrubbed from the answer.
@@ -201,5 +358,5 @@ func scrubAPIError(e *APIError, req *http.Request, secrets []string) {
 		e.Errors = errs
 	}
 	e.Header = s.header(e.Header)
-	e.Body = s.body(e.Body)
+	e.Body = s.cut(e.Body, maxErrorBody)
 }

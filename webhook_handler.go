@@ -62,6 +62,9 @@ type WebhookHandler struct {
 	life    context.Context
 	endLife context.CancelFunc
 	onEvent func(WebhookEvent) // OnEvent's fn, its error logged and counted
+	// unverified counts the bytes of buffer held by requests whose
+	// signature is not verified yet (readBody).
+	unverified atomic.Int64
 
 	mu         sync.Mutex
 	closed     bool
@@ -97,6 +100,12 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 	}
 	if err := checkLedgerOption(&cfg); err != nil {
 		return nil, err
+	}
+	if cfg.unverifiedBudget == 0 { // the default, for two bodies at the cap at least
+		cfg.unverifiedBudget = max(DefaultUnverifiedBudget, 2*(cfg.maxBody+1))
+	}
+	if cfg.unverifiedBudget <= cfg.maxBody {
+		return nil, invalidOption("unverified budget of %d bytes holds no body at the cap of %d", cfg.unverifiedBudget, cfg.maxBody)
 	}
 	h := &WebhookHandler{
 		cfg:       cfg,
@@ -183,9 +192,18 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusUnauthorized, "rejected: signature", nil, err)
 		return
 	}
-	body, err := h.readBody(w, r)
+	body, held, err := h.readBody(w, r)
 	if err != nil {
+		h.unverified.Add(-held)
 		var tooLarge *http.MaxBytesError
+		if errors.Is(err, errOverBudget) {
+			h.stats.rejectedBusy.Add(1)
+			// SharpAPI retries a delivery it could not make; so does
+			// any sender that reads Retry-After.
+			w.Header().Set("Retry-After", "1")
+			h.answer(w, r, http.StatusServiceUnavailable, "rejected: busy", nil, err)
+			return
+		}
 		if errors.As(err, &tooLarge) {
 			h.stats.rejectedTooLarge.Add(1)
 			h.answer(w, r, http.StatusRequestEntityTooLarge, "rejected: too large", nil, err)
@@ -195,7 +213,9 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusBadRequest, "rejected: unreadable body", nil, err)
 		return
 	}
-	if err := h.verify(body, &want); err != nil {
+	err = h.verify(body, &want)
+	h.unverified.Add(-held) // verified or not, the body no longer counts
+	if err != nil {
 		h.stats.rejectedSignature.Add(1)
 		h.answer(w, r, http.StatusUnauthorized, "rejected: signature", nil, err)
 		return
@@ -217,24 +237,70 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, r, http.StatusOK, h.route(ev).String(), &ev, nil)
 }
 
+// errOverBudget is readBody's error when the bytes of unverified bodies
+// would pass the handler's budget (WithUnverifiedBudget).
+var errOverBudget = errors.New("sharpapi: the budget of unverified webhook bytes is used up; try again")
+
+// firstRead is the buffer a body is first read into: a SharpAPI delivery
+// without its result fits.
+const firstRead = 512
+
 // readBody reads at most cfg.maxBody bytes. The buffer starts small and
-// grows as bytes arrive (io.ReadAll), never on the word of an unverified
+// grows as bytes arrive, never on the word of an unverified
 // Content-Length: a client announcing a large body and sending it slowly
-// holds only what it has sent.
-func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// holds only what it has sent. Every byte of buffer is first taken from
+// the handler's budget of unverified bytes (h.unverified), so that what
+// all requests not verified yet hold together stays within it; held is
+// what the caller gives back once the body is verified or dropped.
+func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request) (body []byte, held int64, err error) {
 	if r.Body == nil {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if r.ContentLength > h.cfg.maxBody {
-		return nil, &http.MaxBytesError{Limit: h.cfg.maxBody}
+		return nil, 0, &http.MaxBytesError{Limit: h.cfg.maxBody}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
-	if err == nil && r.ContentLength > 0 && int64(len(body)) != r.ContentLength {
+	src := http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
+	for {
+		if len(body) == cap(body) {
+			// Double, from a small first buffer up to one byte past the
+			// cap (where MaxBytesReader errs).
+			grow := int64(max(cap(body), firstRead))
+			grow = min(grow, h.cfg.maxBody+1-int64(cap(body)))
+			if !h.takeUnverified(grow) {
+				return nil, held, errOverBudget
+			}
+			held += grow
+			body = append(make([]byte, 0, int64(cap(body))+grow), body...)
+		}
+		n, rerr := src.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return nil, held, rerr
+		}
+	}
+	if r.ContentLength > 0 && int64(len(body)) != r.ContentLength {
 		// net/http's server enforces the length itself; a body from
 		// elsewhere (a test, a proxy handing requests over) may not.
-		err = fmt.Errorf("body of %d bytes, %d announced: %w", len(body), r.ContentLength, io.ErrUnexpectedEOF)
+		return nil, held, fmt.Errorf("body of %d bytes, %d announced: %w", len(body), r.ContentLength, io.ErrUnexpectedEOF)
 	}
-	return body, err
+	return body, held, nil
+}
+
+// takeUnverified takes n bytes from the budget of unverified bytes, if
+// they are left.
+func (h *WebhookHandler) takeUnverified(n int64) bool {
+	for {
+		cur := h.unverified.Load()
+		if cur+n > h.cfg.unverifiedBudget {
+			return false
+		}
+		if h.unverified.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
 }
 
 // answer writes a tiny response and logs the delivery. Error responses name
@@ -300,6 +366,14 @@ type WebhookStats struct {
 	RejectedMalformed uint64
 	RejectedClosed    uint64
 	PublishErrors     uint64
+	// RejectedBusy counts deliveries answered 503 with Retry-After because
+	// reading their body would have passed the budget of unverified bytes
+	// ([WithUnverifiedBudget]): a flood of unsigned bodies, or a budget
+	// too small for the traffic.
+	RejectedBusy uint64
+	// UnverifiedBytes is the buffer held now by requests whose signature
+	// is not verified yet: at most the budget.
+	UnverifiedBytes int64
 	// Duplicates counts events dropped as already seen: SharpAPI's
 	// retries and replays (with an [eventbus.Bus], those its Store reported).
 	Duplicates uint64
@@ -345,6 +419,7 @@ type webhookCounters struct {
 	duplicates, stored, loadErrors, delivered           atomic.Uint64
 	bufferedEarly, late, unmatched, nonTerm             atomic.Uint64
 	graceExpired, callbackPanics, hookErrors            atomic.Uint64
+	rejectedBusy                                        atomic.Uint64
 }
 
 // Stats returns the handler's counters, for metrics and tests.
@@ -362,6 +437,8 @@ func (h *WebhookHandler) Stats() WebhookStats {
 		RejectedMalformed: c.rejectedMalformed.Load(),
 		RejectedClosed:    c.rejectedClosed.Load(),
 		PublishErrors:     c.publishErrors.Load(),
+		RejectedBusy:      c.rejectedBusy.Load(),
+		UnverifiedBytes:   h.unverified.Load(),
 		Duplicates:        c.duplicates.Load(),
 		Stored:            c.stored.Load(),
 		LoadErrors:        c.loadErrors.Load(),

@@ -771,7 +771,7 @@ func TestWebhookPendingJobMemory(t *testing.T) {
 // makes the handler allocate much; and a body shorter than announced.
 func TestWebhookHandlerBodySizes(t *testing.T) {
 	h := newTestHandler(t)
-	for _, n := range []int{1 << 10, 64 << 10, 64<<10 + 1, 1 << 20} {
+	for _, n := range []int{1 << 10, 64 << 10, 64<<10 + 1, DefaultWebhookMaxBody - 1024} {
 		id := fmt.Sprintf("job-%d", n)
 		ch := h.SubscribeForTest(id)
 		padding := strings.Repeat("a", n)
@@ -888,11 +888,11 @@ func heapAfterGC() uint64 {
 }
 
 // Buffered early events hold their own bytes, not their request bodies:
-// 64 signed 1 MiB bodies whose result is null, padded in an unknown field,
+// 64 signed bodies of about 1 MiB whose result is null, padded in an unknown field,
 // used to keep all 64 MiB alive under a budget that counted a few bytes
 // each.
 func TestWebhookHandlerEarlyEventsDoNotPinBodies(t *testing.T) {
-	const n, pad = 64, 1 << 20
+	const n, pad = 64, DefaultWebhookMaxBody - 1024
 	h := newTestHandler(t)
 	bodies := make([][]byte, n)
 	for i := range bodies {

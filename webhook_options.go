@@ -11,9 +11,16 @@ import (
 // Defaults of a [WebhookHandler].
 const (
 	// DefaultWebhookMaxBody caps a delivery's body. A parsed resume or
-	// invoice, result included, is tens of KiB; 4 MiB leaves room without
-	// letting a client make the server buffer arbitrarily much.
-	DefaultWebhookMaxBody = 4 << 20
+	// invoice, result included, is tens of KiB; 1 MiB leaves ten times
+	// that room. A larger delivery is refused (413), and its job still
+	// completes: its await polls the status URL after the grace period.
+	DefaultWebhookMaxBody = 1 << 20
+	// DefaultUnverifiedBudget bounds the bytes all requests whose
+	// signature is not verified yet may hold together: 16 bodies at the
+	// default cap (with a larger cap, the default is two bodies at it, if
+	// that is more). Past it a delivery is answered 503 with Retry-After (SharpAPI
+	// retries), so a flood of unsigned bodies costs at most this much.
+	DefaultUnverifiedBudget = 16 << 20
 	// DefaultEarlyEvents and DefaultEarlyEventAge bound the buffer of
 	// terminal events that arrive before anyone awaits their job. A job id
 	// is awaited within milliseconds of dispatch, so ten minutes is ample;
@@ -49,34 +56,38 @@ type webhookOptionFunc func(*webhookConfig) error
 func (f webhookOptionFunc) applyWebhook(c *webhookConfig) error { return f(c) }
 
 type webhookConfig struct {
-	secrets        []string
-	maxBody        int64
-	earlyMax       int
-	earlyAge       time.Duration
-	earlyBytes     int64
-	dedupMax       int
-	dedupAge       time.Duration
-	onEvent        func(context.Context, WebhookEvent) error
-	onNonTerminal  func(WebhookEvent)
-	onUnmatched    func(WebhookEvent)
-	bus            eventbus.Bus
-	publishTimeout time.Duration
-	ledger         *LedgerConfig // WithLedgerConfig; nil: the defaults
-	logger         *slog.Logger
-	clock          clock
-	observe        observers // WithObserver
+	secrets []string
+	maxBody int64
+	// unverifiedBudget: WithUnverifiedBudget; 0 for the default.
+	unverifiedBudget int64
+	earlyMax         int
+	earlyAge         time.Duration
+	earlyBytes       int64
+	dedupMax         int
+	dedupAge         time.Duration
+	onEvent          func(context.Context, WebhookEvent) error
+	onNonTerminal    func(WebhookEvent)
+	onUnmatched      func(WebhookEvent)
+	bus              eventbus.Bus
+	publishTimeout   time.Duration
+	ledger           *LedgerConfig // WithLedgerConfig; nil: the defaults
+	logger           *slog.Logger
+	clock            clock
+	observe          observers // WithObserver
 }
 
 func defaultWebhookConfig(secret string) webhookConfig {
 	return webhookConfig{
-		secrets:    []string{secret},
-		maxBody:    DefaultWebhookMaxBody,
-		earlyMax:   DefaultEarlyEvents,
-		earlyAge:   DefaultEarlyEventAge,
-		earlyBytes: DefaultEarlyBytes,
-		dedupMax:   DefaultDedupIDs,
-		dedupAge:   DefaultDedupAge,
-		clock:      realClock{},
+		secrets: []string{secret},
+		maxBody: DefaultWebhookMaxBody,
+
+		unverifiedBudget: DefaultUnverifiedBudget,
+		earlyMax:         DefaultEarlyEvents,
+		earlyAge:         DefaultEarlyEventAge,
+		earlyBytes:       DefaultEarlyBytes,
+		dedupMax:         DefaultDedupIDs,
+		dedupAge:         DefaultDedupAge,
+		clock:            realClock{},
 
 		publishTimeout: DefaultPublishTimeout,
 	}
@@ -106,7 +117,25 @@ func WithExtraSecrets(secrets ...string) WebhookOption {
 	})
 }
 
-// WithMaxBodySize sets the largest body the handler reads (default 4 MiB);
+// WithUnverifiedBudget bounds the bytes that the requests whose signature
+// is not verified yet hold together (default 16 MiB): a body is buffered
+// before its HMAC can be checked, so without a bound each connection of a
+// flood of unsigned bodies would hold up to the body cap. A delivery whose
+// body would pass the budget is answered 503 with Retry-After: 1, counted
+// in [WebhookStats].RejectedBusy. n must be more than the body cap
+// ([WithMaxBodySize]); a body's buffer counts as it grows (by doubling),
+// so a body may take up to twice its size while it is read.
+func WithUnverifiedBudget(n int64) WebhookOption {
+	return webhookOptionFunc(func(c *webhookConfig) error {
+		if n <= 0 {
+			return invalidOption("unverified budget %d is not positive", n)
+		}
+		c.unverifiedBudget = n
+		return nil
+	})
+}
+
+// WithMaxBodySize sets the largest body the handler reads (default 1 MiB);
 // a larger delivery is answered 413 without being read.
 func WithMaxBodySize(n int64) WebhookOption {
 	return webhookOptionFunc(func(c *webhookConfig) error {

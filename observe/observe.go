@@ -16,6 +16,12 @@ import (
 	"time"
 )
 
+// Other stands, in what an observer is told, for a job type or status a
+// server reported that is not one of package sharpapi's constants. An
+// observer is never given such a string: it could be anything (the API key
+// included), and one value per job would give a metric one series per job.
+const Other = "_OTHER"
+
 // Provider is what sharpapi.WithObserver accepts: a value that gives the
 // SDK its Observer. An observer's own type implements it, so that the
 // protocol's methods stay off the type users hold (otelsharpapi.Observer
@@ -73,8 +79,10 @@ type JobObservation interface {
 // JobStart describes a job whose observation begins.
 type JobStart struct {
 	// ID is the job's id when known: empty at a dispatch's start.
-	ID   string
-	Type string // a sharpapi.JobType
+	ID string
+	// Type is the sharpapi.JobType the client chose: the dispatch's, or
+	// ResumeJob's argument (possibly empty); never one a server reported.
+	Type string
 	// Webhook says the job's outcome is expected by webhook (its await
 	// listens for one).
 	Webhook bool
@@ -109,9 +117,11 @@ const (
 
 // JobNote is one thing that happened to an observed job.
 type JobNote struct {
-	Kind   JobNoteKind
-	ID     string
-	Status string // a sharpapi.JobStatus
+	Kind JobNoteKind
+	ID   string
+	// Status is a sharpapi.JobStatus constant, or [Other] for a status a
+	// server reported that is not one.
+	Status string
 	// Trace is a webhook event's sharpapi.WebhookEvent.Trace.
 	Trace string
 	Err   error
@@ -150,8 +160,11 @@ const (
 
 // JobEnd is how a job's observation ended.
 type JobEnd struct {
-	ID      string
-	Type    string // a sharpapi.JobType
+	ID string
+	// Type is the type the client chose, as in [JobStart]; when it chose
+	// none, the type the server reported if it is a sharpapi.JobType
+	// constant, else [Other] ("" if none was reported).
+	Type    string
 	Outcome JobOutcome
 	// Via is set for a job that ended with its outcome (succeeded,
 	// failed, or a result that did not decode).
@@ -285,6 +298,7 @@ const (
 	DeliveryRejectedTooLarge DeliveryOutcome = "rejected_too_large" // body over the limit (413)
 	DeliveryRejectedBody     DeliveryOutcome = "rejected_malformed" // unreadable, or not a webhook payload (400)
 	DeliveryRejectedClosed   DeliveryOutcome = "rejected_closed"    // the handler is closed (503)
+	DeliveryRejectedBusy     DeliveryOutcome = "rejected_busy"      // the budget of unverified bytes is used up (503)
 	DeliveryOther            DeliveryOutcome = "other"              // an outcome added after this list
 )
 
@@ -293,10 +307,12 @@ type DeliveryEnd struct {
 	StatusCode int
 	Outcome    DeliveryOutcome
 	// JobID, JobType and JobStatus are the event's, once its signature
-	// was verified and it parsed; empty otherwise.
+	// was verified and it parsed; empty otherwise. JobType is a
+	// sharpapi.JobType constant and JobStatus a sharpapi.JobStatus
+	// constant, or [Other]: a server's own strings are never passed on.
 	JobID     string
-	JobType   string // a sharpapi.JobType
-	JobStatus string // a sharpapi.JobStatus
+	JobType   string
+	JobStatus string
 	// Err says why a delivery was rejected; it never holds the signature
 	// or the body.
 	Err error

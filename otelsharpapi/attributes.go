@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"strconv"
 
 	"github.com/sharpapi-go/sharpapi"
@@ -41,7 +42,7 @@ const (
 // list, so that it can label a metric. It is "job_failed", "rate_limited",
 // "unauthorized", "quota_exceeded", "not_found", "validation",
 // "malformed_response", "canceled", "timeout", another HTTP status code
-// ("500"), or "_OTHER".
+// ("500", one of those net/http names), or "_OTHER".
 func errorType(err error) string {
 	var apiErr *sharpapi.APIError
 	switch {
@@ -63,7 +64,8 @@ func errorType(err error) string {
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
-	case errors.As(err, &apiErr):
+	case errors.As(err, &apiErr) && http.StatusText(apiErr.StatusCode) != "":
+		// A status code Go knows: a fixed set, whatever a server sends.
 		return strconv.Itoa(apiErr.StatusCode)
 	}
 	var netErr net.Error

@@ -14,22 +14,42 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// StartDelivery starts a webhook delivery's CONSUMER span: a child of the
-// request's context span, or of a trace context in its headers, else a
-// root.
+// StartDelivery starts a webhook delivery's CONSUMER span.
+//
+// A webhook receiver is a public endpoint: anyone can POST to it, with any
+// trace header. So by default the delivery's span starts a trace of its
+// own, and a trace context the request brings (in its headers, or a
+// remote one in its context) becomes a link, added only once the
+// delivery's signature verified: an unsigned request can neither join a
+// trace nor have its span sampled by a ParentBased sampler.
+// [WithTrustedDeliveries] makes that trace context the span's parent
+// instead. A span the request's context holds that was started in this
+// process (an otelhttp middleware's server span) is the parent either way:
+// that middleware's own options decide whether it trusts the headers.
 func (o protocol) StartDelivery(ctx context.Context, r *http.Request) (context.Context, observe.DeliveryObservation) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = o.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path))}
+	d := &delivery{o: o.Observer}
+	if sc := trace.SpanContextFromContext(ctx); !sc.IsValid() || sc.IsRemote() {
+		if !sc.IsValid() {
+			ctx = o.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		}
+		if !o.trustDeliveries {
+			d.incoming = trace.SpanContextFromContext(ctx)
+			opts = append(opts, trace.WithNewRoot())
+		}
 	}
-	ctx, span := o.tracer.Start(ctx, "sharpapi.webhook", trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path)))
-	return ctx, &delivery{o: o.Observer, span: span}
+	ctx, d.span = o.tracer.Start(ctx, "sharpapi.webhook", opts...)
+	return ctx, d
 }
 
 // delivery is one webhook delivery's span.
 type delivery struct {
 	o    *Observer
 	span trace.Span
+	// incoming is the trace context the request brought, linked to once
+	// the delivery is verified (not WithTrustedDeliveries).
+	incoming trace.SpanContext
 }
 
 // Token is the delivery span's W3C traceparent, which the job it completes
@@ -43,8 +63,12 @@ func (d *delivery) End(e observe.DeliveryEnd) {
 		return slices.Clone(attrs) // a set sorts what it is given
 	}))
 	if e.JobID != "" {
+		// The core sets the job only once the signature verified.
 		attrs = append(attrs, attrJobID.String(e.JobID), attrJobType.String(string(e.JobType)),
 			attrJobStatus.String(string(e.JobStatus)))
+		if d.incoming.IsValid() {
+			d.span.AddLink(trace.Link{SpanContext: d.incoming, Attributes: incomingLinkAttrs})
+		}
 	}
 	if e.StatusCode >= 400 {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(string(e.Outcome)))
@@ -53,6 +77,10 @@ func (d *delivery) End(e observe.DeliveryEnd) {
 	d.span.SetAttributes(attrs...)
 	d.span.End()
 }
+
+// incomingLinkAttrs mark a delivery's link to the trace context its
+// request brought (shared, never modified).
+var incomingLinkAttrs = []attribute.KeyValue{attribute.String("sharpapi.link", "delivery_request")}
 
 // BusCalled counts a failed event-bus call, and records a Store on the
 // delivery's span.

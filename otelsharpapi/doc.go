@@ -21,7 +21,8 @@
 //	│           sharpapi.webhook.grace_expired, sharpapi.await.ended,
 //	│           sharpapi.ledger.record_failed
 //	└── link → sharpapi.webhook (the delivery that brought the outcome)
-//	sharpapi.webhook         CONSUMER, child of the request's ctx span
+//	sharpapi.webhook         CONSUMER, a root (child of an otelhttp server span);
+//	└── link → the request's traceparent, once the signature verified
 //
 // The job span's attributes: sharpapi.job.id, sharpapi.job.type,
 // sharpapi.job.webhook, sharpapi.job.resumed, sharpapi.job.outcome
@@ -50,8 +51,10 @@
 // # Across replicas
 //
 // SharpAPI sends no trace header with its webhooks, so a delivery's span
-// starts a trace of its own (or continues the request's, when a proxy or an
-// otelhttp middleware put one in its context). The job's span links to it:
+// starts a trace of its own. A webhook receiver is a public endpoint: a
+// traceparent a request brings is linked to only once its signature
+// verified, never a parent (but with [WithTrustedDeliveries]); a span an
+// otelhttp middleware put in the request's context is the parent. The job's span links to it:
 // the handler gives the event the delivery span's W3C traceparent
 // ([sharpapi.WebhookEvent].Trace), redisbus stores it with the event (an
 // optional field that older replicas ignore), and the replica whose job the
@@ -80,6 +83,13 @@
 //	sharpapi.ledger.errors                   counter    {error}    sharpapi.ledger.operation, error.type
 //	sharpapi.ledger.pending                  gauge      {job}      (with WithLedgerStats)
 //	sharpapi.ledger.overdue                  gauge      {job}      (with WithLedgerStats)
+//
+// Every attribute value comes from what the client chose or from a fixed
+// list, so no server can add series: the job type is the dispatched one
+// (or ResumeJob's argument), and a type or status a server reports reaches
+// a metric or a span only if it is a constant of package sharpapi, else as
+// "_OTHER" ([github.com/sharpapi-go/sharpapi/observe.Other]); error.type is one of a fixed list.
+// The README tabulates the values per label.
 //
 // The ledger's counters are this replica's (the handler's observer's; see
 // [observe.LedgerObserver]); its gauges are cluster-wide, read from the

@@ -28,7 +28,10 @@ type Observer struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
 	genAI  bool
-	m      instruments
+	// trustDeliveries parents delivery spans to their requests' trace
+	// context (WithTrustedDeliveries).
+	trustDeliveries bool
+	m               instruments
 	// sets caches the metric attributes that repeat: a job type's, a
 	// delivery outcome's (a key of type jobTypeKey or deliveryKey).
 	sets sync.Map
@@ -82,6 +85,8 @@ type config struct {
 	mp    metric.MeterProvider
 	prop  propagation.TextMapPropagator
 	genAI bool
+	// trustDeliveries: WithTrustedDeliveries.
+	trustDeliveries bool
 	// ledgerStats reads the ledger's state for its gauges (WithLedgerStats).
 	ledgerStats func(context.Context) (LedgerState, error)
 }
@@ -109,8 +114,9 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // WithPropagators reads a trace context from a webhook delivery's headers
 // with p, instead of the global propagators (otel.GetTextMapPropagator),
 // when the request's context carries no span already (an otelhttp
-// middleware puts one there). SharpAPI sends none; a proxy may. A nil p
-// keeps the global ones. The token that links a job to its delivery
+// middleware puts one there). SharpAPI sends none; a proxy may. The
+// delivery's span links to it once the delivery is verified (or is its
+// child, with [WithTrustedDeliveries]). A nil p keeps the global ones. The token that links a job to its delivery
 // across replicas is always a W3C traceparent, whatever p is.
 func WithPropagators(p propagation.TextMapPropagator) Option {
 	return optionFunc(func(c *config) {
@@ -125,6 +131,19 @@ func WithPropagators(p propagation.TextMapPropagator) Option {
 // the job's type. Off by default: those conventions are in development.
 func WithGenAIAttributes() Option {
 	return optionFunc(func(c *config) { c.genAI = true })
+}
+
+// WithTrustedDeliveries makes a webhook delivery's span a child of the
+// trace context its request brings (read with the propagators, see
+// [WithPropagators]), as it is known before the signature is checked.
+// Without it, the delivery's span starts a trace of its own and links to
+// that context only once the delivery verified: a webhook receiver is a
+// public endpoint, and an unsigned request must not join, or force the
+// sampling of, a trace of its choosing (the reasoning of otelhttp's
+// WithPublicEndpoint). Use it only when nothing but your own proxies can
+// reach the receiver.
+func WithTrustedDeliveries() Option {
+	return optionFunc(func(c *config) { c.trustDeliveries = true })
 }
 
 // New returns an Observer that reports to the global tracer and meter
@@ -156,5 +175,7 @@ func New(opts ...Option) *Observer {
 		prop:   cfg.prop,
 		genAI:  cfg.genAI,
 		m:      newInstruments(meter),
+
+		trustDeliveries: cfg.trustDeliveries,
 	}
 }

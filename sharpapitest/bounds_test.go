@@ -135,6 +135,28 @@ func TestJobsPruned(t *testing.T) {
 		}
 	})
 
+	// Issue 23, finding 9: the retention is a time, not the next dispatch.
+	t.Run("retention with no dispatch after", func(t *testing.T) {
+		clock := sharpapitest.NewManualClock(epoch)
+		srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithJobDuration(time.Second),
+			sharpapitest.WithJobRetention(time.Minute))
+		old := dispatch(t, srv.URL+"/content/translate", map[string]string{"content": "x"})
+		clock.Advance(time.Second + time.Minute) // final for exactly the retention
+		if r := get(t, old.StatusURL); r.status != http.StatusOK {
+			t.Errorf("status of a job final for exactly the retention: %d, want 200", r.status)
+		}
+		clock.Advance(time.Millisecond)
+		if _, ok := srv.Job(old.JobID); ok {
+			t.Error("Job finds a job final for longer than the retention")
+		}
+		if r := get(t, old.StatusURL); r.status != http.StatusNotFound {
+			t.Errorf("status of a job final for longer than the retention: %d, want 404", r.status)
+		}
+		if jobs := srv.Jobs(); len(jobs) != 0 {
+			t.Errorf("Jobs lists %d jobs, want none", len(jobs))
+		}
+	})
+
 	t.Run("limit", func(t *testing.T) {
 		clock := sharpapitest.NewManualClock(epoch)
 		srv := newServer(t, sharpapitest.WithClock(clock), sharpapitest.WithJobDuration(time.Second),

@@ -7,14 +7,19 @@ import (
 	"strconv"
 )
 
-// String returns a summary of e that names no API key or webhook secret:
-// an emulator's credentials are usually test values, but a test that
-// prints its fixtures should not teach anyone to print real ones.
+// String returns a summary of e that names no API key or webhook secret,
+// and its webhook URL (WithWebhookURL) without user info or query: an
+// emulator's credentials are usually test values, but a test that prints
+// its fixtures should not teach anyone to print real ones.
 func (e *Emulator) String() string {
 	if e == nil {
 		return "<nil>"
 	}
-	return "sharpapitest.Emulator{baseURL: " + e.cfg.baseURL + ", key: <redacted>, webhook secret: <redacted>}"
+	s := "sharpapitest.Emulator{baseURL: " + e.cfg.baseURL
+	if e.cfg.webhookURL.set() {
+		s += ", webhookURL: " + redactURL(e.cfg.webhookURL.value())
+	}
+	return s + ", key: <redacted>, webhook secret: <redacted>}"
 }
 
 // GoString is String: %#v prints no credential either.
@@ -30,15 +35,20 @@ func (e *Emulator) Format(f fmt.State, verb rune) {
 	io.WriteString(f, s)
 }
 
-// LogValue is what slog prints for e: its base URL, no credential.
+// LogValue is what slog prints for e: its base URL and its webhook URL
+// without user info or query; no credential.
 func (e *Emulator) LogValue() slog.Value {
 	if e == nil {
 		return slog.StringValue("<nil>")
 	}
-	return slog.GroupValue(slog.String("base_url", e.cfg.baseURL))
+	if !e.cfg.webhookURL.set() {
+		return slog.GroupValue(slog.String("base_url", e.cfg.baseURL))
+	}
+	return slog.GroupValue(slog.String("base_url", e.cfg.baseURL),
+		slog.String("webhook_url", redactURL(e.cfg.webhookURL.value())))
 }
 
-// credential holds an API key or a webhook secret where no printing
+// credential holds an API key, a webhook secret or a webhook URL where no printing
 // reaches it. The methods of *Emulator redact, but a copied Emulator value
 // has none of them (they need a pointer), and neither has one held in an
 // unexported field of a caller's struct: fmt then prints it field by field,

@@ -25,7 +25,10 @@ type holder struct {
 
 func TestNothingPrintsACredential(t *testing.T) {
 	const key, secret = "KEY-d41d8cd98f00", "SECRET-9e107d9d372b"
-	s, err := New(WithAPIKey(key), WithWebhookSecret(secret))
+	// The webhook URL's password and query are credentials too.
+	const password, query = "HOOKPASSWORD-5a105e8b", "QUERYTOKEN-b026324c"
+	s, err := New(WithAPIKey(key), WithWebhookSecret(secret),
+		WithWebhookURL("https://hookuser:"+password+"@hooks.example/sharpapi?token="+query))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +52,8 @@ func TestNothingPrintsACredential(t *testing.T) {
 		"holder": h.Interface(), "*holder": hold, "[]any": []any{s, *s, emuValue.Interface()},
 		"map": map[string]any{"emu": emuValue.Interface(), "srv": *s},
 	}
-	leaks := []string{key, secret}
-	for _, c := range []string{key, secret} {
+	leaks := []string{key, secret, password, query}
+	for _, c := range []string{key, secret, password, query} {
 		leaks = append(leaks, fmt.Sprintf("%x", c), fmt.Sprintf("%X", c), fmt.Sprintf("% x", c), fmt.Sprintf("%d", []byte(c)))
 	}
 	check := func(what, out string) {
@@ -80,5 +83,9 @@ func TestNothingPrintsACredential(t *testing.T) {
 			t.Errorf("json.Marshal of %s: %v", name, err)
 		}
 		check("json.Marshal of "+name, string(b))
+	}
+	want := "sharpapitest.Emulator{baseURL: " + s.URL + ", webhookURL: https://hooks.example/sharpapi, key: <redacted>, webhook secret: <redacted>}"
+	if got := s.String(); got != want {
+		t.Errorf("String() = %s\nwant       %s", got, want)
 	}
 }

@@ -94,11 +94,29 @@ func (e *Emulator) Job(id string) (JobInfo, bool) {
 	now := e.cfg.clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	j, ok := e.jobs[id]
+	j, ok := e.lookup(id, now)
 	if !ok {
 		return JobInfo{}, false
 	}
 	return j.info(now), true
+}
+
+// lookup finds a job that is not forgotten at now: past its retention
+// (WithJobRetention) a job is gone as soon as the clock says so, though
+// its memory goes only when the next dispatch prunes it. e.mu must be
+// held.
+func (e *Emulator) lookup(id string, now time.Time) (*job, bool) {
+	j, ok := e.jobs[id]
+	if !ok || e.expired(j, now) {
+		return nil, false
+	}
+	return j, true
+}
+
+// expired reports whether j has been final for longer than the retention.
+func (e *Emulator) expired(j *job, now time.Time) bool {
+	r := e.cfg.jobRetention
+	return r > 0 && !now.Before(j.done) && now.Sub(j.done) > r
 }
 
 // Jobs returns every job, oldest first.
@@ -108,7 +126,9 @@ func (e *Emulator) Jobs() []JobInfo {
 	defer e.mu.Unlock()
 	out := make([]JobInfo, 0, len(e.jobOrder))
 	for _, id := range e.jobOrder {
-		out = append(out, e.jobs[id].info(now))
+		if j := e.jobs[id]; !e.expired(j, now) {
+			out = append(out, j.info(now))
+		}
 	}
 	return out
 }
@@ -124,7 +144,7 @@ func (e *Emulator) startJob(w http.ResponseWriter, r *http.Request, req JobReque
 		return
 	}
 	if hookURL == "" {
-		hookURL = e.cfg.webhookURL
+		hookURL = e.cfg.webhookURL.value()
 	}
 	words := len(strings.Fields(req.Text("content")))
 	now := e.cfg.clock.Now()
@@ -294,7 +314,7 @@ func (e *Emulator) handleStatus(generic bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		now := e.cfg.clock.Now()
 		e.mu.Lock()
-		j, ok := e.jobs[r.PathValue("id")]
+		j, ok := e.lookup(r.PathValue("id"), now)
 		if ok {
 			j.polls++
 		}

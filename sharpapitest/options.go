@@ -63,7 +63,7 @@ type ResultFunc func(r JobRequest) (any, error)
 type config struct {
 	apiKey            credential
 	baseURL           string
-	webhookURL        string
+	webhookURL        credential // its password and query may be secrets
 	webhookSecret     credential
 	includeResult     bool
 	jobDuration       time.Duration
@@ -170,7 +170,7 @@ func WithWebhookURL(u string) Option {
 		if err := httpURL("WithWebhookURL", u); err != nil {
 			return err
 		}
-		c.webhookURL = u
+		c.webhookURL = newCredential(u)
 		return nil
 	}
 }
@@ -403,8 +403,9 @@ func WithRecordBytes(n int) Option {
 }
 
 // WithJobRetention forgets finished jobs once they have been final for
-// longer than d, on the emulator's [Clock]: their status URLs then answer
-// 404 and [Emulator.Job] no longer finds them. Zero, the default, keeps
+// longer than d, on the emulator's [Clock]: from that instant their status
+// URLs answer 404 and [Emulator.Job] and [Emulator.Jobs] no longer find
+// them (their memory is freed at the next dispatch). Zero, the default, keeps
 // them for the emulator's life; a long-running emulator should set it
 // (cmd/sharpapi-emulator keeps jobs an hour).
 func WithJobRetention(d time.Duration) Option {
