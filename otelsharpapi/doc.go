@@ -79,7 +79,7 @@
 //	sharpapi.ledger.completions              counter    {job}      sharpapi.ledger.completed_via (poll, store)
 //	sharpapi.ledger.hook_redeliveries        counter    {run}
 //	sharpapi.ledger.stale_acks               counter    {ack}
-//	sharpapi.ledger.give_ups                 counter    {job}      sharpapi.ledger.reason (max_age, not_found, hook_runs, invalid_id)
+//	sharpapi.ledger.give_ups                 counter    {job}      sharpapi.ledger.reason (max_age, not_found, hook_runs, invalid_id, malformed, too_large, no_client)
 //	sharpapi.ledger.errors                   counter    {error}    sharpapi.ledger.operation, error.type
 //	sharpapi.ledger.pending                  gauge      {job}      (with WithLedgerStats)
 //	sharpapi.ledger.overdue                  gauge      {job}      (with WithLedgerStats)
