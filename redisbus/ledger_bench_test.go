@@ -228,7 +228,7 @@ func fillLedger(b *testing.B, bus *Bus, n int, in time.Duration) {
 	for i := range n {
 		id := "idle-" + strconv.Itoa(i)
 		recordScript.Run(context.Background(), pipe, []string{bus.dueKey(), bus.jobKey(id)},
-			id, "http://api.test/api/v1/content/translate/job/status/"+id, "content_translate", ms(now), ms(now.Add(in)), ms(now.Add(25*time.Hour)))
+			id, "http://api.test/api/v1/content/translate/job/status/"+id, "content_translate", ms(now), ms(now.Add(in)), ms(now.Add(25*time.Hour)), "") // no key id
 		if i%1000 == 999 || i == n-1 {
 			if _, err := pipe.Exec(context.Background()); err != nil {
 				b.Fatal(err)
