@@ -22,9 +22,9 @@ var limiterReasons = map[string]observe.LimiterReason{
 	"a 429 paused the client":              observe.LimiterPaused,
 	"calls go before status polls":         observe.LimiterCallsFirst,
 	"spacing requests to the plan's limit": observe.LimiterSpacing,
-	"awaiting the window's first answer":   observe.LimiterProbing,
+	whyFirstAnswer:                         observe.LimiterProbing,
 	"the plan's window is used up":         observe.LimiterWindowUsedUp,
-	"awaiting answers before sending more": observe.LimiterAwaitingAnswers,
+	whyAnswers:                             observe.LimiterAwaitingAnswers,
 }
 
 // deliveryOutcomes maps the handler's outcome words (its log's) to their

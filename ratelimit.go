@@ -135,6 +135,10 @@ type limiter struct {
 	// lastProbe is when a status poll last went because it had been held
 	// maxPollHold: such probes go one per maxPollHold at most.
 	lastProbe time.Time
+	// lastNews is when a request last went or an answer last came: a
+	// request held for answers goes anyway once stallAfter passes without
+	// either (see stallAfter).
+	lastNews time.Time
 
 	sent, limited, held int64
 	waited              time.Duration
@@ -266,10 +270,22 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 					slog.String("url", redactURL(req.URL.String())), slog.String("reason", why), slog.Duration("max_poll_interval", l.maxPollHold))
 			}
 		}
+		if !ok && wait == 0 && l.inflight > 0 && (why == whyFirstAnswer || why == whyAnswers) {
+			if left := l.lastNews.Add(stallAfter).Sub(now); left > 0 {
+				if wake == 0 || wake > left {
+					wake = left
+				}
+			} else {
+				ok = true
+				l.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi rate limiter sending a request held for answers that do not come",
+					slog.String("url", redactURL(req.URL.String())), slog.Int("in_flight", l.inflight), slog.Duration("stalled", now.Sub(l.lastNews)))
+			}
+		}
 		if ok {
 			leave(now)
 			l.inflight++
 			l.sent++
+			l.lastNews = now
 			if held {
 				l.broadcast() // a poll may have waited for this call to go first
 			}
@@ -347,6 +363,21 @@ func (l *limiter) acquire(ctx context.Context, st *callState, req *http.Request)
 	}
 }
 
+// The reasons to hold a request that only an answer ends.
+const (
+	whyFirstAnswer = "awaiting the window's first answer"
+	whyAnswers     = "awaiting answers before sending more"
+)
+
+// stallAfter bounds how long requests wait for answers that do not come:
+// when neither a request went nor an answer came for that long, one held
+// request goes anyway, and one more each stallAfter after it. A request in
+// flight may hang (a status URL that never answers, a server that stalls
+// one connection); without this bound it would hold every other request
+// of the client until its own timeout, and an unhappy path must cost only
+// the job it touches. One request per 2 s is far within any plan's limit.
+const stallAfter = 2 * time.Second
+
 // admit reports whether a request of class may go now; if not, how long
 // until the state changes by itself (zero: only an answer will change it)
 // and why. l.mu must be held.
@@ -374,7 +405,7 @@ func (l *limiter) admit(now time.Time, class callClass) (time.Duration, string, 
 		return 0, "", true
 	case !l.known:
 		if l.inflight > 0 {
-			return 0, "awaiting the window's first answer", false
+			return 0, whyFirstAnswer, false
 		}
 		return 0, "", true
 	}
@@ -386,7 +417,7 @@ func (l *limiter) admit(now time.Time, class callClass) (time.Duration, string, 
 		return l.reset.Sub(now), "the plan's window is used up", false
 	}
 	if l.inflight >= l.cwnd {
-		return 0, "awaiting answers before sending more", false
+		return 0, whyAnswers, false
 	}
 	return 0, "", true
 }
@@ -405,6 +436,7 @@ func (l *limiter) observe(resp *http.Response, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inflight--
+	l.lastNews = l.clock.Now()
 	defer l.broadcast()
 	if err != nil {
 		return
