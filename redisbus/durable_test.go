@@ -186,6 +186,19 @@ func (f *fleet) start(m member) *replica {
 	return r
 }
 
+// deadDispatcher starts replica "a", with no sweeper of its own (its sweeps
+// would complete some jobs before it goes), has it dispatch n jobs whose
+// webhooks the fleet's emulator drops, and kills it: the jobs are left to
+// the ledger and another replica's sweeper.
+func (f *fleet) deadDispatcher(n int) (*replica, []string) {
+	noSweep := fastLedger()
+	noSweep.NoSweeper = true
+	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
+	ids := f.dispatchAll(a, nil, n)
+	f.kill(a, "")
+	return a, ids
+}
+
 // kill stops a replica as a crash would, as far as a test in one process
 // can: no more connections to Redis, its own cut, its webhooks refused,
 // its handler (and so its sweeper and lease renewals) stopped. Its hooks
@@ -481,11 +494,7 @@ func TestLedgerOwnerPollRacesTheSweepers(t *testing.T) {
 func TestLedgerClaimOfADeadReplicaExpires(t *testing.T) {
 	const n = 20
 	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
-	noSweep := fastLedger()
-	noSweep.NoSweeper = true
-	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
-	ids := f.dispatchAll(a, nil, n)
-	f.kill(a, "")
+	_, ids := f.deadDispatcher(n)
 	dead, err := New(newClient(t, testAddr), WithKeyPrefix(f.prefix))
 	if err != nil {
 		t.Fatal(err)
@@ -718,11 +727,7 @@ func TestLedgerAcrossARedisRestart(t *testing.T) {
 			const n = 50
 			srv := ownRedis(t, tc.args...)
 			f := newFleet(t, srv.addr, n, sharpapitest.WithDropRate(1))
-			noSweep := fastLedger()
-			noSweep.NoSweeper = true
-			a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
-			ids := f.dispatchAll(a, nil, n)
-			f.kill(a, "")
+			_, ids := f.deadDispatcher(n)
 			srv.restart(t)
 			b := f.start(member{name: "b", ledger: fastLedger()})
 			if tc.lost {

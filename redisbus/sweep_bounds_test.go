@@ -117,11 +117,7 @@ func TestLedgerHungPollHoldsBackNoOtherJob(t *testing.T) {
 func TestLedgerMalformedEntryStopsNoSweep(t *testing.T) {
 	const n = 5
 	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
-	noSweep := fastLedger()
-	noSweep.NoSweeper = true
-	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
-	ids := f.dispatchAll(a, nil, n)
-	f.kill(a, "")
+	a, ids := f.deadDispatcher(n)
 	rdb := newClient(t, testAddr)
 	early := float64(time.Now().Add(-time.Hour).UnixMilli())
 	zs := []redis.Z{{Score: early - 1, Member: "foreign"}}
@@ -159,11 +155,7 @@ func TestLedgerMalformedEntryStopsNoSweep(t *testing.T) {
 func TestLedgerUnreadableStoredEventFallsBackToPoll(t *testing.T) {
 	const n = 3
 	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
-	noSweep := fastLedger()
-	noSweep.NoSweeper = true
-	a := f.start(member{name: "a", grace: time.Millisecond, ledger: noSweep})
-	ids := f.dispatchAll(a, nil, n)
-	f.kill(a, "")
+	a, ids := f.deadDispatcher(n)
 	rdb := newClient(t, testAddr)
 	bad := []string{
 		"{{{ not json",
