@@ -80,6 +80,12 @@ type PendingJob struct {
 	// key (never the key), so that only a client with the same key polls
 	// it. Empty for an entry recorded without one: any client polls it.
 	KeyID string
+	// Trace identifies the job's own trace (a W3C traceparent with
+	// otelsharpapi; empty when the job is not traced), so that a sweeper
+	// that completes the job on another replica can link its work to it.
+	// A ledger keeps it only when it is at most 128 bytes (and may drop
+	// it); the reader validates it before use.
+	Trace string
 }
 
 // ClaimedJob is an entry a sweeper claimed. An entry that Begin created
