@@ -129,4 +129,5 @@ func endRecord(ctx context.Context, err error) trace.Span {
 	r.span.End()
 	return r.job
 }
+
 var _ observe.JobToken = (*job)(nil)
