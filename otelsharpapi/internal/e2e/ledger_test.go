@@ -52,6 +52,13 @@ type ledgerReplica struct {
 
 func newLedgerReplica(t *testing.T, addr, prefix, emuURL string, grace time.Duration, cfg sharpapi.LedgerConfig) *ledgerReplica {
 	t.Helper()
+	return newHookedReplica(t, addr, prefix, emuURL, grace, cfg, func(context.Context, sharpapi.WebhookEvent) error { return nil })
+}
+
+// newHookedReplica is newLedgerReplica with onEvent as its OnEvent hook.
+func newHookedReplica(t *testing.T, addr, prefix, emuURL string, grace time.Duration, cfg sharpapi.LedgerConfig,
+	onEvent func(context.Context, sharpapi.WebhookEvent) error) *ledgerReplica {
+	t.Helper()
 	lr := &ledgerReplica{tel: newTelemetry(t)}
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { rdb.Close() })
@@ -62,7 +69,7 @@ func newLedgerReplica(t *testing.T, addr, prefix, emuURL string, grace time.Dura
 	lr.bus = ackSignal{ledgerBus: bus.EventBus().(ledgerBus), acked: make(chan string, 64)}
 	if lr.hooks, err = sharpapi.NewWebhookHandler(testSecret, sharpapi.WithEventBus(lr.bus), sharpapi.WithLedgerConfig(cfg),
 		sharpapi.WithObserver(lr.tel.obs),
-		sharpapi.OnEvent(func(context.Context, sharpapi.WebhookEvent) error { return nil })); err != nil {
+		sharpapi.OnEvent(onEvent)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lr.hooks.Close() })
