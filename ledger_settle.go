@@ -283,8 +283,9 @@ func (h *WebhookHandler) storeFound(ctx context.Context, ev WebhookEvent) (store
 // with a webhook: it is stored as its webhook would be (so any replica
 // awaiting the job gets it, and a webhook arriving later is a duplicate),
 // and settled if this replica stored it. The await has its outcome
-// already; this runs in a goroutine of its own.
-func (c *Client) settlePolled(jobID string, typ JobType, webhook bool, snap *JobSnapshot) {
+// already; this runs in a goroutine of its own. ctx is the await's: its
+// values (the job's observation) go to the OnEvent run's.
+func (c *Client) settlePolled(ctx context.Context, jobID string, typ JobType, webhook bool, snap *JobSnapshot) {
 	h := c.cfg.webhookHandler()
 	ls := h.ledger()
 	if !webhook || ls == nil {
@@ -310,7 +311,7 @@ func (c *Client) settlePolled(jobID string, typ JobType, webhook bool, snap *Job
 			return
 		}
 		if stored {
-			h.settle(context.Background(), ls, ev, true)
+			h.settle(ctx, ls, ev, true)
 		}
 	}()
 }

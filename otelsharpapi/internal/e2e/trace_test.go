@@ -341,3 +341,34 @@ func shownAttrs(kvs []attribute.KeyValue) string {
 	}
 	return "  [" + strings.Join(out, " ") + "]"
 }
+
+// TestOnEventOfAPolledJobIsTheJobsChild: a job whose webhook is lost and
+// whose own await polls its outcome hands it to the ledger; the OnEvent
+// run that follows is a child of the job's span (run 1, acked).
+func TestOnEventOfAPolledJobIsTheJobsChild(t *testing.T) {
+	addr := startRedis(t)
+	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
+		sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
+	t.Cleanup(emu.Close)
+	cfg := fastSweeps()
+	cfg.NoSweeper = true
+	a := newHookedReplica(t, addr, "otel-polled:", emu.URL, time.Millisecond, cfg,
+		func(context.Context, sharpapi.WebhookEvent) error { return nil })
+	ended := oteltest.Ended(a.tel.TP, "sharpapi.on_event")
+	job, err := a.client.Translate(t.Context(), italian, sharpapi.WithWebhook("http://127.0.0.1:1/hooks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := job.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	run := oteltest.AwaitEnded(t, ended, 1)[0]
+	js := oteltest.JobSpan(t, a.tel.SR, job.ID())
+	if at := oteltest.Attrs(js); at["sharpapi.job.completed_via"] != "poll" {
+		t.Fatalf("job completed via %q, want poll", at["sharpapi.job.completed_via"])
+	}
+	at := oteltest.Attrs(run)
+	if run.Parent().SpanID() != js.SpanContext().SpanID() || at["sharpapi.hook.runs"] != "1" || at["sharpapi.hook.outcome"] != "acked" {
+		t.Errorf("OnEvent run: parent %v, attributes %v; want the job span's child, run 1, acked", run.Parent().SpanID(), at)
+	}
+}
