@@ -203,7 +203,7 @@ func (a *awaiter[T]) poll(lookFirst bool) {
 	if err == nil && snap.Status.Terminal() {
 		// Once the await has its outcome (deferred calls run last
 		// first), the outcome goes to the bus's ledger, if there is one.
-		defer a.j.c.settlePolled(a.j.id, a.j.typ, a.j.webhook, snap)
+		defer a.j.c.settlePolled(a.ctx, a.j.id, a.j.typ, a.j.webhook, snap)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

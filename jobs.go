@@ -468,8 +468,8 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	if webhook != "" {
 		header = http.Header{"Job-Webhook": {webhook}}
 	}
+	var jo *jobObs
 	if o := c.cfg.observe.job; o != nil {
-		var jo *jobObs
 		if ctx, jo = startJob(ctx, o, observe.JobStart{Type: string(typ), Webhook: webhook != ""}); jo != nil {
 			defer func() { observeDispatch(jo, j, err) }()
 		}
@@ -506,7 +506,7 @@ func dispatch[T any](ctx context.Context, c *Client, path string, typ JobType, b
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sharpapi job dispatched",
 		slog.String("job_id", accepted.JobID), slog.String("type", string(typ)), slog.Bool("webhook", webhook != ""))
 	if webhook != "" {
-		c.recordPending(ctx, accepted.JobID, typ, accepted.StatusURL)
+		c.recordPending(ctx, jo, accepted.JobID, typ, accepted.StatusURL)
 	}
 	return &Job[T]{
 		c: c, id: accepted.JobID, statusURL: accepted.StatusURL, typ: typ, meta: meta, webhook: webhook != "",

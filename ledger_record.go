@@ -13,7 +13,9 @@ import (
 // A failure does not fail the dispatch: the job exists at SharpAPI and is
 // never POSTed again; it is counted, logged at Warn once per outage, and
 // the job's own await still polls after the grace period.
-func (c *Client) recordPending(ctx context.Context, id string, typ JobType, statusURL string) {
+// jo is the job's observation (nil if none): its token, when it gives
+// one, goes with the entry, so that a sweeper elsewhere can refer to it.
+func (c *Client) recordPending(ctx context.Context, jo *jobObs, id string, typ JobType, statusURL string) {
 	h := c.cfg.webhookHandler()
 	ls := h.ledger()
 	if ls == nil {
@@ -22,6 +24,12 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 	now := h.cfg.clock.Now()
 	job := eventbus.PendingJob{ID: id, Type: string(typ), StatusURL: statusURL,
 		Dispatched: now, Due: now.Add(c.cfg.webhookGrace), Expires: now.Add(ls.cfg.MaxAge), KeyID: ledgerKeyID(*c.apiKey)}
+	if jo != nil {
+		job.Trace = jobToken(jo.o)
+	}
+	if o := h.cfg.observe.record; o != nil {
+		ctx = o.StartLedgerRecord(ctx, id)
+	}
 	// The job exists whatever the caller's context does now: record it.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.publishTimeout)
 	err := ls.l.Record(rctx, job)
@@ -37,6 +45,9 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 				slog.String("job_id", id), slog.String("error", err.Error()))
 		}
 		if kept, first := ls.outbox.keep(job); !kept {
+			if o := h.cfg.observe.ledger; o != nil {
+				o.LedgerNoted(ctx, observe.LedgerNote{Kind: observe.LedgerOutboxOverflow, JobID: id})
+			}
 			ls.counts.outboxOverflow.Add(1)
 			if first {
 				c.log.LogAttrs(ctx, slog.LevelWarn, "sharpapi: the outbox of jobs waiting to be recorded in the ledger is full; "+
@@ -54,4 +65,21 @@ func (c *Client) recordPending(ctx context.Context, id string, typ JobType, stat
 	if ls.outbox.waiting() {
 		go h.flushOutbox(ls)
 	}
+}
+
+// maxJobToken bounds the token a job's observation gives for its ledger
+// entry (eventbus.PendingJob.Trace): a longer one is not recorded.
+const maxJobToken = 128
+
+// jobToken is o's token for the ledger, "" when it gives none or one too
+// long.
+func jobToken(o observe.JobObservation) string {
+	t, ok := o.(observe.JobToken)
+	if !ok {
+		return ""
+	}
+	if tok := t.Token(); len(tok) <= maxJobToken {
+		return tok
+	}
+	return ""
 }

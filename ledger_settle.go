@@ -2,6 +2,7 @@ package sharpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -42,8 +43,10 @@ func newLedgerState(bus eventbus.Bus, cfg *LedgerConfig) *ledgerState {
 const forever = time.Duration(1<<63 - 1)
 
 // settle completes ev, a terminal event that is in the bus's store. stored
-// says this replica's Store stored it. It runs in a goroutine of its own.
-func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
+// says this replica's Store stored it. ctx carries what the work belongs
+// to, for the observation of the OnEvent run (its values only: the run
+// ends with the handler). It runs in a goroutine of its own.
+func (h *WebhookHandler) settle(ctx context.Context, ls *ledgerState, ev WebhookEvent, stored bool) {
 	if h.cfg.onEvent == nil {
 		h.ack(ls, ev.ID, 0)
 		return
@@ -78,13 +81,16 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 		h.ledgerLog(slog.LevelDebug, "sharpapi: offering an event to OnEvent again",
 			slog.String("job_id", ev.ID), slog.Int("run", lease.Runs))
 	}
+	hctx, obs := h.startHook(ctx, ev, lease.Runs)
 	stop := h.keepLease(ls, ev.ID, lease.Token)
-	err = h.runOnEvent(ev)
+	err = h.runOnEvent(hctx, ev)
 	stop()
+	outcome := observe.HookReleased
 	switch {
 	case err == nil:
-		h.ack(ls, ev.ID, lease.Token)
+		outcome = h.ack(ls, ev.ID, lease.Token)
 	case lease.Runs >= ls.cfg.MaxHookRuns:
+		outcome = observe.HookGaveUp
 		h.giveUp(ls, ev.ID, lease.Token, observe.LedgerHookRuns, fmt.Sprintf("OnEvent failed %d times", lease.Runs))
 	default:
 		at := h.cfg.clock.Now().Add(ls.cfg.backoff(lease.Runs))
@@ -93,21 +99,28 @@ func (h *WebhookHandler) settle(ls *ledgerState, ev WebhookEvent, stored bool) {
 			return err
 		})
 	}
+	if obs != nil {
+		obs.End(observe.HookEnd{Outcome: outcome, Panicked: errors.Is(err, errOnEventPanicked), Err: err})
+	}
 }
 
-// runOnEvent runs the OnEvent hook for ev and returns its error, or a
-// panic's as an error; either is logged and counted.
-func (h *WebhookHandler) runOnEvent(ev WebhookEvent) (err error) {
+// errOnEventPanicked is wrapped by the error runOnEvent returns for a
+// panic.
+var errOnEventPanicked = errors.New("sharpapi: OnEvent panicked")
+
+// runOnEvent runs the OnEvent hook for ev under ctx and returns its error,
+// or a panic's as an error; either is logged and counted.
+func (h *WebhookHandler) runOnEvent(ctx context.Context, ev WebhookEvent) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			h.stats.callbackPanics.Add(1)
 			h.ledgerLog(slog.LevelError, "sharpapi: webhook callback panicked; the event will be offered again",
 				slog.String("callback", "OnEvent"), slog.String("job_id", ev.ID),
 				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
-			err = fmt.Errorf("sharpapi: OnEvent panicked: %v", p)
+			err = fmt.Errorf("%w: %v", errOnEventPanicked, p)
 		}
 	}()
-	err = h.cfg.onEvent(h.life, ev)
+	err = h.cfg.onEvent(ctx, ev)
 	if err != nil {
 		h.stats.hookErrors.Add(1)
 		h.ledgerLog(slog.LevelWarn, "sharpapi: OnEvent could not take an event; it will be offered again",
@@ -159,8 +172,8 @@ func (h *WebhookHandler) keepLease(ls *ledgerState, jobID string, token int64) (
 	}
 }
 
-// ack completes jobID's entry.
-func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
+// ack completes jobID's entry, and says how that went.
+func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) observe.HookOutcome {
 	var stale bool
 	err := h.ledgerCall(ls, observe.LedgerOpAck, ls.cfg.HookLease, func(ctx context.Context) error {
 		var err error
@@ -169,12 +182,12 @@ func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 	})
 	if err != nil {
 		h.busFailed(&ls.ackFailing, "completing jobs in the ledger fails; OnEvent may see their events again", jobID, err)
-		return
+		return observe.HookAckFailed
 	}
 	h.busWorks(&ls.ackFailing, "completing jobs in the ledger works again")
 	if !stale {
 		ls.counts.acked.Add(1)
-		return
+		return observe.HookAcked
 	}
 	// Another holder's ack completes the job (or did): count one ack per
 	// job, and this one as stale.
@@ -182,6 +195,7 @@ func (h *WebhookHandler) ack(ls *ledgerState, jobID string, token int64) {
 		o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerStaleAck, JobID: jobID})
 	}
 	ls.counts.staleAcks.Add(1)
+	return observe.HookStaleAck
 }
 
 // giveUp drops jobID's entry for good, with one Warn that gives reason.
@@ -269,8 +283,9 @@ func (h *WebhookHandler) storeFound(ctx context.Context, ev WebhookEvent) (store
 // with a webhook: it is stored as its webhook would be (so any replica
 // awaiting the job gets it, and a webhook arriving later is a duplicate),
 // and settled if this replica stored it. The await has its outcome
-// already; this runs in a goroutine of its own.
-func (c *Client) settlePolled(jobID string, typ JobType, webhook bool, snap *JobSnapshot) {
+// already; this runs in a goroutine of its own. ctx is the await's: its
+// values (the job's observation) go to the OnEvent run's.
+func (c *Client) settlePolled(ctx context.Context, jobID string, typ JobType, webhook bool, snap *JobSnapshot) {
 	h := c.cfg.webhookHandler()
 	ls := h.ledger()
 	if !webhook || ls == nil {
@@ -296,7 +311,7 @@ func (c *Client) settlePolled(jobID string, typ JobType, webhook bool, snap *Job
 			return
 		}
 		if stored {
-			h.settle(ls, ev, true)
+			h.settle(ctx, ls, ev, true)
 		}
 	}()
 }

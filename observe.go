@@ -92,6 +92,9 @@ type observers struct {
 	delivery observe.DeliveryObserver
 	bus      observe.BusObserver
 	ledger   observe.LedgerObserver
+	record   observe.LedgerRecordObserver
+	hook     observe.HookObserver
+	claim    observe.ClaimObserver
 }
 
 func newObservers(o observe.Observer) observers {
@@ -101,6 +104,9 @@ func newObservers(o observe.Observer) observers {
 	obs.delivery, _ = o.(observe.DeliveryObserver)
 	obs.bus, _ = o.(observe.BusObserver)
 	obs.ledger, _ = o.(observe.LedgerObserver)
+	obs.record, _ = o.(observe.LedgerRecordObserver)
+	obs.hook, _ = o.(observe.HookObserver)
+	obs.claim, _ = o.(observe.ClaimObserver)
 	return obs
 }
 

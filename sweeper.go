@@ -267,32 +267,46 @@ func (s *sweeper) dropQuarantined(claims []eventbus.ClaimedJob) []eventbus.Claim
 	})
 }
 
-// complete does what a claimed entry needs. OnEvent runs in a goroutine of
+// complete does what a claimed entry needs, told to the
+// observe.ClaimObserver if there is one. OnEvent runs in a goroutine of
 // its own, so that a slow hook holds up no sweep.
 func (s *sweeper) complete(cj eventbus.ClaimedJob) {
+	o := s.h.cfg.observe.claim
+	if o == nil {
+		s.completeUnder(s.ctx, cj)
+		return
+	}
+	ctx, obs := o.StartClaim(s.ctx, observe.ClaimStart{JobID: truncate(cj.ID, maxJobIDLen),
+		JobType: observedType("", JobType(cj.Type)), Tries: cj.Tries, Trace: cj.Trace})
+	end := s.completeUnder(ctx, cj)
+	if obs != nil {
+		obs.End(end)
+	}
+}
+
+// completeUnder does what a claimed entry needs under ctx (the sweeper's,
+// or its observation's), and says what it made of it.
+func (s *sweeper) completeUnder(ctx context.Context, cj eventbus.ClaimedJob) observe.ClaimEnd {
 	h, ls := s.h, s.ls
 	ls.counts.claimed.Add(1)
 	now := h.cfg.clock.Now()
 	if checkJobID(cj.ID) != nil {
-		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerInvalidID, "not a job id SharpAPI could have given")
-		return
+		return s.giveUp(cj, observe.LedgerInvalidID, "not a job id SharpAPI could have given")
 	}
 	c := s.clientFor(cj.KeyID)
 	if !cj.Dispatched.IsZero() && now.Sub(cj.Dispatched) > ls.cfg.MaxAge {
 		if c == nil {
-			h.giveUp(ls, cj.ID, cj.Token, observe.LedgerNoClient,
+			return s.giveUp(cj, observe.LedgerNoClient,
 				"pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+"), and no sweeping replica has a client with the API key that dispatched it")
-			return
 		}
-		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
-		return
+		return s.giveUp(cj, observe.LedgerMaxAge, "pending for longer than the ledger's MaxAge ("+ls.cfg.MaxAge.String()+")")
 	}
 	// Stored already, never acked: its OnEvent did not finish. A stored
 	// value that cannot be read (garbage, another job's event, too large)
 	// is no reason to wait: the job is polled as if nothing were stored,
 	// and the outcome's Store replaces the bad value.
-	ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
-	ev, found, err := loadEvent(ctx, h.cfg.bus, cj.ID)
+	lctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
+	ev, found, err := loadEvent(lctx, h.cfg.bus, cj.ID)
 	cancel()
 	if err != nil {
 		h.noteCallFailed(observe.LedgerOpLoad, err)
@@ -306,38 +320,37 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerCompleted, JobID: cj.ID, Via: observe.JobViaStore})
 		}
 		ls.counts.completed.Add(1)
-		go h.settle(ls, ev, false)
-		return
+		go h.settle(ctx, ls, ev, false)
+		return observe.ClaimEnd{Outcome: observe.ClaimCompleted, Via: observe.JobViaStore}
 	}
 	if c == nil {
 		// Dispatched with an API key no client here has: polled with
 		// another key, SharpAPI would not know it. Left for a replica
 		// that has the key.
 		s.release(cj, now.Add(ls.cfg.backoff(cj.Tries)))
-		return
+		return observe.ClaimEnd{Outcome: observe.ClaimReleased}
 	}
-	snap, err := s.poll(c, cj)
+	snap, err := s.poll(ctx, c, cj)
 	ls.counts.polls.Add(1)
 	if err != nil {
-		s.pollFailed(cj, err)
-		return
+		return s.pollFailed(cj, err)
 	}
 	if !snap.Status.Terminal() {
 		wait := max(ls.cfg.backoff(cj.Tries), min(snap.Meta.RetryAfter, ls.cfg.RetryMax))
 		s.release(cj, h.cfg.clock.Now().Add(wait))
-		return
+		return observe.ClaimEnd{Outcome: observe.ClaimReleased}
 	}
 	typ := snap.Type
 	if typ == "" {
 		typ = JobType(cj.Type)
 	}
 	ev = WebhookEvent{ID: cj.ID, Status: snap.Status, Type: typ, Result: snap.Result}
-	stored, err := h.storeFound(s.ctx, ev)
+	stored, err := h.storeFound(ctx, ev)
 	if err != nil {
 		h.noteCallFailed(observe.LedgerOpStore, err)
 		ls.counts.errors.Add(1)
 		s.release(cj, h.cfg.clock.Now().Add(ls.cfg.backoff(cj.Tries)))
-		return
+		return observe.ClaimEnd{Outcome: observe.ClaimReleased, Err: err}
 	}
 	if stored {
 		if o := h.cfg.observe.ledger; o != nil {
@@ -347,20 +360,27 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 	}
 	// Not stored: another replica stored it a moment ago; the lease
 	// decides which of us runs OnEvent.
-	go h.settle(ls, ev, stored)
+	go h.settle(ctx, ls, ev, stored)
+	return observe.ClaimEnd{Outcome: observe.ClaimCompleted, Via: observe.JobViaPoll}
+}
+
+// giveUp gives a claimed entry up.
+func (s *sweeper) giveUp(cj eventbus.ClaimedJob, why observe.LedgerGiveUpReason, reason string) observe.ClaimEnd {
+	s.h.giveUp(s.ls, cj.ID, cj.Token, why, reason)
+	return observe.ClaimEnd{Outcome: observe.ClaimGaveUp, Reason: why}
 }
 
 // poll reads the job's status URL through the client, within PollTimeout
 // and under the handler's webhook body cap ([WithMaxBodySize]):
 // the recorded one if it is on the client's origin (the only one the API
 // key goes to), else the generic one.
-func (s *sweeper) poll(c *Client, cj eventbus.ClaimedJob) (*JobSnapshot, error) {
+func (s *sweeper) poll(ctx context.Context, c *Client, cj eventbus.ClaimedJob) (*JobSnapshot, error) {
 	u := c.endpoint("/job/status/"+cj.ID, nil)
 	if p, err := url.Parse(cj.StatusURL); err == nil && p.Scheme != "" && c.sameOrigin(p) {
 		u = cj.StatusURL
 	}
 	j := &Job[json.RawMessage]{c: c, id: cj.ID, statusURL: u, typ: JobType(cj.Type)}
-	ctx, cancel := context.WithTimeout(s.ctx, s.ls.cfg.PollTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.ls.cfg.PollTimeout)
 	defer cancel()
 	// The outcome is stored as a webhook's would be: no larger.
 	return j.status(ctx, s.h.cfg.maxBody)
@@ -381,7 +401,7 @@ func (s *sweeper) clientFor(keyID string) *Client {
 
 // pollFailed releases an entry whose poll failed, or gives it up when
 // SharpAPI does not know the job.
-func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) {
+func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) observe.ClaimEnd {
 	h, ls := s.h, s.ls
 	now := h.cfg.clock.Now()
 	switch {
@@ -390,9 +410,9 @@ func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) {
 		// rather than when the claim expires.
 		s.release(cj, now)
 	case errors.Is(err, ErrNotFound):
-		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerNotFound, "SharpAPI does not know the job (404)")
+		return s.giveUp(cj, observe.LedgerNotFound, "SharpAPI does not know the job (404)")
 	case errors.Is(err, errResponseTooLarge) && cj.Tries >= tooLargeTries:
-		h.giveUp(ls, cj.ID, cj.Token, observe.LedgerTooLarge,
+		return s.giveUp(cj, observe.LedgerTooLarge,
 			fmt.Sprintf("its status answer is larger than a webhook body may be (%d bytes) at %d polls", h.cfg.maxBody, cj.Tries))
 	default:
 		wait := ls.cfg.backoff(cj.Tries)
@@ -404,6 +424,7 @@ func (s *sweeper) pollFailed(cj eventbus.ClaimedJob, err error) {
 			slog.String("job_id", cj.ID), slog.Duration("wait", wait), slog.String("error", truncate(err.Error(), maxLoggedError)))
 		s.release(cj, now.Add(wait))
 	}
+	return observe.ClaimEnd{Outcome: observe.ClaimReleased, Err: err}
 }
 
 // release makes a claimed entry due at at. A failure leaves it to its

@@ -187,7 +187,7 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 	}
 	h.run(&e)
 	if ls != nil && ev.Status.Terminal() {
-		go h.settle(ls, ev, true) // OnEvent under the ledger's lease, then the ack
+		go h.settle(context.Background(), ls, ev, true) // OnEvent under the ledger's lease, then the ack
 	}
 	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
 }

@@ -117,15 +117,7 @@ func NewWebhookHandler(secret string, opts ...WebhookOption) (*WebhookHandler, e
 	}
 	h.life, h.endLife = context.WithCancel(context.Background())
 	if fn := cfg.onEvent; fn != nil {
-		h.onEvent = func(ev WebhookEvent) {
-			if err := fn(h.life, ev); err != nil {
-				h.stats.hookErrors.Add(1)
-				if h.log != nil {
-					h.log.Warn("sharpapi: OnEvent could not take an event",
-						slog.String("job_id", ev.ID), slog.String("job_status", string(ev.Status)), slog.String("error", err.Error()))
-				}
-			}
-		}
+		h.onEvent = func(ev WebhookEvent) { h.runHook(fn, ev) }
 	}
 	for _, s := range cfg.secrets {
 		key := []byte(s)

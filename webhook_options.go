@@ -201,7 +201,9 @@ func WithDedup(n int, maxAge time.Duration) WebhookOption {
 //
 // fn returns an error when it could not take the event (its database is
 // down, say): the error is logged at Warn and counted in
-// [WebhookStats].HookErrors. ctx ends when the handler closes. Each call runs
+// [WebhookStats].HookErrors. ctx ends when the handler closes; with an
+// observer ([WithObserver]) it carries the run's observation (otelsharpapi:
+// its sharpapi.on_event span, the parent of spans fn starts). Each call runs
 // in its own goroutine, with panics recovered, so calls may overlap and
 // arrive out of order.
 //

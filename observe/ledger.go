@@ -13,11 +13,86 @@ import "context"
 // (redisbus: Bus.LedgerStats).
 type LedgerObserver interface {
 	// LedgerNoted is called once per event, on the goroutine that did the
-	// ledger's work. ctx is the dispatch's for [LedgerRecorded] (it
-	// carries the job's observation: a tracer's span), and carries nothing
-	// for the other kinds, whose work runs on the handler's own
-	// goroutines.
+	// ledger's work. ctx is the dispatch's for [LedgerRecorded] and
+	// [LedgerOutboxOverflow] (it carries the job's observation: a
+	// tracer's span; for LedgerRecorded, the context a
+	// [LedgerRecordObserver] returned, when the observer is one), and
+	// carries nothing for the other kinds, whose work runs on the
+	// handler's own goroutines.
 	LedgerNoted(ctx context.Context, n LedgerNote)
+}
+
+// LedgerRecordObserver, when a [LedgerObserver] implements it, is told
+// when a client starts recording a job it dispatched with a webhook, so
+// that the record, a round trip to the bus inside the dispatch, can be
+// timed and traced.
+type LedgerRecordObserver interface {
+	// StartLedgerRecord is called before the record. ctx is the
+	// dispatch's (it carries the job's observation). The context it
+	// returns is the one the record is sent under (deadline and
+	// cancellation apart: the record outlives the caller's context) and
+	// the one the [LedgerRecorded] note that ends it is given: it must
+	// keep ctx's values.
+	StartLedgerRecord(ctx context.Context, jobID string) context.Context
+}
+
+// ClaimObserver, when an [Observer] given to sharpapi.NewWebhookHandler
+// implements it, is told of the work the handler's sweeper does for each
+// ledger entry it claimed: its status poll, the store of the outcome it
+// found, and the OnEvent run that follows (told to a [HookObserver] under
+// the context StartClaim returned).
+type ClaimObserver interface {
+	// StartClaim is called as the work begins. The context it returns is
+	// the one the work is done under (a tracer's span: the poll's request
+	// and the OnEvent run are its children): it must keep ctx's values
+	// and cancellation.
+	StartClaim(ctx context.Context, c ClaimStart) (context.Context, ClaimObservation)
+}
+
+// ClaimStart describes a claimed ledger entry.
+type ClaimStart struct {
+	// JobID and JobType are the entry's (JobType a sharpapi.JobType
+	// constant, [Other], or empty).
+	JobID, JobType string
+	// Tries counts the claims of the entry, this one included.
+	Tries int
+	// Trace is the token the job's own observation gave when it was
+	// recorded (see [JobToken]), possibly on another replica: a tracer
+	// links to it. It comes from the bus: validate it before use. Empty
+	// when the job was not observed, or the ledger did not keep it.
+	Trace string
+}
+
+// ClaimObservation follows the work done for one claimed entry.
+type ClaimObservation interface {
+	// End is called once, when the sweeper is done with the entry (an
+	// OnEvent run it started may still go on).
+	End(e ClaimEnd)
+}
+
+// ClaimOutcome is what the sweeper made of a claimed entry.
+type ClaimOutcome string
+
+// The outcomes of a [ClaimEnd].
+const (
+	// ClaimCompleted: the job's outcome is in the store, and OnEvent is
+	// offered it: Via is [JobViaPoll] when this sweeper polled it and
+	// stored it, [JobViaStore] when it found the event stored already.
+	ClaimCompleted ClaimOutcome = "completed"
+	// ClaimReleased: the entry comes due again later: the job is still
+	// running, its poll or a bus call failed (Err says so), or no client
+	// here has the API key that dispatched it.
+	ClaimReleased ClaimOutcome = "released"
+	// ClaimGaveUp: the job left the ledger for good; Reason says why.
+	ClaimGaveUp ClaimOutcome = "gave_up"
+)
+
+// ClaimEnd is what the sweeper made of a claimed entry.
+type ClaimEnd struct {
+	Outcome ClaimOutcome
+	Via     JobVia
+	Reason  LedgerGiveUpReason
+	Err     error
 }
 
 // LedgerNoteKind says what a [LedgerNote] tells.
@@ -57,6 +132,11 @@ const (
 	// tried again (the call, or the entry at a later sweep). A failed
 	// Record is told as LedgerRecorded instead.
 	LedgerCallFailed
+	// LedgerOutboxOverflow: a job whose Record failed could not wait in
+	// the replica's outbox either (it holds sharpapi.OutboxSize jobs): it
+	// is not recorded, so not durable. JobID is set; the ctx is the
+	// dispatch's, as for the LedgerRecorded note told just before.
+	LedgerOutboxOverflow
 )
 
 // LedgerNote is one thing this replica did with its ledger. Each field is

@@ -37,8 +37,8 @@ type Provider interface {
 // feed another system.
 //
 // An Observer may also implement any of [RequestObserver],
-// [LimiterObserver], [DeliveryObserver], [BusObserver] and
-// [LedgerObserver]: NewClient and sharpapi.NewWebhookHandler look for them once,
+// [LimiterObserver], [DeliveryObserver], [BusObserver], [LedgerObserver]
+// (and [LedgerRecordObserver]), [HookObserver] and [ClaimObserver]: NewClient and sharpapi.NewWebhookHandler look for them once,
 // when they are built, so that an observer interested in one kind of event
 // implements just that (the way pgx's tracers do). Interfaces added later
 // are optional in the same way, so no implementer breaks.
@@ -74,6 +74,16 @@ type JobObservation interface {
 	Note(note JobNote)
 	// End tells how the job's observation ended.
 	End(end JobEnd)
+}
+
+// JobToken, when a [JobObservation] implements it, identifies the job's
+// observation beyond this process: a client records the token with the
+// job in its handler's eventbus.Ledger (eventbus.PendingJob.Trace), so
+// that a sweeper completing the job on another replica tells it to its
+// observer ([ClaimStart].Trace). A tracer returns the job span's W3C
+// traceparent. A token longer than 128 bytes is not recorded.
+type JobToken interface {
+	Token() string
 }
 
 // JobStart describes a job whose observation begins.

@@ -16,13 +16,43 @@
 //
 //	sharpapi.job {type}      INTERNAL, child of the dispatch's ctx span
 //	├── POST                 CLIENT, the dispatch (one span per attempt)
+//	├── sharpapi.ledger.record  INTERNAL, the job's record in the ledger (with a bus that has one)
 //	├── GET                  CLIENT, each status poll (fallback only)
+//	├── sharpapi.on_event    INTERNAL, OnEvent for an outcome this job's own poll found
 //	│   events: sharpapi.limiter.hold, sharpapi.webhook.received,
 //	│           sharpapi.webhook.grace_expired, sharpapi.await.ended,
 //	│           sharpapi.ledger.record_failed
 //	└── link → sharpapi.webhook (the delivery that brought the outcome)
 //	sharpapi.webhook         CONSUMER, a root (child of an otelhttp server span);
+//	├── sharpapi.on_event    INTERNAL, the OnEvent run for the delivered event
 //	└── link → the request's traceparent, once the signature verified
+//	sharpapi.ledger.complete INTERNAL, a root: a sweeper's work for a claimed entry
+//	├── GET                  CLIENT, its status poll
+//	├── sharpapi.on_event    INTERNAL, the OnEvent run that follows
+//	└── link → sharpapi.job {type} (the job's span, on the replica that dispatched it)
+//
+// sharpapi.on_event is one OnEvent run; the context OnEvent gets carries
+// it, so that spans OnEvent starts are its children. Its attributes: the
+// job's id, type and status, sharpapi.hook.outcome and error.type
+// ("panic" for a panic, else one of the fixed list of the metrics below); under the ledger also
+// sharpapi.hook.runs, the run's number (above 1: the event is offered
+// again). The outcomes: with a ledger acked, stale_ack (the lease had
+// passed to another replica: OnEvent probably ran twice), ack_failed,
+// released (OnEvent failed or panicked: offered again after a backoff),
+// gave_up (it failed for the MaxHookRuns-th time); without one ok or
+// failed. A run offered again by a sweeper from the store is a child of
+// its sharpapi.ledger.complete span, and links to the delivery.
+//
+// sharpapi.ledger.complete carries the job's id and type,
+// sharpapi.ledger.tries (the entry's claims), sharpapi.ledger.claim.outcome
+// (completed, released, gave_up), sharpapi.ledger.completed_via (poll,
+// store), sharpapi.ledger.reason (a give-up's) and error.type. Its link to
+// the job's span comes from the ledger entry: the dispatching replica
+// records its job span's traceparent with the job
+// (eventbus.PendingJob.Trace), and the sweeper's replica links to it once
+// it parsed as a well-formed traceparent. The dispatching replica may have
+// died before exporting the job span itself: its POST and
+// sharpapi.ledger.record spans, ended during the dispatch, are exported.
 //
 // The job span's attributes: sharpapi.job.id, sharpapi.job.type,
 // sharpapi.job.webhook, sharpapi.job.resumed, sharpapi.job.outcome
@@ -81,6 +111,7 @@
 //	sharpapi.ledger.stale_acks               counter    {ack}
 //	sharpapi.ledger.give_ups                 counter    {job}      sharpapi.ledger.reason (max_age, not_found, hook_runs, invalid_id, malformed, too_large, no_client)
 //	sharpapi.ledger.errors                   counter    {error}    sharpapi.ledger.operation, error.type
+//	sharpapi.ledger.outbox_overflows         counter    {job}
 //	sharpapi.ledger.pending                  gauge      {job}      (with WithLedgerStats)
 //	sharpapi.ledger.overdue                  gauge      {job}      (with WithLedgerStats)
 //
@@ -93,8 +124,11 @@
 //
 // The ledger's counters are this replica's (the handler's observer's; see
 // [observe.LedgerObserver]); its gauges are cluster-wide, read from the
-// bus by a function given to [WithLedgerStats]. A sweeper's status poll is
-// a GET span of its own, with no parent, carrying sharpapi.job.id.
+// bus by a function given to [WithLedgerStats]. sharpapi.WebhookStats's
+// LedgerCounts map onto them: Quarantined is give_ups with reason
+// malformed (an entry a claim found malformed or foreign), OutboxOverflow
+// is outbox_overflows (jobs whose record failed while the outbox was
+// full: not durable).
 //
 // GenAI attributes (gen_ai.operation.name, gen_ai.provider.name) are added
 // to job spans only with [WithGenAIAttributes]: their conventions are still

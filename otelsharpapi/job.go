@@ -60,6 +60,10 @@ func (j *job) typeSet() metric.MeasurementOption {
 	})
 }
 
+// Token is the job span's W3C traceparent: the ledger records it with the
+// job, so that a sweeper completing the job elsewhere links to the span.
+func (j *job) Token() string { return formatTraceparent(j.span.SpanContext()) }
+
 // Context puts the job's span in an await's ctx, so that its polls are
 // the span's children.
 func (j *job) Context(ctx context.Context) context.Context { return trace.ContextWithSpan(ctx, j.span) }

@@ -43,13 +43,16 @@ func (o *Observer) ledgerSet(key attribute.Key, value string) metric.Measurement
 func (o protocol) LedgerNoted(ctx context.Context, n observe.LedgerNote) {
 	switch n.Kind {
 	case observe.LedgerRecorded:
+		job := endRecord(ctx, n.Err)
 		result := "ok"
 		if n.Err != nil {
 			result = "error"
-			trace.SpanFromContext(ctx).AddEvent("sharpapi.ledger.record_failed",
+			job.AddEvent("sharpapi.ledger.record_failed",
 				trace.WithAttributes(semconv.ErrorTypeKey.String(errorType(n.Err))))
 		}
 		o.m.ledgerRecords.Add(ctx, 1, o.ledgerSet(attrLedgerResult, result))
+	case observe.LedgerOutboxOverflow:
+		o.m.ledgerOutboxOverflows.Add(ctx, 1)
 	case observe.LedgerSwept:
 		o.m.ledgerSweeps.Add(ctx, 1)
 		o.m.ledgerClaims.Add(ctx, int64(n.Claimed))

@@ -14,7 +14,10 @@ import (
 
 // TestLedgerNotesBecomeMetrics: each kind of ledger note adds to its
 // metric, with low-cardinality attributes only (no job id, no error
-// message); a kind unknown to this package is ignored.
+// message); a kind unknown to this package is ignored. A quarantined
+// entry (LedgerCounts.Quarantined) is a give-up with reason malformed; a
+// job the full outbox could not keep (LedgerCounts.OutboxOverflow) counts
+// in sharpapi.ledger.outbox_overflows.
 func TestLedgerNotesBecomeMetrics(t *testing.T) {
 	tel := newTelemetry(t)
 	ctx := context.Background()
@@ -35,6 +38,9 @@ func TestLedgerNotesBecomeMetrics(t *testing.T) {
 		{Kind: observe.LedgerGaveUp, JobID: "j6", Reason: observe.LedgerHookRuns},
 		{Kind: observe.LedgerGaveUp, JobID: "j7", Reason: observe.LedgerHookRuns},
 		{Kind: observe.LedgerGaveUp, JobID: "j8", Reason: observe.LedgerInvalidID},
+		{Kind: observe.LedgerGaveUp, JobID: "j9", Reason: observe.LedgerMalformed},
+		{Kind: observe.LedgerOutboxOverflow, JobID: "j10"},
+		{Kind: observe.LedgerOutboxOverflow, JobID: "j11"},
 		{Kind: observe.LedgerCallFailed, Op: observe.LedgerOpClaim, Err: down},
 		{Kind: observe.LedgerCallFailed, Op: observe.LedgerOpAck, Err: context.DeadlineExceeded},
 		{Kind: observe.LedgerCallFailed, Op: observe.LedgerOpAck, Err: fmt.Errorf("acking: %w", context.DeadlineExceeded)},
@@ -60,7 +66,9 @@ func TestLedgerNotesBecomeMetrics(t *testing.T) {
 			"sharpapi.ledger.reason=not_found":  {Value: 1},
 			"sharpapi.ledger.reason=hook_runs":  {Value: 2},
 			"sharpapi.ledger.reason=invalid_id": {Value: 1},
+			"sharpapi.ledger.reason=malformed":  {Value: 1},
 		},
+		"sharpapi.ledger.outbox_overflows": {"": {Value: 2}},
 		"sharpapi.ledger.errors": {
 			"error.type=_OTHER,sharpapi.ledger.operation=claim": {Value: 1},
 			"error.type=timeout,sharpapi.ledger.operation=ack":  {Value: 2},

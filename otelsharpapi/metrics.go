@@ -20,7 +20,7 @@ type instruments struct {
 	// The ledger's (see ledger.go).
 	ledgerRecords, ledgerSweeps, ledgerClaims, ledgerCompletions metric.Int64Counter
 	ledgerRedeliveries, ledgerStaleAcks, ledgerGiveUps           metric.Int64Counter
-	ledgerErrors                                                 metric.Int64Counter
+	ledgerErrors, ledgerOutboxOverflows                          metric.Int64Counter
 }
 
 // Bucket boundaries. The SDK's defaults (0, 5, 10, 25, ... 10000) put
@@ -109,5 +109,7 @@ func newInstruments(m metric.Meter) instruments {
 		"Acks after the hook lease had passed to another replica: OnEvent probably ran twice for the job.")
 	in.ledgerGiveUps = counter("sharpapi.ledger.give_ups", "{job}", "Jobs this replica gave up on: OnEvent will not see them.")
 	in.ledgerErrors = counter("sharpapi.ledger.errors", "{error}", "Failed calls to the ledger, or to the event bus for it.")
+	in.ledgerOutboxOverflows = counter("sharpapi.ledger.outbox_overflows", "{job}",
+		"Jobs whose ledger record failed while this replica's outbox was full: not recorded, not durable.")
 	return in
 }

@@ -61,12 +61,15 @@ func (o *Observer) measurement(key any, attrs func() []attribute.KeyValue) metri
 type protocol struct{ *Observer }
 
 var (
-	_ observe.Observer         = protocol{}
-	_ observe.RequestObserver  = protocol{}
-	_ observe.LimiterObserver  = protocol{}
-	_ observe.DeliveryObserver = protocol{}
-	_ observe.BusObserver      = protocol{}
-	_ observe.LedgerObserver   = protocol{}
+	_ observe.Observer             = protocol{}
+	_ observe.RequestObserver      = protocol{}
+	_ observe.LimiterObserver      = protocol{}
+	_ observe.DeliveryObserver     = protocol{}
+	_ observe.BusObserver          = protocol{}
+	_ observe.LedgerObserver       = protocol{}
+	_ observe.LedgerRecordObserver = protocol{}
+	_ observe.HookObserver         = protocol{}
+	_ observe.ClaimObserver        = protocol{}
 )
 
 // Observer returns the Observer's side of the protocol with the SDK

@@ -52,6 +52,13 @@ type ledgerReplica struct {
 
 func newLedgerReplica(t *testing.T, addr, prefix, emuURL string, grace time.Duration, cfg sharpapi.LedgerConfig) *ledgerReplica {
 	t.Helper()
+	return newHookedReplica(t, addr, prefix, emuURL, grace, cfg, func(context.Context, sharpapi.WebhookEvent) error { return nil })
+}
+
+// newHookedReplica is newLedgerReplica with onEvent as its OnEvent hook.
+func newHookedReplica(t *testing.T, addr, prefix, emuURL string, grace time.Duration, cfg sharpapi.LedgerConfig,
+	onEvent func(context.Context, sharpapi.WebhookEvent) error) *ledgerReplica {
+	t.Helper()
 	lr := &ledgerReplica{tel: newTelemetry(t)}
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { rdb.Close() })
@@ -62,7 +69,7 @@ func newLedgerReplica(t *testing.T, addr, prefix, emuURL string, grace time.Dura
 	lr.bus = ackSignal{ledgerBus: bus.EventBus().(ledgerBus), acked: make(chan string, 64)}
 	if lr.hooks, err = sharpapi.NewWebhookHandler(testSecret, sharpapi.WithEventBus(lr.bus), sharpapi.WithLedgerConfig(cfg),
 		sharpapi.WithObserver(lr.tel.obs),
-		sharpapi.OnEvent(func(context.Context, sharpapi.WebhookEvent) error { return nil })); err != nil {
+		sharpapi.OnEvent(onEvent)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lr.hooks.Close() })
@@ -86,7 +93,8 @@ func fastSweeps() sharpapi.LedgerConfig {
 // counts five recorded jobs; b one claim and one completion (via poll) per
 // job and as many sweeps as its Stats, with no error, redelivery or
 // give-up; the cluster-wide gauges read five pending and overdue jobs, then
-// none. b's polls are root GET spans that name their job.
+// none. b's polls are GET spans that name their job, each the child of
+// b's sharpapi.ledger.complete span for that job.
 func TestLedgerMetricsOfALostWebhookAndADeadDispatcher(t *testing.T) {
 	const n = 5
 	addr := startRedis(t)
@@ -159,12 +167,16 @@ func TestLedgerMetricsOfALostWebhookAndADeadDispatcher(t *testing.T) {
 	if diff := cmp.Diff(want, oteltest.LedgerMetrics(b.tel.metrics(t))); diff != "" {
 		t.Errorf("b's ledger metrics (-want +got):\n%s", diff)
 	}
-	// The sweeper's polls are seen by b's RequestObserver: a root span
-	// each, naming its job.
+	// The sweeper's polls are seen by b's RequestObserver: a span each,
+	// naming its job, a child of the sweeper's work for the job.
+	completes := map[[8]byte]string{}
+	for _, s := range oteltest.Spans(b.tel.SR, "sharpapi.ledger.complete") {
+		completes[s.SpanContext().SpanID()] = oteltest.Attrs(s)["sharpapi.job.id"]
+	}
 	var polled []string
 	for _, s := range oteltest.Spans(b.tel.SR, "GET") {
 		at := oteltest.Attrs(s)
-		if s.Parent().IsValid() || at["sharpapi.request.kind"] != "poll" || at["url.template"] != "/api/v1/content/translate/job/status/{id}" {
+		if completes[s.Parent().SpanID()] != at["sharpapi.job.id"] || at["sharpapi.request.kind"] != "poll" || at["url.template"] != "/api/v1/content/translate/job/status/{id}" {
 			t.Errorf("a sweeper's poll span: parent %v, attributes %v", s.Parent(), at)
 		}
 		polled = append(polled, at["sharpapi.job.id"])

@@ -253,3 +253,41 @@ func PostSigned(t testing.TB, url, body, sig string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// Ended tells each span named name on the channel it returns as the span
+// ends, so that a test waits for a span ended on another goroutine
+// without polling. The channel holds 64 spans.
+func Ended(tp *sdktrace.TracerProvider, name string) <-chan sdktrace.ReadOnlySpan {
+	ch := make(chan sdktrace.ReadOnlySpan, 64)
+	tp.RegisterSpanProcessor(endSignal{name, ch})
+	return ch
+}
+
+// AwaitEnded waits for n spans from ch (see Ended) and returns them.
+func AwaitEnded(t testing.TB, ch <-chan sdktrace.ReadOnlySpan, n int) []sdktrace.ReadOnlySpan {
+	t.Helper()
+	var got []sdktrace.ReadOnlySpan
+	for range n {
+		select {
+		case s := <-ch:
+			got = append(got, s)
+		case <-time.After(time.Minute): // a bound on a hang, not a wait for something
+			t.Fatalf("%d of %d spans ended within a minute", len(got), n)
+		}
+	}
+	return got
+}
+
+type endSignal struct {
+	name string
+	ch   chan sdktrace.ReadOnlySpan
+}
+
+func (e endSignal) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (e endSignal) OnEnd(s sdktrace.ReadOnlySpan) {
+	if s.Name() == e.name {
+		e.ch <- s
+	}
+}
+func (e endSignal) Shutdown(context.Context) error   { return nil }
+func (e endSignal) ForceFlush(context.Context) error { return nil }

@@ -1,0 +1,185 @@
+package sharpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sharpapi-go/sharpapi/eventbus"
+	"github.com/sharpapi-go/sharpapi/observe"
+)
+
+// recordingLedger is an eventbus.Bus and eventbus.Ledger that keeps the
+// jobs recorded in it and answers each Record with err; the rest does
+// nothing.
+type recordingLedger struct {
+	mu   sync.Mutex
+	jobs []eventbus.PendingJob
+	err  error
+	log  *[]string // shared with the observer: the order of calls
+}
+
+func (l *recordingLedger) EventBus() eventbus.Bus { return l }
+func (l *recordingLedger) Store(context.Context, eventbus.Event) (bool, error) {
+	return true, nil
+}
+func (l *recordingLedger) Load(context.Context, string) (eventbus.Event, bool, error) {
+	return eventbus.Event{}, false, nil
+}
+func (l *recordingLedger) Subscribe(func(string), func()) error { return nil }
+func (l *recordingLedger) Close() error                         { return nil }
+func (l *recordingLedger) Record(_ context.Context, job eventbus.PendingJob) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.jobs = append(l.jobs, job)
+	*l.log = append(*l.log, "record")
+	return l.err
+}
+func (l *recordingLedger) Claim(context.Context, time.Time, time.Time, int) ([]eventbus.ClaimedJob, error) {
+	return nil, nil
+}
+func (l *recordingLedger) Begin(context.Context, eventbus.BeginRequest) (eventbus.HookLease, error) {
+	return eventbus.HookLease{State: eventbus.LeaseDone}, nil
+}
+func (l *recordingLedger) Renew(context.Context, string, int64, time.Time) (bool, error) {
+	return true, nil
+}
+func (l *recordingLedger) Ack(context.Context, string, int64) (bool, error) { return false, nil }
+func (l *recordingLedger) Release(context.Context, string, int64, time.Time) (bool, error) {
+	return true, nil
+}
+func (l *recordingLedger) GiveUp(context.Context, string, int64, time.Time) (bool, error) {
+	return true, nil
+}
+
+// tokenObserver observes jobs with a token, and the ledger's record
+// and notes; log (guarded by the ledger's mu: calls come from the
+// dispatching goroutine) says in which order.
+type tokenObserver struct {
+	token string
+	log   *[]string
+	notes []observe.LedgerNote
+	ctxOK []bool // whether each note's ctx is the one StartLedgerRecord returned
+}
+
+type recordCtxKey struct{}
+
+func (o *tokenObserver) Observer() observe.Observer { return o }
+func (o *tokenObserver) StartJob(ctx context.Context, _ observe.JobStart) (context.Context, observe.JobObservation) {
+	return ctx, tokenJob{o.token}
+}
+func (o *tokenObserver) StartLedgerRecord(ctx context.Context, jobID string) context.Context {
+	*o.log = append(*o.log, "start "+jobID)
+	return context.WithValue(ctx, recordCtxKey{}, jobID)
+}
+func (o *tokenObserver) LedgerNoted(ctx context.Context, n observe.LedgerNote) {
+	*o.log = append(*o.log, "noted")
+	o.notes = append(o.notes, n)
+	o.ctxOK = append(o.ctxOK, ctx.Value(recordCtxKey{}) == n.JobID)
+}
+
+type tokenJob struct{ token string }
+
+func (j tokenJob) Context(ctx context.Context) context.Context { return ctx }
+func (j tokenJob) Note(observe.JobNote)                        {}
+func (j tokenJob) End(observe.JobEnd)                          {}
+func (j tokenJob) Token() string                               { return j.token }
+
+// newTokenRig is a client whose handler's bus is l, both observed by o,
+// dispatching to a stub that accepts every job as job-N.
+func newTokenRig(t *testing.T, l *recordingLedger, o *tokenObserver) (*WebhookHandler, func() string) {
+	t.Helper()
+	h, err := NewWebhookHandler(observedSecret, WithEventBus(l), WithObserver(o), WithLedgerConfig(LedgerConfig{NoSweeper: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	var n int
+	var mu sync.Mutex
+	stub := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+		mu.Lock()
+		n++
+		id := "job-" + strconv.Itoa(n)
+		mu.Unlock()
+		body := `{"status_url":"http://sharpapi.test/api/v1/content/translate/job/status/` + id + `","job_id":"` + id + `"}`
+		return &http.Response{StatusCode: http.StatusAccepted, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), Request: req}, nil
+	})
+	c, err := NewClient("key", WithBaseURL("http://sharpapi.test/api/v1"), WithHTTPClient(&http.Client{Transport: stub}),
+		WithWebhookHandler(h), WithWebhookGrace(time.Hour), WithObserver(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, func() string {
+		t.Helper()
+		job, err := c.Translate(context.Background(), TranslateParams{Content: "hi", Language: "Italian"}, WithWebhook("http://app.test/hooks"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return job.ID()
+	}
+}
+
+// TestLedgerRecordCarriesTheJobToken: a job's ledger entry carries the
+// token its observation gives (observe.JobToken), so that a sweeper on
+// another replica can link to the job; a token over 128 bytes is left
+// out. The record is observed from its start: StartLedgerRecord comes
+// before the Record, and the LedgerRecorded note gets the context it
+// returned.
+func TestLedgerRecordCarriesTheJobToken(t *testing.T) {
+	const token = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	var log []string
+	l := &recordingLedger{log: &log}
+	o := &tokenObserver{token: token, log: &log}
+	_, dispatch := newTokenRig(t, l, o)
+	id := dispatch()
+	o.token = strings.Repeat("x", 129)
+	dispatch()
+	var traces []string
+	for _, j := range l.jobs {
+		traces = append(traces, j.Trace)
+	}
+	if diff := cmp.Diff([]string{token, ""}, traces); diff != "" {
+		t.Errorf("PendingJob.Trace of the two jobs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"start " + id, "record", "noted", "start job-2", "record", "noted"}, log); diff != "" {
+		t.Errorf("order of calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]bool{true, true}, o.ctxOK); diff != "" {
+		t.Errorf("LedgerRecorded notes given StartLedgerRecord's context (-want +got):\n%s", diff)
+	}
+}
+
+// TestOutboxOverflowIsNoted: a job whose record fails while the outbox is
+// full is told to the observer (LedgerOutboxOverflow, after its failed
+// LedgerRecorded), as LedgerCounts.OutboxOverflow counts it.
+func TestOutboxOverflowIsNoted(t *testing.T) {
+	var log []string
+	down := errors.New("bus down")
+	l := &recordingLedger{log: &log, err: down}
+	o := &tokenObserver{log: &log}
+	h, dispatch := newTokenRig(t, l, o)
+	ls := h.ledger()
+	ls.outbox.mu.Lock()
+	ls.outbox.jobs = make([]eventbus.PendingJob, OutboxSize)
+	ls.outbox.mu.Unlock()
+	id := dispatch()
+	want := []observe.LedgerNote{
+		{Kind: observe.LedgerRecorded, JobID: id, Err: down},
+		{Kind: observe.LedgerOutboxOverflow, JobID: id},
+	}
+	if diff := cmp.Diff(want, o.notes, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+	if got := h.Stats().Ledger.OutboxOverflow; got != 1 {
+		t.Errorf("LedgerCounts.OutboxOverflow = %d, want 1", got)
+	}
+}
