@@ -27,8 +27,9 @@ import (
 // process (an otelhttp middleware's server span) is the parent either way:
 // that middleware's own options decide whether it trusts the headers.
 func (o protocol) StartDelivery(ctx context.Context, r *http.Request) (context.Context, observe.DeliveryObservation) {
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path))}
+	opts := make([]trace.SpanStartOption, 0, 3) // and WithNewRoot
+	opts = append(opts, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path)))
 	d := &delivery{o: o.Observer}
 	if sc := trace.SpanContextFromContext(ctx); !sc.IsValid() || sc.IsRemote() {
 		if !sc.IsValid() {
@@ -58,8 +59,9 @@ func (d *delivery) Token() string { return formatTraceparent(d.span.SpanContext(
 
 // End ends the delivery's span with the handler's answer, and counts it.
 func (d *delivery) End(e observe.DeliveryEnd) {
-	attrs := []attribute.KeyValue{attrDelivery.String(string(e.Outcome)), semconv.HTTPResponseStatusCode(e.StatusCode)}
-	d.o.m.deliveries.Add(context.Background(), 1, d.o.measurement(deliveryKey{e.Outcome, e.StatusCode}, func() []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, attrDelivery.String(string(e.Outcome)), semconv.HTTPResponseStatusCode(e.StatusCode))
+	d.o.m.deliveries.Add(context.Background(), 1, measurement(d.o, deliveryKey{e.Outcome, e.StatusCode}, func() []attribute.KeyValue {
 		return slices.Clone(attrs) // a set sorts what it is given
 	}))
 	if e.JobID != "" {
