@@ -2,8 +2,8 @@ package otelsharpapi
 
 import (
 	"context"
-	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -52,17 +52,19 @@ func (o protocol) StartRequest(ctx context.Context, r observe.RequestStart) cont
 }
 
 // hostPort splits a URL's host into its name and port, the scheme's when
-// the URL names none.
+// the URL names none. url.URL's Hostname and Port read the host as
+// net/http does, with no error to build for a host with no port.
 func hostPort(rawURL, host string) (string, int) {
-	if h, p, err := net.SplitHostPort(host); err == nil {
+	u := url.URL{Host: host}
+	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err == nil {
-			return strings.Trim(h, "[]"), n
+			return u.Hostname(), n
 		}
 	}
 	if strings.HasPrefix(rawURL, "http:") {
-		return strings.Trim(host, "[]"), 80
+		return u.Hostname(), 80
 	}
-	return strings.Trim(host, "[]"), 443
+	return u.Hostname(), 443
 }
 
 // EndRequest ends the attempt's span and records its duration (and a 429).
