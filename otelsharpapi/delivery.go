@@ -27,17 +27,18 @@ import (
 // process (an otelhttp middleware's server span) is the parent either way:
 // that middleware's own options decide whether it trusts the headers.
 func (o protocol) StartDelivery(ctx context.Context, r *http.Request) (context.Context, observe.DeliveryObservation) {
-	opts := make([]trace.SpanStartOption, 0, 3) // and WithNewRoot
-	opts = append(opts, trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path)))
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path))}
 	d := &delivery{o: o.Observer}
 	if sc := trace.SpanContextFromContext(ctx); !sc.IsValid() || sc.IsRemote() {
 		if !sc.IsValid() {
 			ctx = o.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		}
 		if !o.trustDeliveries {
-			d.incoming = trace.SpanContextFromContext(ctx)
-			opts = append(opts, trace.WithNewRoot())
+			// With no trace context to ignore, the span is a root anyway.
+			if d.incoming = trace.SpanContextFromContext(ctx); d.incoming.IsValid() {
+				opts = append(opts, trace.WithNewRoot())
+			}
 		}
 	}
 	ctx, d.span = o.tracer.Start(ctx, "sharpapi.webhook", opts...)
