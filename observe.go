@@ -208,13 +208,12 @@ func (jo *jobObs) finished(typ JobType, via observe.JobVia, err error, cancelled
 	polls := jo.polls
 	jo.mu.Unlock()
 	end := observe.JobEnd{ID: jo.id, Type: observedType(JobType(jo.typ), typ), Via: via, Polls: polls, Err: err}
-	var failed *JobFailedError
 	switch {
 	case cancelled:
 		end.Outcome, end.Via = observe.JobCancelled, ""
 	case err == nil:
 		end.Outcome = observe.JobSucceeded
-	case errors.As(err, &failed):
+	case errors.Is(err, ErrJobFailed): // a *JobFailedError
 		end.Outcome = observe.JobFailed
 	default:
 		end.Outcome = observe.JobErrored

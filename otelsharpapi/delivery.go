@@ -35,8 +35,10 @@ func (o protocol) StartDelivery(ctx context.Context, r *http.Request) (context.C
 			ctx = o.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		}
 		if !o.trustDeliveries {
-			d.incoming = trace.SpanContextFromContext(ctx)
-			opts = append(opts, trace.WithNewRoot())
+			// With no trace context to ignore, the span is a root anyway.
+			if d.incoming = trace.SpanContextFromContext(ctx); d.incoming.IsValid() {
+				opts = append(opts, trace.WithNewRoot())
+			}
 		}
 	}
 	ctx, d.span = o.tracer.Start(ctx, "sharpapi.webhook", opts...)
@@ -58,8 +60,9 @@ func (d *delivery) Token() string { return formatTraceparent(d.span.SpanContext(
 
 // End ends the delivery's span with the handler's answer, and counts it.
 func (d *delivery) End(e observe.DeliveryEnd) {
-	attrs := []attribute.KeyValue{attrDelivery.String(string(e.Outcome)), semconv.HTTPResponseStatusCode(e.StatusCode)}
-	d.o.m.deliveries.Add(context.Background(), 1, d.o.measurement(deliveryKey{e.Outcome, e.StatusCode}, func() []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, attrDelivery.String(string(e.Outcome)), semconv.HTTPResponseStatusCode(e.StatusCode))
+	d.o.m.deliveries.Add(context.Background(), 1, measurement(d.o, deliveryKey{e.Outcome, e.StatusCode}, func() []attribute.KeyValue {
 		return slices.Clone(attrs) // a set sorts what it is given
 	}))
 	if e.JobID != "" {

@@ -1,6 +1,7 @@
 package otelsharpapi
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -45,7 +46,10 @@ type job struct {
 	span    trace.Span
 	start   time.Time
 	typ     string
-	pending bool // counted in sharpapi.job.pending, and the span has the job's id
+	pending bool // counted in sharpapi.job.pending, and the span has (or will have) the job's id
+	// id is the id the dispatch learnt, set on the span at its end with
+	// the outcome: one call to the span, not two.
+	id string
 }
 
 func (j *job) addPending(ctx context.Context) {
@@ -55,7 +59,7 @@ func (j *job) addPending(ctx context.Context) {
 
 // typeSet is the job type's metric attributes, sharpapi.job.pending's.
 func (j *job) typeSet() metric.MeasurementOption {
-	return j.o.measurement(jobTypeKey(j.typ), func() []attribute.KeyValue {
+	return measurement(j.o, jobTypeKey(j.typ), func() []attribute.KeyValue {
 		return []attribute.KeyValue{attrJobType.String(string(j.typ))}
 	})
 }
@@ -72,7 +76,7 @@ func (j *job) Context(ctx context.Context) context.Context { return trace.Contex
 func (j *job) Note(n observe.JobNote) {
 	switch n.Kind {
 	case observe.JobDispatched:
-		j.span.SetAttributes(attrJobID.String(n.ID))
+		j.id = n.ID
 		j.addPending(context.Background())
 	case observe.JobWebhookReceived:
 		j.span.AddEvent("sharpapi.webhook.received", trace.WithAttributes(attrJobStatus.String(string(n.Status))))
@@ -88,43 +92,68 @@ func (j *job) Note(n observe.JobNote) {
 
 // End ends the job's span and records its metrics.
 func (j *job) End(e observe.JobEnd) {
-	typ := e.Type
-	if typ == "" {
-		typ = j.typ
-	}
-	attrs := make([]attribute.KeyValue, 0, 6)
-	attrs = append(attrs, attrJobType.String(string(typ)), attrJobOutcome.String(string(e.Outcome)))
-	if e.Via != "" {
-		attrs = append(attrs, attrJobVia.String(string(e.Via)))
-	}
-	pollAttrs := attrs
+	typ := cmp.Or(e.Type, j.typ)
+	var errType string
 	if e.Err != nil && e.Outcome != observe.JobCancelled {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(e.Err)))
+		errType = errorType(e.Err)
 		j.span.SetStatus(codes.Error, errorDescription(e.Err))
 	}
 	ctx := context.Background()
 	if j.o.m.jobDuration.Enabled(ctx) {
-		j.o.m.jobDuration.Record(ctx, time.Since(j.start).Seconds(), metric.WithAttributes(attrs...))
+		k := jobEndKey{typ, e.Outcome, e.Via, errType}
+		j.o.m.jobDuration.Record(ctx, time.Since(j.start).Seconds(), measurement(j.o, k, k.attributes))
 	}
 	if j.o.m.jobPolls.Enabled(ctx) {
-		j.o.m.jobPolls.Record(ctx, int64(e.Polls), metric.WithAttributes(pollAttrs...))
+		k := jobEndKey{typ, e.Outcome, e.Via, ""}
+		j.o.m.jobPolls.Record(ctx, int64(e.Polls), measurement(j.o, k, k.attributes))
 	}
 	if j.pending {
 		j.o.m.jobPending.Add(ctx, -1, j.typeSet())
 	}
 	if j.span.IsRecording() {
-		// The span has the type and (once pending) the id already: a key
-		// set twice costs the SDK a pass to drop the first.
-		span := append(attrs[1:], attrJobPolls.Int(e.Polls))
+		// The span has the type already (and the id, when StartJob knew
+		// it): a key set twice costs the SDK a pass to drop the first.
+		attrs := make([]attribute.KeyValue, 0, 6)
+		if j.id != "" {
+			attrs = append(attrs, attrJobID.String(j.id))
+		}
+		attrs = append(attrs, attrJobOutcome.String(string(e.Outcome)))
+		if e.Via != "" {
+			attrs = append(attrs, attrJobVia.String(string(e.Via)))
+		}
+		if errType != "" {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		attrs = append(attrs, attrJobPolls.Int(e.Polls))
 		if typ != j.typ {
-			span = append(span, attrJobType.String(string(typ)))
+			attrs = append(attrs, attrJobType.String(typ))
 		}
 		if e.ID != "" && !j.pending {
-			span = append(span, attrJobID.String(e.ID))
+			attrs = append(attrs, attrJobID.String(e.ID))
 		}
-		j.span.SetAttributes(span...)
+		j.span.SetAttributes(attrs...)
 	}
 	j.span.End()
+}
+
+// jobEndKey keys the cached attribute sets of a job's end: those of
+// sharpapi.job.duration, and of sharpapi.job.polls (no error.type).
+type jobEndKey struct {
+	typ     string
+	outcome observe.JobOutcome
+	via     observe.JobVia
+	errType string
+}
+
+func (k jobEndKey) attributes() []attribute.KeyValue {
+	attrs := []attribute.KeyValue{attrJobType.String(k.typ), attrJobOutcome.String(string(k.outcome))}
+	if k.via != "" {
+		attrs = append(attrs, attrJobVia.String(string(k.via)))
+	}
+	if k.errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(k.errType))
+	}
+	return attrs
 }
 
 // linkAttrs mark a job's link to its delivery (shared, never modified).

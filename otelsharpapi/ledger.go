@@ -31,7 +31,7 @@ type (
 
 // ledgerSet is the cached measurement option of one attribute.
 func (o *Observer) ledgerSet(key attribute.Key, value string) metric.MeasurementOption {
-	return o.measurement(ledgerKey{key, value}, func() []attribute.KeyValue {
+	return measurement(o, ledgerKey{key, value}, func() []attribute.KeyValue {
 		return []attribute.KeyValue{key.String(value)}
 	})
 }
@@ -66,7 +66,7 @@ func (o protocol) LedgerNoted(ctx context.Context, n observe.LedgerNote) {
 		o.m.ledgerGiveUps.Add(ctx, 1, o.ledgerSet(attrLedgerReason, string(n.Reason)))
 	case observe.LedgerCallFailed:
 		errType := errorType(n.Err)
-		o.m.ledgerErrors.Add(ctx, 1, o.measurement(ledgerErrKey{n.Op, errType}, func() []attribute.KeyValue {
+		o.m.ledgerErrors.Add(ctx, 1, measurement(o.Observer, ledgerErrKey{n.Op, errType}, func() []attribute.KeyValue {
 			return []attribute.KeyValue{attrLedgerOp.String(string(n.Op)), semconv.ErrorTypeKey.String(errType)}
 		}))
 	}

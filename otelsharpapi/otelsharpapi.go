@@ -32,8 +32,8 @@ type Observer struct {
 	// context (WithTrustedDeliveries).
 	trustDeliveries bool
 	m               instruments
-	// sets caches the metric attributes that repeat: a job type's, a
-	// delivery outcome's (a key of type jobTypeKey or deliveryKey).
+	// sets caches the metric attribute sets that repeat (see measurement),
+	// keyed by a struct or string type of their own per metric.
 	sets sync.Map
 }
 
@@ -45,9 +45,13 @@ type (
 	}
 )
 
-// measurement returns the cached measurement option of key, building it
-// with attrs the first time (a set sorts the slice attrs returns).
-func (o *Observer) measurement(key any, attrs func() []attribute.KeyValue) metric.MeasurementOption {
+// measurement returns o's cached measurement option of key, building it
+// with attrs the first time (a set sorts the slice attrs returns). Keys
+// hold only values the client chose or from fixed lists, so the cache has
+// no more entries than the metrics have series. A generic function rather
+// than a method taking an any: a hit then allocates nothing (the key is
+// boxed to be kept only on a miss).
+func measurement[K comparable](o *Observer, key K, attrs func() []attribute.KeyValue) metric.MeasurementOption {
 	if opt, ok := o.sets.Load(key); ok {
 		return opt.(metric.MeasurementOption)
 	}

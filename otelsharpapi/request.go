@@ -2,8 +2,8 @@ package otelsharpapi
 
 import (
 	"context"
-	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -52,17 +52,19 @@ func (o protocol) StartRequest(ctx context.Context, r observe.RequestStart) cont
 }
 
 // hostPort splits a URL's host into its name and port, the scheme's when
-// the URL names none.
+// the URL names none. url.URL's Hostname and Port read the host as
+// net/http does, with no error to build for a host with no port.
 func hostPort(rawURL, host string) (string, int) {
-	if h, p, err := net.SplitHostPort(host); err == nil {
+	u := url.URL{Host: host}
+	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err == nil {
-			return strings.Trim(h, "[]"), n
+			return u.Hostname(), n
 		}
 	}
 	if strings.HasPrefix(rawURL, "http:") {
-		return strings.Trim(host, "[]"), 80
+		return u.Hostname(), 80
 	}
-	return strings.Trim(host, "[]"), 443
+	return u.Hostname(), 443
 }
 
 // EndRequest ends the attempt's span and records its duration (and a 429).
@@ -71,9 +73,6 @@ func (o protocol) EndRequest(ctx context.Context, r observe.RequestEnd) {
 	if !ok {
 		return
 	}
-	attrs := make([]attribute.KeyValue, 0, 6)
-	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(rq.method), attrRequestKind.String(string(rq.kind)))
-	attrs = append(attrs, semconv.ServerAddress(rq.address), semconv.ServerPort(rq.port))
 	var errType string
 	switch {
 	case r.Err != nil:
@@ -86,20 +85,45 @@ func (o protocol) EndRequest(ctx context.Context, r observe.RequestEnd) {
 		rq.span.SetStatus(codes.Error, http.StatusText(r.StatusCode))
 	}
 	if r.StatusCode > 0 {
-		attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
 		rq.span.SetAttributes(semconv.HTTPResponseStatusCode(r.StatusCode))
 	}
 	if errType != "" {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 		rq.span.SetAttributes(semconv.ErrorTypeKey.String(errType))
 	}
 	if o.m.httpDuration.Enabled(ctx) {
-		o.m.httpDuration.Record(ctx, time.Since(rq.start).Seconds(), metric.WithAttributes(attrs...))
+		k := httpDurationKey{rq.method, rq.kind, rq.address, rq.port, r.StatusCode, errType}
+		o.m.httpDuration.Record(ctx, time.Since(rq.start).Seconds(), measurement(o.Observer, k, k.attributes))
 	}
 	if r.StatusCode == http.StatusTooManyRequests {
 		o.m.rateLimited.Add(ctx, 1, metric.WithAttributes(attrRequestKind.String(string(rq.kind))))
 	}
 	rq.span.End()
+}
+
+// httpDurationKey keys the cached attribute sets of
+// http.client.request.duration. The address and port are the client's
+// base URL's (a status URL or redirect of another origin is refused), and
+// Go reads only three-digit status codes.
+type httpDurationKey struct {
+	method  string
+	kind    observe.RequestKind
+	address string
+	port    int
+	status  int // 0: no answer
+	errType string
+}
+
+func (k httpDurationKey) attributes() []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(k.method), attrRequestKind.String(string(k.kind)),
+		semconv.ServerAddress(k.address), semconv.ServerPort(k.port))
+	if k.status > 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(k.status))
+	}
+	if k.errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(k.errType))
+	}
+	return attrs
 }
 
 // LimiterHeld records a rate-limiter wait: an event on the span of ctx (the
