@@ -332,7 +332,7 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 		typ = JobType(cj.Type)
 	}
 	ev = WebhookEvent{ID: cj.ID, Status: snap.Status, Type: typ, Result: snap.Result}
-	stored, err := h.storeFound(s.ctx, ev)
+	stored, lease, err := h.storeFound(s.ctx, ev)
 	if err != nil {
 		h.noteCallFailed(observe.LedgerOpStore, err)
 		ls.counts.errors.Add(1)
@@ -345,9 +345,13 @@ func (s *sweeper) complete(cj eventbus.ClaimedJob) {
 		}
 		ls.counts.completed.Add(1)
 	}
+	if stored {
+		h.settleStored(ls, ev, lease)
+		return
+	}
 	// Not stored: another replica stored it a moment ago; the lease
 	// decides which of us runs OnEvent.
-	go h.settle(ls, ev, stored)
+	go h.settle(ls, ev, false)
 }
 
 // poll reads the job's status URL through the client, within PollTimeout

@@ -149,7 +149,7 @@ func (h *WebhookHandler) closeBus() error {
 // it cluster-wide, then answer.
 func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev WebhookEvent) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.publishTimeout)
-	stored, err := h.cfg.bus.Store(ctx, busEvent(ev))
+	stored, lease, err := h.storeEvent(ctx, ev)
 	cancel()
 	if o := h.cfg.observe.bus; o != nil {
 		o.BusCalled(r.Context(), observe.BusCall{Op: observe.BusStore, JobID: ev.ID, Stored: stored, Err: err})
@@ -187,7 +187,7 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 	}
 	h.run(&e)
 	if ls != nil && ev.Status.Terminal() {
-		go h.settle(ls, ev, true) // OnEvent under the ledger's lease, then the ack
+		h.settleStored(ls, ev, lease) // OnEvent under the ledger's lease, then the ack
 	}
 	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
 }

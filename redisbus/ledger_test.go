@@ -257,19 +257,26 @@ func TestLedgerClaimDropsOrphans(t *testing.T) {
 	}
 }
 
-// TestLedgerKeysShareOneSlot: every ledger key has the hash tag "ledger",
-// so that each script's keys live in one Redis Cluster slot.
-func TestLedgerKeysShareOneSlot(t *testing.T) {
-	b, err := New(newClient(t, testAddr))
+// TestKeysShareOneSlot: every key of the bus, a job's dedup and event
+// keys and the ledger's alike, has the hash tag "bus", so that one script
+// may store an event and take its job's hook lease on a Redis Cluster,
+// and a prefix cannot change the tag (New refuses braces in it).
+func TestKeysShareOneSlot(t *testing.T) {
+	b, err := New(newClient(t, testAddr), WithKeyPrefix("svc:"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{b.dueKey(), b.deadKey(), b.jobKey("5de4887a-0dfd-49b6-8edb-9280e468c210"), b.jobKeyPrefix() + "x"} {
+	const id = "5de4887a-0dfd-49b6-8edb-9280e468c210"
+	for _, k := range []string{b.seenKey(id), b.seenKey(id) + ":pending", b.eventKey(id),
+		b.dueKey(), b.deadKey(), b.jobKey(id), b.jobKeyPrefix() + "x"} {
 		open := strings.IndexByte(k, '{')
 		end := strings.IndexByte(k[open+1:], '}')
-		if open < 0 || end < 0 || k[open+1:open+1+end] != "ledger" {
-			t.Errorf("key %q: hash tag is not {ledger}", k)
+		if !strings.HasPrefix(k, "svc:") || open < 0 || end < 0 || k[open+1:open+1+end] != "bus" {
+			t.Errorf("key %q: not under the prefix, or its hash tag is not {bus}", k)
 		}
+	}
+	if _, err := New(newClient(t, testAddr), WithKeyPrefix("a{b}:")); err == nil {
+		t.Error("New accepted a prefix with braces")
 	}
 }
 
