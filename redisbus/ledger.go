@@ -24,8 +24,10 @@ func (b *Bus) jobKey(id string) string { return b.jobKeyPrefix() + id }
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // Record adds a dispatched job to the ledger; see [eventbus.Ledger]. It is
-// one script: a hash of the job's status URL, type and dispatch time,
-// expiring at job.Expires plus an hour, and its id in the due set.
+// one script: a hash of the job's status URL, type, dispatch time, key
+// fingerprint and trace, expiring at job.Expires plus an hour, and its id
+// in the due set. A trace longer than 128 bytes is not kept (Claim then
+// returns none).
 func (b protocol) Record(ctx context.Context, job eventbus.PendingJob) error {
 	if err := checkJobID(job.ID); err != nil {
 		return fmt.Errorf("redisbus: not recording the job: %w", err)
@@ -34,7 +36,11 @@ func (b protocol) Record(ctx context.Context, job eventbus.PendingJob) error {
 	if len(job.StatusURL) > maxStatusURL || len(job.Type) > maxJobType || len(job.KeyID) > maxKeyID {
 		return fmt.Errorf("redisbus: not recording job %s: its status URL, type or key id is too long for the ledger", job.ID)
 	}
-	args := []any{job.ID, job.StatusURL, job.Type, ms(job.Dispatched), ms(job.Due), ms(job.Expires.Add(time.Hour)), job.KeyID}
+	trace := job.Trace
+	if len(trace) > maxTrace {
+		trace = "" // optional: dropped, not a reason to refuse the job
+	}
+	args := []any{job.ID, job.StatusURL, job.Type, ms(job.Dispatched), ms(job.Due), ms(job.Expires.Add(time.Hour)), job.KeyID, trace}
 	_, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (int64, error) {
 		return recordScript.Run(ctx, b.rdb, keys, args...).Int64()
 	}, nil)
@@ -50,6 +56,9 @@ const (
 	maxStatusURL = 4096
 	maxJobType   = 128
 	maxKeyID     = 64
+	// maxTrace bounds the optional trace: Record drops a longer one, and
+	// the claim script returns none rather than quarantine the entry.
+	maxTrace = 128
 )
 
 // claimLook is the most due ids one run of the claim script looks at,
@@ -108,7 +117,7 @@ func parseClaim(reply []any) (claimed, quarantined []eventbus.ClaimedJob, looked
 	looked, _ = reply[2].(int64)
 	for _, r := range rows {
 		f, ok := r.([]any)
-		if !ok || len(f) != 7 {
+		if !ok || len(f) != 8 {
 			return claimed, quarantined, looked, fmt.Errorf("unexpected claimed entry %T", r)
 		}
 		id, _ := f[0].(string)
@@ -118,9 +127,10 @@ func parseClaim(reply []any) (claimed, quarantined []eventbus.ClaimedJob, looked
 		tok, _ := f[4].(int64)
 		n, _ := f[5].(int64)
 		key, _ := f[6].(string)
+		trace, _ := f[7].(string)
 		dispatched, _ := strconv.ParseInt(d, 10, 64)
 		claimed = append(claimed, eventbus.ClaimedJob{
-			PendingJob: eventbus.PendingJob{ID: id, Type: t, StatusURL: u, Dispatched: time.UnixMilli(dispatched), KeyID: key},
+			PendingJob: eventbus.PendingJob{ID: id, Type: t, StatusURL: u, Dispatched: time.UnixMilli(dispatched), KeyID: key, Trace: trace},
 			Token:      tok,
 			Tries:      int(n),
 		})

@@ -18,11 +18,13 @@ import "github.com/redis/go-redis/v9"
 // time, its claim's or its hook lease's end, its next try.
 
 // recordScript: KEYS due, job; ARGV id, u, t, d, due, expire-at (ms), the
-// dispatching key's fingerprint ("" for none).
+// dispatching key's fingerprint ("" for none), the job's trace ("" for
+// none).
 var recordScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'u', ARGV[2], 't', ARGV[3], 'd', ARGV[4])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'k', ARGV[7]) end
+if ARGV[8] and ARGV[8] ~= '' then redis.call('HSET', KEYS[2], 'tr', ARGV[8]) end
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 redis.call('ZADD', KEYS[1], 'NX', ARGV[5], ARGV[1])
 return 1
@@ -41,10 +43,12 @@ return 1
 //     its record deleted, its id (cut to 128 bytes) moved to the dead set,
 //     and reported with the reason, so that it fails no claim;
 //   - any other entry loses its expired hook lease, draws a token and is
-//     leased until until.
+//     leased until until. Its trace, optional, is returned only when it is
+//     at most 128 bytes long (else as ''): a longer one is dropped, not a
+//     reason to quarantine the entry.
 //
 // Every field returned is bounded, so Go never reads a value of any size.
-// Returns {claimed, quarantined, looked}: {id, d, u, t, tok, n, k} per
+// Returns {claimed, quarantined, looked}: {id, d, u, t, tok, n, k, tr} per
 // claimed entry, {id, reason} per quarantined one, and the number of due
 // ids looked at (it equals the limit when there may be more due).
 var claimScript = redis.NewScript(`
@@ -90,7 +94,9 @@ while #out < want and looked < budget do
           local tok = redis.call('HINCRBY', k, 'tok', 1)
           local n = redis.call('HINCRBY', k, 'n', 1)
           redis.call('ZADD', KEYS[1], ARGV[2], id)
-          out[#out + 1] = {id, f[1], f[2] or '', f[3] or '', tok, n, f[6] or ''}
+          local tr = ''
+          if redis.call('HSTRLEN', k, 'tr') <= 128 then tr = redis.call('HGET', k, 'tr') or '' end
+          out[#out + 1] = {id, f[1], f[2] or '', f[3] or '', tok, n, f[6] or '', tr}
         end
       end
     end

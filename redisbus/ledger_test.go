@@ -388,3 +388,34 @@ func TestLedgerLateAckOntoATombstoneIsStale(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerKeepsTheJobsTrace: Record keeps a job's trace and Claim
+// returns it, so that a sweeper completing the job elsewhere can link to
+// it. The trace is optional: Record drops one longer than 128 bytes, and
+// a claim of an entry whose trace field is 1 KiB (written by someone
+// else) returns the entry without it rather than quarantine it.
+func TestLedgerKeepsTheJobsTrace(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	traced, long, foreign := pending("traced", 0), pending("long", 0), pending("foreign", 0)
+	traced.Trace = tp
+	long.Trace = strings.Repeat("x", 129)
+	mustRecord(t, b, traced, long, foreign)
+	if err := b.rdb.HSet(t.Context(), b.jobKey("foreign"), "tr", strings.Repeat("y", 1024)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cs := claimIDs(t, b, 0, 10)
+	got := map[string]string{}
+	for _, c := range cs {
+		if c.Quarantine != "" {
+			t.Errorf("entry %s quarantined (%s); want it claimed", c.ID, c.Quarantine)
+		}
+		got[c.ID] = c.Trace
+	}
+	if diff := cmp.Diff(map[string]string{"traced": tp, "long": "", "foreign": ""}, got); diff != "" {
+		t.Errorf("claimed entries' traces (-want +got):\n%s", diff)
+	}
+	if n, err := b.rdb.HExists(t.Context(), b.jobKey("long"), "tr").Result(); err != nil || n {
+		t.Errorf("a 129-byte trace was kept (%v)", err)
+	}
+}
