@@ -44,7 +44,7 @@ return 1
 //     and reported with the reason, so that it fails no claim;
 //   - any other entry loses its expired hook lease, draws a token and is
 //     leased until until. Its trace, optional, is returned only when it is
-//     at most 128 bytes long (else as ''): a longer one is dropped, not a
+//     at most 128 bytes long (else empty): a longer one is dropped, not a
 //     reason to quarantine the entry.
 //
 // Every field returned is bounded, so Go never reads a value of any size.
