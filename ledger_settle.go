@@ -13,10 +13,11 @@ import (
 )
 
 // Completing a job in the ledger. Whoever stores a job's terminal event (a
-// webhook's receiver, an await's poll, a sweeper's poll) settles it: it asks
-// the ledger for the hook lease, runs OnEvent under it, renewing it, and
-// acks the entry once OnEvent has returned nil; an error or a panic releases
-// the entry to be offered again after a backoff. A sweeper that finds an
+// webhook's receiver, an await's poll, a sweeper's poll) settles it: it
+// holds the hook lease (taken by the store itself, StoreBegin, when there
+// is an OnEvent hook), runs OnEvent under it, renewing it, and acks the
+// entry once OnEvent has returned nil; an error or a panic releases the
+// entry to be offered again after a backoff. A sweeper that finds an
 // event stored but never acked (its replica died or stalled in OnEvent)
 // settles it the same way. The lease admits one live OnEvent per job, and
 // Store's once-only write admits one storer, so OnEvent runs once per job
@@ -290,15 +291,18 @@ func (h *WebhookHandler) storeEvent(ctx context.Context, ev WebhookEvent) (store
 // receiver would: cluster-wide once, then to this replica's waiters (the
 // bus notifies the others'). stored and lease are storeEvent's answer.
 func (h *WebhookHandler) storeFound(ctx context.Context, ev WebhookEvent) (stored bool, lease eventbus.HookLease, err error) {
+	release := h.holdNotifications(ev.ID)
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
 	stored, lease, err = h.storeEvent(ctx, ev)
 	cancel()
 	if err != nil || !stored {
+		release(false)
 		return false, lease, err
 	}
 	h.stats.stored.Add(1)
 	e := effects{via: observe.JobViaPoll}
 	h.deliverAwaited(&e, ev)
+	release(true)
 	h.run(&e)
 	return true, lease, nil
 }
