@@ -94,3 +94,15 @@ func WithOnDoneTooSoonForTest(d time.Duration) Option {
 		return nil
 	})
 }
+
+// LookingUpForTest reports whether a look-up of jobID in the bus's store
+// is in flight (or about to start) on h.
+func (h *WebhookHandler) LookingUpForTest(jobID string) bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.busState.lookups[jobID]
+	return ok
+}

@@ -14,10 +14,11 @@ import (
 )
 
 // Completing a job in the ledger. Whoever stores a job's terminal event (a
-// webhook's receiver, an await's poll, a sweeper's poll) settles it: it asks
-// the ledger for the hook lease, runs OnEvent under it, renewing it, and
-// acks the entry once OnEvent has returned nil; an error or a panic releases
-// the entry to be offered again after a backoff. A sweeper that finds an
+// webhook's receiver, an await's poll, a sweeper's poll) settles it: it
+// holds the hook lease (taken by the store itself, StoreBegin, when there
+// is an OnEvent hook), runs OnEvent under it, renewing it, and acks the
+// entry once OnEvent has returned nil; an error or a panic releases the
+// entry to be offered again after a backoff. A sweeper that finds an
 // event stored but never acked (its replica died or stalled in OnEvent)
 // settles it the same way. The lease admits one live OnEvent per job, and
 // Store's once-only write admits one storer, so OnEvent runs once per job
@@ -45,7 +46,8 @@ const forever = time.Duration(1<<63 - 1)
 // settle completes ev, a terminal event that is in the bus's store. stored
 // says this replica's Store stored it. ctx carries what the work belongs
 // to, for the observation of the OnEvent run (its values only: the run
-// ends with the handler). It runs in a goroutine of its own.
+// ends with the handler). It runs in a goroutine of its own. It takes the
+// job's hook lease, then settles under it (settleLeased).
 func (h *WebhookHandler) settle(ctx context.Context, ls *ledgerState, ev WebhookEvent, stored bool) {
 	if h.cfg.onEvent == nil {
 		h.ack(ls, ev.ID, 0)
@@ -53,10 +55,8 @@ func (h *WebhookHandler) settle(ctx context.Context, ls *ledgerState, ev Webhook
 	}
 	var lease eventbus.HookLease
 	err := h.ledgerCall(ls, observe.LedgerOpBegin, forever, func(ctx context.Context) error {
-		now := h.cfg.clock.Now()
 		var err error
-		lease, err = ls.l.Begin(ctx, eventbus.BeginRequest{JobID: ev.ID, Stored: stored, Now: now,
-			Until: now.Add(ls.cfg.HookLease), Expires: now.Add(ls.cfg.MaxAge)})
+		lease, err = ls.l.Begin(ctx, h.beginRequest(ls, ev.ID, stored))
 		return err
 	})
 	if err != nil {
@@ -66,6 +66,31 @@ func (h *WebhookHandler) settle(ctx context.Context, ls *ledgerState, ev Webhook
 			slog.String("job_id", ev.ID), slog.String("error", err.Error()))
 		return
 	}
+	h.settleLeased(ctx, ls, ev, lease)
+}
+
+// beginRequest asks for jobID's hook lease from now on.
+func (h *WebhookHandler) beginRequest(ls *ledgerState, jobID string, stored bool) eventbus.BeginRequest {
+	now := h.cfg.clock.Now()
+	return eventbus.BeginRequest{JobID: jobID, Stored: stored, Now: now,
+		Until: now.Add(ls.cfg.HookLease), Expires: now.Add(ls.cfg.MaxAge)}
+}
+
+// settleStored settles ev, a terminal event this replica's storeEvent has
+// just stored, in a goroutine of its own: under the hook lease the store
+// took, if it took one, else as settle does.
+func (h *WebhookHandler) settleStored(ctx context.Context, ls *ledgerState, ev WebhookEvent, lease eventbus.HookLease) {
+	if lease.State == 0 {
+		go h.settle(ctx, ls, ev, true)
+		return
+	}
+	go h.settleLeased(ctx, ls, ev, lease)
+}
+
+// settleLeased is the second half of settle: Begin (or StoreBegin)
+// answered lease; OnEvent runs if it was granted, and the entry is acked,
+// released or given up after it.
+func (h *WebhookHandler) settleLeased(ctx context.Context, ls *ledgerState, ev WebhookEvent, lease eventbus.HookLease) {
 	if lease.State != eventbus.LeaseGranted {
 		return // acked already, or a live OnEvent elsewhere
 	}
@@ -83,7 +108,7 @@ func (h *WebhookHandler) settle(ctx context.Context, ls *ledgerState, ev Webhook
 	}
 	hctx, obs := h.startHook(ctx, ev, lease.Runs)
 	stop := h.keepLease(ls, ev.ID, lease.Token)
-	err = h.runOnEvent(hctx, ev)
+	err := h.runOnEvent(hctx, ev)
 	stop()
 	outcome := observe.HookReleased
 	switch {
@@ -261,21 +286,39 @@ func (h *WebhookHandler) ledgerLog(level slog.Level, msg string, attrs ...slog.A
 	}
 }
 
+// storeEvent stores ev in the bus. A terminal event of a handler whose
+// OnEvent runs under the ledger's lease goes through the ledger's
+// StoreBegin, so that the replica that stores it holds the job's hook
+// lease from then on without another call: lease is then StoreBegin's
+// answer (State 0 when not stored). Otherwise it is Store, and lease the
+// zero HookLease.
+func (h *WebhookHandler) storeEvent(ctx context.Context, ev WebhookEvent) (stored bool, lease eventbus.HookLease, err error) {
+	ls := h.ledger()
+	if ls == nil || h.cfg.onEvent == nil || !ev.Status.Terminal() {
+		stored, err = h.cfg.bus.Store(ctx, busEvent(ev))
+		return stored, eventbus.HookLease{}, err
+	}
+	return ls.l.StoreBegin(ctx, busEvent(ev), h.beginRequest(ls, ev.ID, true))
+}
+
 // storeFound stores a terminal event that a poll found, as a webhook's
 // receiver would: cluster-wide once, then to this replica's waiters (the
-// bus notifies the others'). stored is Store's answer.
-func (h *WebhookHandler) storeFound(ctx context.Context, ev WebhookEvent) (stored bool, err error) {
+// bus notifies the others'). stored and lease are storeEvent's answer.
+func (h *WebhookHandler) storeFound(ctx context.Context, ev WebhookEvent) (stored bool, lease eventbus.HookLease, err error) {
+	release := h.holdNotifications(ev.ID)
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.publishTimeout)
-	stored, err = h.cfg.bus.Store(ctx, busEvent(ev))
+	stored, lease, err = h.storeEvent(ctx, ev)
 	cancel()
 	if err != nil || !stored {
-		return false, err
+		release(false)
+		return false, lease, err
 	}
 	h.stats.stored.Add(1)
 	e := effects{via: observe.JobViaPoll}
 	h.deliverAwaited(&e, ev)
+	release(true)
 	h.run(&e)
-	return true, nil
+	return true, lease, nil
 }
 
 // settlePolled hands a terminal snapshot that an await's poll saw to the
@@ -301,7 +344,7 @@ func (c *Client) settlePolled(ctx context.Context, jobID string, typ JobType, we
 	h.abandoned.remove(jobID)
 	h.mu.Unlock()
 	go func() {
-		stored, err := h.storeFound(h.life, ev)
+		stored, lease, err := h.storeFound(h.life, ev)
 		if err != nil {
 			// The entry stays in the ledger; a sweeper completes it.
 			h.noteCallFailed(observe.LedgerOpStore, err)
@@ -311,7 +354,7 @@ func (c *Client) settlePolled(ctx context.Context, jobID string, typ JobType, we
 			return
 		}
 		if stored {
-			h.settle(ctx, ls, ev, true)
+			h.settleStored(ctx, ls, ev, lease)
 		}
 	}()
 }

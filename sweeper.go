@@ -345,7 +345,7 @@ func (s *sweeper) completeUnder(ctx context.Context, cj eventbus.ClaimedJob) obs
 		typ = JobType(cj.Type)
 	}
 	ev = WebhookEvent{ID: cj.ID, Status: snap.Status, Type: typ, Result: snap.Result}
-	stored, err := h.storeFound(ctx, ev)
+	stored, lease, err := h.storeFound(ctx, ev)
 	if err != nil {
 		h.noteCallFailed(observe.LedgerOpStore, err)
 		ls.counts.errors.Add(1)
@@ -357,10 +357,12 @@ func (s *sweeper) completeUnder(ctx context.Context, cj eventbus.ClaimedJob) obs
 			o.LedgerNoted(context.Background(), observe.LedgerNote{Kind: observe.LedgerCompleted, JobID: cj.ID, Via: observe.JobViaPoll})
 		}
 		ls.counts.completed.Add(1)
+		h.settleStored(ctx, ls, ev, lease)
+	} else {
+		// Another replica stored it a moment ago; the lease decides
+		// which of us runs OnEvent.
+		go h.settle(ctx, ls, ev, false)
 	}
-	// Not stored: another replica stored it a moment ago; the lease
-	// decides which of us runs OnEvent.
-	go h.settle(ctx, ls, ev, stored)
 	return observe.ClaimEnd{Outcome: observe.ClaimCompleted, Via: observe.JobViaPoll}
 }
 

@@ -100,6 +100,9 @@ type busState struct {
 	// notifications of one id costs one goroutine and at most two Loads.
 	lookups map[string]bool
 	ledger  *ledgerState // nil unless the bus implements Ledger
+	// storing holds, under h.mu, the job ids whose terminal event this
+	// replica is storing (see holdNotifications).
+	storing map[string]*storeInFlight
 	// loadFailing makes one Warn per outage of Loads, however many jobs
 	// are awaited and however often each is retried.
 	loadFailing atomic.Bool
@@ -128,6 +131,7 @@ func (h *WebhookHandler) startBus() error {
 	h.busState.ctx, h.busState.cancel = context.WithCancel(context.Background())
 	h.busState.slots = make(chan struct{}, loadConcurrency)
 	h.busState.lookups = make(map[string]bool)
+	h.busState.storing = make(map[string]*storeInFlight)
 	h.busState.ledger = newLedgerState(h.cfg.bus, h.cfg.ledger)
 	if err := h.cfg.bus.Subscribe(h.notify, h.resync); err != nil {
 		h.busState.cancel()
@@ -145,11 +149,58 @@ func (h *WebhookHandler) closeBus() error {
 	return h.cfg.bus.Close()
 }
 
+// storeInFlight counts the Stores of one job's terminal event in flight on
+// this replica.
+type storeInFlight struct {
+	n        int
+	notified bool // the bus notified the job id meanwhile
+	handed   bool // one of them stored the event and handed it to the waiters here
+}
+
+// holdNotifications holds back the bus's notifications of jobID while
+// this replica stores its terminal event, until release. The notification
+// of a job whose event this replica stores is most often the echo of this
+// very Store, overtaking its reply; the Store's own hand-off (release's
+// handed: it stored the event, and deliverAwaited has run) reaches every
+// waiter registered here before it, and a waiter registered after it
+// looks in the store itself, so the echo would only cost a Load. A
+// notification held back is passed on at release unless a Store here
+// handed the event over.
+func (h *WebhookHandler) holdNotifications(jobID string) (release func(handed bool)) {
+	h.mu.Lock()
+	st := h.busState.storing[jobID]
+	if st == nil {
+		st = &storeInFlight{}
+		h.busState.storing[jobID] = st
+	}
+	st.n++
+	h.mu.Unlock()
+	return func(handed bool) {
+		h.mu.Lock()
+		st.n--
+		st.handed = st.handed || handed
+		pass := false
+		if st.n == 0 {
+			delete(h.busState.storing, jobID)
+			pass = st.notified && !st.handed
+		}
+		h.mu.Unlock()
+		if pass {
+			h.notify(jobID)
+		}
+	}
+}
+
 // serveWithBus finishes a verified delivery on a replica with a bus: store
 // it cluster-wide, then answer.
 func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev WebhookEvent) {
+	handed := false
+	if ev.Status.Terminal() {
+		release := h.holdNotifications(ev.ID)
+		defer func() { release(handed) }()
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.publishTimeout)
-	stored, err := h.cfg.bus.Store(ctx, busEvent(ev))
+	stored, lease, err := h.storeEvent(ctx, ev)
 	cancel()
 	if o := h.cfg.observe.bus; o != nil {
 		o.BusCalled(r.Context(), observe.BusCall{Op: observe.BusStore, JobID: ev.ID, Stored: stored, Err: err})
@@ -172,8 +223,10 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 		outcome = outcomeNonTerminal.String()
 	} else {
 		h.stats.stored.Add(1)
-		// The bus will notify this replica too; handing the event to a
-		// local waiter now saves it the round trip.
+		// The bus's notification of the id is held back meanwhile
+		// (holdNotifications): handing the event to the waiters here
+		// saves them a Load.
+		handed = true
 		switch h.deliverAwaited(&e, ev) {
 		case outcomeDelivered:
 			outcome = "stored, delivered"
@@ -187,7 +240,7 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 	}
 	h.run(&e)
 	if ls != nil && ev.Status.Terminal() {
-		go h.settle(context.Background(), ls, ev, true) // OnEvent under the ledger's lease, then the ack
+		h.settleStored(context.Background(), ls, ev, lease) // OnEvent under the ledger's lease, then the ack
 	}
 	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
 }
@@ -221,6 +274,11 @@ func (h *WebhookHandler) notify(jobID string) {
 		return
 	}
 	h.mu.Lock()
+	if st := h.busState.storing[jobID]; st != nil {
+		st.notified = true // passed on when the Store ends, if need be
+		h.mu.Unlock()
+		return
+	}
 	awaited := len(h.waiting[jobID]) > 0
 	late := !awaited && !h.closed && h.abandoned.remove(jobID)
 	if late {

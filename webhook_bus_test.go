@@ -41,8 +41,11 @@ type fakeBus struct {
 	entered atomic.Int64 // Loads begun
 	closed  atomic.Bool
 	gate    chan struct{} // when set before use, each Load waits for it to close
+	// during, when set before use, runs at the start of each Store.
+	during func()
 
 	mu      sync.Mutex
+	hold    chan struct{} // when set (holdLoads), each Load begun waits for it to close
 	notify  func(string)
 	resync  func()
 	down    bool
@@ -61,6 +64,9 @@ func (s *fakeStore) bus() *fakeBus {
 func (b *fakeBus) EventBus() eventbus.Bus { return b }
 
 func (b *fakeBus) Store(_ context.Context, ev eventbus.Event) (bool, error) {
+	if b.during != nil {
+		b.during()
+	}
 	s := b.s
 	s.mu.Lock()
 	if s.storeErr != nil {
@@ -104,6 +110,12 @@ func (b *fakeBus) Load(_ context.Context, id string) (eventbus.Event, bool, erro
 	if b.gate != nil {
 		<-b.gate
 	}
+	b.mu.Lock()
+	hold := b.hold
+	b.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	defer b.loads.Add(1) // counted once the store was read
 	b.mu.Lock()
 	err := b.loadErr
@@ -121,6 +133,13 @@ func (b *fakeBus) Load(_ context.Context, id string) (eventbus.Event, bool, erro
 		}
 	}
 	return ev, ok, nil
+}
+
+// holdLoads makes every Load begun from now on wait until hold is closed.
+func (b *fakeBus) holdLoads(hold chan struct{}) {
+	b.mu.Lock()
+	b.hold = hold
+	b.mu.Unlock()
 }
 
 func (b *fakeBus) Subscribe(notify func(string), resync func()) error {
@@ -536,5 +555,55 @@ func TestEventBusCoalescesLookupsPerJob(t *testing.T) {
 	waitFor(t, func() bool { return a.bus.loads.Load() == a.bus.entered.Load() })
 	if n := a.bus.loads.Load(); n != 1 {
 		t.Errorf("%d Loads for one awaited id; want 1", n)
+	}
+}
+
+// The bus's notification of a job whose event this replica is storing (the
+// echo of its own Store, overtaking the Store's reply, as the fake bus's
+// always does) costs no Load: the Store's own hand-off reaches the waiter
+// here.
+func TestEventBusOwnStoreCostsNoLoad(t *testing.T) {
+	s := newFakeStore()
+	a := newReplica(t, s)
+	ch := a.h.SubscribeForTest("job-1")
+	// Its own look-up of the store comes back empty first.
+	waitFor(t, func() bool { return a.bus.loads.Load() == 1 && !a.h.LookingUpForTest("job-1") })
+	hold := make(chan struct{})
+	a.bus.holdLoads(hold)
+	t.Cleanup(func() { close(hold) }) // before the handler closes: a Load held would hold Close
+	mustDeliver(t, a.h, busEvent("job-1", sharpapi.JobStatusSuccess))
+	if ev := within(t, ch); ev.ID != "job-1" || ev.Status != sharpapi.JobStatusSuccess {
+		t.Fatalf("got %+v", ev)
+	}
+	if a.h.LookingUpForTest("job-1") || a.bus.entered.Load() != 1 {
+		t.Errorf("the replica that stored the event looks it up in the store (%d Loads begun); want no look-up", a.bus.entered.Load())
+	}
+}
+
+// A notification that comes while this replica's own Store of the job's
+// event runs, and that Store fails (or finds the event stored already),
+// is passed on when the Store ends: the waiter here loads the event that
+// another replica stored.
+func TestEventBusNotificationDuringAFailedStoreIsPassedOn(t *testing.T) {
+	s := newFakeStore()
+	a := newReplica(t, s)
+	ch := a.h.SubscribeForTest("job-2")
+	waitFor(t, func() bool { return a.bus.loads.Load() == 1 && !a.h.LookingUpForTest("job-2") })
+	raw, err := json.Marshal(eventbus.Event{ID: "job-2", Status: "failed", Type: "content_translate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.bus.during = func() { // another replica stores it; this one's Store fails
+		s.mu.Lock()
+		s.events["job-2"] = raw
+		s.storeErr = errors.New("connection reset")
+		s.mu.Unlock()
+		a.bus.notify("job-2")
+	}
+	if code := deliver(a.h, busEvent("job-2", sharpapi.JobStatusSuccess)); code != http.StatusServiceUnavailable {
+		t.Errorf("delivery answered %d; want 503", code)
+	}
+	if ev := within(t, ch); ev.ID != "job-2" || ev.Status != sharpapi.JobStatusFailed {
+		t.Fatalf("got %+v; want the stored failed event", ev)
 	}
 }

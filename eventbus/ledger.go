@@ -42,6 +42,17 @@ type Ledger interface {
 	// Begin asks for the right to run OnEvent for the stored terminal
 	// event of a job; see [BeginRequest] and [HookLease].
 	Begin(ctx context.Context, req BeginRequest) (HookLease, error)
+	// StoreBegin is [Bus.Store] of ev and, when ev is terminal and this
+	// call stored it, Begin of req with req.Stored true, as one atomic
+	// step: the storer of a job's event holds its hook lease from the
+	// moment the event is stored, and it costs the bus one call instead of
+	// two. req.JobID is ev.ID. Store's contract applies to stored and err
+	// (on an error, neither the event nor the lease may be held), and
+	// Begin's to lease, which is the zero HookLease (State 0) when ev is
+	// not terminal or was stored before: the caller then asks Begin
+	// itself if it needs the lease. The handler calls it in place of
+	// Store for a terminal event when it has an OnEvent hook to run.
+	StoreBegin(ctx context.Context, ev Event, req BeginRequest) (stored bool, lease HookLease, err error)
 
 	// Renew extends a granted hook lease to until, and reports false when
 	// token no longer holds it (it expired and another replica took it).

@@ -87,10 +87,12 @@ func honoursDeadlines(rdb redis.UniversalClient) bool {
 	return false
 }
 
-// storeScript records an event once. KEYS[1] is the dedup key; for a
-// terminal event KEYS[2] is the event key, ARGV[2] its JSON, ARGV[3] the
-// retention, ARGV[4] the channel, ARGV[5] the job id and ARGV[6] the
-// bus's max event size. The write and the publish run only when the dedup
+// storeLua defines store(seen, ev, dedup, data, keep, channel, id,
+// maxEvent), which records an event once and returns 1, or 0 when it was
+// recorded before. seen is the dedup key; for a terminal event ev is the
+// event key, data its JSON, keep the retention, channel the channel, id
+// the job id and maxEvent the bus's max event size (ev is nil for a
+// non-terminal event). The write and the publish run only when the dedup
 // key was new, so an event is published at most once per dedup age
 // however many replicas receive it, and a subscriber that hears the id
 // finds the event already stored.
@@ -101,43 +103,64 @@ func honoursDeadlines(rdb redis.UniversalClient) bool {
 // that a foreign or corrupted value stops no waiter; the reply is still
 // 0, not stored. The check reads the value only when the dedup key
 // exists, and never one larger than the max event size.
-var storeScript = redis.NewScript(`
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
-  if #KEYS == 2 then
-    local typ = redis.call('TYPE', KEYS[2])['ok']
-    local bad = typ ~= 'none' and typ ~= 'string'
-    if typ == 'string' then
-      if redis.call('STRLEN', KEYS[2]) > tonumber(ARGV[6]) then
-        bad = true
-      else
-        local v = redis.call('GET', KEYS[2])
-        local head = '{"id":"' .. ARGV[5] .. '","status":"'
-        local rest = string.sub(v, #head + 1, #head + 8)
-        local ok, w = pcall(cjson.decode, v)
-        bad = string.sub(v, 1, #head) ~= head or
-          (string.sub(rest, 1, 8) ~= 'success"' and string.sub(rest, 1, 7) ~= 'failed"') or
-          not ok or type(w) ~= 'table'
+const storeLua = `
+local function store(seen, ev, dedup, data, keep, channel, id, maxEvent)
+  if not redis.call('SET', seen, '1', 'NX', 'PX', dedup) then
+    if ev then
+      local typ = redis.call('TYPE', ev)['ok']
+      local bad = typ ~= 'none' and typ ~= 'string'
+      if typ == 'string' then
+        if redis.call('STRLEN', ev) > tonumber(maxEvent) then
+          bad = true
+        else
+          local v = redis.call('GET', ev)
+          local head = '{"id":"' .. id .. '","status":"'
+          local rest = string.sub(v, #head + 1, #head + 8)
+          local ok, w = pcall(cjson.decode, v)
+          bad = string.sub(v, 1, #head) ~= head or
+            (string.sub(rest, 1, 8) ~= 'success"' and string.sub(rest, 1, 7) ~= 'failed"') or
+            not ok or type(w) ~= 'table'
+        end
+      end
+      if bad then
+        redis.call('DEL', ev)
+        redis.call('SET', ev, data, 'PX', keep)
+        redis.call('PUBLISH', channel, id)
       end
     end
-    if bad then
-      redis.call('DEL', KEYS[2])
-      redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-      redis.call('PUBLISH', ARGV[4], ARGV[5])
-    end
+    return 0
   end
-  return 0
+  if ev then
+    redis.call('SET', ev, data, 'PX', keep)
+    redis.call('PUBLISH', channel, id)
+  end
+  return 1
 end
+`
+
+// storeScript runs store: KEYS the dedup key and, for a terminal event,
+// the event key; ARGV the dedup age and, for a terminal event, the
+// event's JSON, the retention, the channel, the job id and the max event
+// size.
+var storeScript = redis.NewScript(storeLua + `
 if #KEYS == 2 then
-  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  return store(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 end
-return 1
+return store(KEYS[1], nil, ARGV[1])
 `)
 
-// The keys of one job. The {id} hash tag keeps them in one cluster slot;
-// ids contain no brace or colon (checkJobID), so no two jobs' keys collide.
-func (b *Bus) seenKey(id string) string  { return b.cfg.prefix + "seen:{" + id + "}" }
-func (b *Bus) eventKey(id string) string { return b.cfg.prefix + "ev:{" + id + "}" }
+// busTag is the Redis Cluster hash tag of every key of a bus: the job's
+// dedup and event keys and the ledger's share one slot, so that one script
+// stores an event and takes its job's hook lease (Store then Begin in one
+// round trip). A cluster then keeps a bus on one node, as BullMQ and asynq
+// keep a queue: the bus's traffic, bounded by the account's rate limits,
+// is far below what one Redis node serves.
+const busTag = "{bus}:"
+
+// The keys of one job. Ids contain no brace or colon (checkJobID), so no
+// two jobs' keys collide, and seen:ID never meets seen:ID:STATUS.
+func (b *Bus) seenKey(id string) string  { return b.cfg.prefix + busTag + "seen:" + id }
+func (b *Bus) eventKey(id string) string { return b.cfg.prefix + busTag + "ev:" + id }
 
 // wireEvent is the stored form of a sharpapi.WebhookEvent, with explicit
 // names so that the format does not follow the core type's field names.
@@ -169,25 +192,9 @@ func encodeEvent(ev eventbus.Event) ([]byte, error) {
 // stored is false for an event recorded before. Store returns within the
 // ctx's deadline, or within DefaultTimeout if ctx has none.
 func (b protocol) Store(ctx context.Context, ev eventbus.Event) (stored bool, err error) {
-	if err := checkJobID(ev.ID); err != nil {
-		return false, fmt.Errorf("redisbus: not storing the event: %w", err)
-	}
-	keys := []string{b.seenKey(ev.ID)}
-	args := []any{b.dedupMS}
-	if sharpapi.JobStatus(ev.Status).Terminal() {
-		data, err := encodeEvent(ev)
-		if err != nil {
-			return false, fmt.Errorf("redisbus: encoding the event of job %s: %w", ev.ID, err)
-		}
-		if len(data) > b.cfg.maxEvent {
-			// No replica would load it.
-			return false, fmt.Errorf("redisbus: not storing the event of job %s: it is %d bytes, more than the bus's limit of %d (WithMaxEventSize)",
-				ev.ID, len(data), b.cfg.maxEvent)
-		}
-		keys = append(keys, b.eventKey(ev.ID))
-		args = append(args, data, b.keepMS, b.channel, ev.ID, b.cfg.maxEvent)
-	} else {
-		keys[0] += ":" + string(ev.Status)
+	keys, args, err := b.storeArgs(ev)
+	if err != nil {
+		return false, err
 	}
 	n, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (int64, error) {
 		return storeScript.Run(ctx, b.rdb, keys, args...).Int64()
@@ -200,6 +207,33 @@ func (b protocol) Store(ctx context.Context, ev eventbus.Event) (stored bool, er
 		return false, fmt.Errorf("redisbus: storing the event of job %s: %w", ev.ID, err)
 	}
 	return n == 1, nil
+}
+
+// storeArgs returns the keys and arguments of the store function for ev:
+// the dedup key and age, and for a terminal event its key, JSON,
+// retention, channel, job id and the max event size.
+func (b *Bus) storeArgs(ev eventbus.Event) (keys []string, args []any, err error) {
+	if err := checkJobID(ev.ID); err != nil {
+		return nil, nil, fmt.Errorf("redisbus: not storing the event: %w", err)
+	}
+	keys = []string{b.seenKey(ev.ID)}
+	args = []any{b.dedupMS}
+	if !sharpapi.JobStatus(ev.Status).Terminal() {
+		keys[0] += ":" + string(ev.Status)
+		return keys, args, nil
+	}
+	data, err := encodeEvent(ev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redisbus: encoding the event of job %s: %w", ev.ID, err)
+	}
+	if len(data) > b.cfg.maxEvent {
+		// No replica would load it.
+		return nil, nil, fmt.Errorf("redisbus: not storing the event of job %s: it is %d bytes, more than the bus's limit of %d (WithMaxEventSize)",
+			ev.ID, len(data), b.cfg.maxEvent)
+	}
+	keys = append(keys, b.eventKey(ev.ID))
+	args = append(args, data, b.keepMS, b.channel, ev.ID, b.cfg.maxEvent)
+	return keys, args, nil
 }
 
 func (b *Bus) logLateStore(ev eventbus.Event) {

@@ -9,10 +9,11 @@ import (
 )
 
 // TestCluster runs the bus and its ledger on a real Redis Cluster of three
-// masters, through go-redis's ClusterClient, as New's doc promises: a job's
-// keys share one slot ({id}), the ledger's another ({ledger}), and no
-// script may mix them (a cluster answers CROSSSLOT); the notification
-// channel must reach the replicas whichever node they subscribed on.
+// masters, through go-redis's ClusterClient, as New's doc promises: every
+// key of the bus shares one slot ({bus}), since one script stores a job's
+// event and takes its hook lease (a cluster answers CROSSSLOT to a script
+// whose keys are in two slots); the notification channel must reach the
+// replicas whichever node they subscribed on.
 func TestCluster(t *testing.T) {
 	addrs := startCluster(t, 3)
 	t.Run("webhooks across replicas, in time: no poll, the ledger empties", func(t *testing.T) {
@@ -26,6 +27,26 @@ func TestCluster(t *testing.T) {
 		f := newFleet(t, "", n, sharpapitest.WithDropRate(1))
 		f.cluster = addrs
 		ledgerCompletesLostWebhooksOfADeadDispatcher(t, f, n)
+		// Dedup records, events and the ledger's tombstones of 100 jobs
+		// are left, all on the one node that owns the bus's slot.
+		holding := 0
+		for _, addr := range addrs {
+			keys, err := newClient(t, addr).Keys(t.Context(), f.prefix+"*").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) > 0 {
+				holding++
+			}
+			for _, k := range keys {
+				if !strings.HasPrefix(k, f.prefix+"{bus}:") {
+					t.Errorf("key %q is not under the bus's hash tag", k)
+				}
+			}
+		}
+		if holding != 1 {
+			t.Errorf("%d of %d nodes hold the bus's keys; want 1", holding, len(addrs))
+		}
 	})
 }
 

@@ -24,13 +24,13 @@
 //
 // With the default prefix "sharpapi:" and a job id ID:
 //
-//   - sharpapi:seen:{ID} = "1" for the dedup age (default 1 h,
+//   - sharpapi:{bus}:seen:ID = "1" for the dedup age (default 1 h,
 //     [WithDedupAge]): the record that the job's terminal event was stored.
 //     A SharpAPI retry, a replay, or the same delivery reaching two replicas
 //     at once finds it and is reported as a duplicate. Non-terminal events
-//     (new, pending) are deduplicated under sharpapi:seen:{ID}:STATUS and
+//     (new, pending) are deduplicated under sharpapi:{bus}:seen:ID:STATUS and
 //     neither kept nor published.
-//   - sharpapi:ev:{ID} = the event as JSON ({"id","status","type","result"})
+//   - sharpapi:{bus}:ev:ID = the event as JSON ({"id","status","type","result"})
 //     for the retention (default 10 min, [WithRetention]): what Load returns.
 //     Store writes, and Load reads, no event larger than
 //     [WithMaxEventSize] (default the handler's body cap plus 4 KiB): a
@@ -38,10 +38,20 @@
 //   - channel sharpapi:done carries the bare job id of each stored terminal
 //     event.
 //
-// The braces are Redis Cluster hash tags: both keys of one job live in the
-// same slot, as a script on a cluster requires. The tests run against a
-// single server and, through a *redis.ClusterClient, against a cluster of
-// three masters.
+// The braces are a Redis Cluster hash tag, the same for every key of the
+// bus, the ledger's below included: one script stores a job's event and
+// takes its hook lease, and a cluster runs a script only on keys of one
+// slot. On a cluster, a bus therefore keeps all its keys on one node (as
+// BullMQ and asynq keep a queue), whatever its prefix: its traffic,
+// bounded by the SharpAPI plan's rate limits, is far below what one Redis
+// node serves. The tests run against a single server and, through a
+// *redis.ClusterClient, against a cluster of three masters.
+//
+// The layout changed before v1 (it was sharpapi:seen:{ID},
+// sharpapi:ev:{ID} and sharpapi:{ledger}:…): replicas of a version with
+// the old layout and one with this layout must not share a prefix, or
+// neither finds the other's events. Deploy with a new prefix
+// ([WithKeyPrefix]), or stop the old replicas first.
 //
 // # When Redis is down or slow
 //
@@ -82,10 +92,10 @@
 //     returns: one script. The job is due at its dispatch time plus the
 //     client's webhook grace.
 //   - Whoever stores the job's terminal event (a webhook's receiver, an
-//     await's poll, a sweeper's poll) takes the job's hook lease (one
-//     script), runs OnEvent, renewing the lease, and acks the job once
-//     OnEvent has returned nil (one script). An error or a panic releases
-//     it to be offered again after a backoff.
+//     await's poll, a sweeper's poll) takes the job's hook lease in the
+//     script that stores the event, runs OnEvent, renewing the lease, and
+//     acks the job once OnEvent has returned nil (one script). An error or
+//     a panic releases it to be offered again after a backoff.
 //   - Every replica with a client sweeps: it claims the due entries with a
 //     lease (a replica that dies holding a claim loses it when the lease
 //     ends), offers an event stored but never acked to OnEvent again, and
@@ -94,25 +104,26 @@
 //     it). A job still running is released with a backoff; a job older
 //     than MaxAge, or unknown to SharpAPI, is given up with a Warn.
 //
-// Costs: a job whose webhook arrives in time costs three more round trips
-// than without the ledger (record, lease, ack; two without an OnEvent hook)
-// and no status poll; a sweep costs one script when nothing is due,
-// whatever the size of the ledger (a sorted set by due time), and O(log N)
-// plus a few commands per due entry otherwise. [Bus.LedgerStats] reports
-// the ledger's size and backlog.
+// Costs: a job whose webhook arrives in time costs two more round trips
+// than without the ledger (record and ack: the lease comes with the
+// store), four in all with the waiter's look in the store, and no status
+// poll; a sweep costs one script when nothing is due, whatever the size
+// of the ledger (a sorted set by due time), and O(log N) plus a few
+// commands per due entry otherwise. [Bus.LedgerStats] reports the
+// ledger's size and backlog.
 //
-// Keys, all with the hash tag {ledger} (one Redis Cluster slot; no script
-// mixes it with a job's own slot):
+// Keys, under the bus's hash tag as above:
 //
-//   - sharpapi:{ledger}:due: a sorted set of pending job ids, scored by the
+//   - sharpapi:{bus}:due: a sorted set of pending job ids, scored by the
 //     time (Unix ms) of each one's next action: due, end of a claim or of a
 //     hook lease, next try.
-//   - sharpapi:{ledger}:j:ID: a hash of the job's status URL, type,
-//     dispatch time, fencing token, claim and OnEvent counts, and live
-//     lease; it expires an hour after the job's MaxAge. Once the job is
+//   - sharpapi:{bus}:j:ID: a hash of the job's status URL, type, dispatch
+//     time, API key fingerprint, trace (when at most 128 bytes), fencing
+//     token, claim and OnEvent counts, and live lease; it expires an hour
+//     after the job's MaxAge. Once the job is
 //     acked, a tombstone for the retention (default 10 min), so that a late
 //     record or lease request does nothing.
-//   - sharpapi:{ledger}:dead: the latest 10 000 given-up job ids, scored by
+//   - sharpapi:{bus}:dead: the latest 10 000 given-up job ids, scored by
 //     the time given up.
 //
 // The ledger is only as durable as Redis. A Redis restarted without

@@ -79,6 +79,8 @@ type member struct {
 	// apiKeys, if set, are the API keys of the replica's clients, all
 	// built with its handler (default one client, key "e2e-key").
 	apiKeys []string
+	// redisHook, if set, sees every command of the replica's Redis client.
+	redisHook redis.Hook
 }
 
 // fastLedger has sweeps and retries in milliseconds, and leases long
@@ -120,6 +122,9 @@ func (f *fleet) start(m member) *replica {
 			ClientName: m.clientName, DialerRetries: 1})
 	}
 	t.Cleanup(func() { r.rdb.Close() })
+	if m.redisHook != nil {
+		r.rdb.AddHook(m.redisHook)
+	}
 	bus, err := New(r.rdb, WithKeyPrefix(f.prefix))
 	if err != nil {
 		t.Fatal(err)

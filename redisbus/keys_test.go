@@ -257,9 +257,11 @@ func TestWithoutLedgerKeepsNoLedger(t *testing.T) {
 	if id := recv(t, hooked, "OnEvent"); id != job.ID() {
 		t.Errorf("OnEvent for %s; want %s", id, job.ID())
 	}
-	keys, err := rdb.Keys(t.Context(), b.cfg.prefix+"{ledger}*").Result()
-	if err != nil || len(keys) != 0 {
-		t.Errorf("ledger keys %q (%v); want none", keys, err)
+	for _, pattern := range []string{b.dueKey(), b.deadKey(), b.jobKeyPrefix() + "*"} {
+		keys, err := rdb.Keys(t.Context(), pattern).Result()
+		if err != nil || len(keys) != 0 {
+			t.Errorf("ledger keys %q (%v); want none", keys, err)
+		}
 	}
 	if st := hooks.Stats().Ledger; st != (observe.LedgerCounts{}) {
 		t.Errorf("ledger counts %+v; want zero", st)

@@ -8,23 +8,26 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sharpapi-go/sharpapi"
 	"github.com/sharpapi-go/sharpapi/eventbus"
 )
 
 // deadMax caps the list of given-up job ids.
 const deadMax = 10000
 
-// The ledger's keys; see the package doc.
-func (b *Bus) dueKey() string          { return b.cfg.prefix + "{ledger}:due" }
-func (b *Bus) deadKey() string         { return b.cfg.prefix + "{ledger}:dead" }
-func (b *Bus) jobKeyPrefix() string    { return b.cfg.prefix + "{ledger}:j:" }
+// The ledger's keys, in the bus's slot (busTag); see the package doc.
+func (b *Bus) dueKey() string          { return b.cfg.prefix + busTag + "due" }
+func (b *Bus) deadKey() string         { return b.cfg.prefix + busTag + "dead" }
+func (b *Bus) jobKeyPrefix() string    { return b.cfg.prefix + busTag + "j:" }
 func (b *Bus) jobKey(id string) string { return b.jobKeyPrefix() + id }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // Record adds a dispatched job to the ledger; see [eventbus.Ledger]. It is
-// one script: a hash of the job's status URL, type and dispatch time,
-// expiring at job.Expires plus an hour, and its id in the due set.
+// one script: a hash of the job's status URL, type, dispatch time, key
+// fingerprint and trace, expiring at job.Expires plus an hour, and its id
+// in the due set. A trace longer than 128 bytes is not kept (Claim then
+// returns none).
 func (b protocol) Record(ctx context.Context, job eventbus.PendingJob) error {
 	if err := checkJobID(job.ID); err != nil {
 		return fmt.Errorf("redisbus: not recording the job: %w", err)
@@ -33,7 +36,11 @@ func (b protocol) Record(ctx context.Context, job eventbus.PendingJob) error {
 	if len(job.StatusURL) > maxStatusURL || len(job.Type) > maxJobType || len(job.KeyID) > maxKeyID {
 		return fmt.Errorf("redisbus: not recording job %s: its status URL, type or key id is too long for the ledger", job.ID)
 	}
-	args := []any{job.ID, job.StatusURL, job.Type, ms(job.Dispatched), ms(job.Due), ms(job.Expires.Add(time.Hour)), job.KeyID}
+	trace := job.Trace
+	if len(trace) > maxTrace {
+		trace = "" // optional: dropped, not a reason to refuse the job
+	}
+	args := []any{job.ID, job.StatusURL, job.Type, ms(job.Dispatched), ms(job.Due), ms(job.Expires.Add(time.Hour)), job.KeyID, trace}
 	_, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) (int64, error) {
 		return recordScript.Run(ctx, b.rdb, keys, args...).Int64()
 	}, nil)
@@ -49,6 +56,9 @@ const (
 	maxStatusURL = 4096
 	maxJobType   = 128
 	maxKeyID     = 64
+	// maxTrace bounds the optional trace: Record drops a longer one, and
+	// the claim script returns none rather than quarantine the entry.
+	maxTrace = 128
 )
 
 // claimLook is the most due ids one run of the claim script looks at,
@@ -107,7 +117,7 @@ func parseClaim(reply []any) (claimed, quarantined []eventbus.ClaimedJob, looked
 	looked, _ = reply[2].(int64)
 	for _, r := range rows {
 		f, ok := r.([]any)
-		if !ok || len(f) != 7 {
+		if !ok || len(f) != 8 {
 			return claimed, quarantined, looked, fmt.Errorf("unexpected claimed entry %T", r)
 		}
 		id, _ := f[0].(string)
@@ -117,9 +127,10 @@ func parseClaim(reply []any) (claimed, quarantined []eventbus.ClaimedJob, looked
 		tok, _ := f[4].(int64)
 		n, _ := f[5].(int64)
 		key, _ := f[6].(string)
+		trace, _ := f[7].(string)
 		dispatched, _ := strconv.ParseInt(d, 10, 64)
 		claimed = append(claimed, eventbus.ClaimedJob{
-			PendingJob: eventbus.PendingJob{ID: id, Type: t, StatusURL: u, Dispatched: time.UnixMilli(dispatched), KeyID: key},
+			PendingJob: eventbus.PendingJob{ID: id, Type: t, StatusURL: u, Dispatched: time.UnixMilli(dispatched), KeyID: key, Trace: trace},
 			Token:      tok,
 			Tries:      int(n),
 		})
@@ -150,19 +161,61 @@ func (b protocol) Begin(ctx context.Context, req eventbus.BeginRequest) (eventbu
 	res, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]int64, error) {
 		return beginScript.Run(ctx, b.rdb, keys, args...).Int64Slice()
 	}, nil)
+	if err == nil && len(res) != 2 {
+		err = fmt.Errorf("unexpected reply %v", res)
+	}
 	if err != nil {
 		return eventbus.HookLease{}, fmt.Errorf("redisbus: taking the hook lease of job %s: %w", req.JobID, err)
 	}
-	if len(res) != 2 {
-		return eventbus.HookLease{}, fmt.Errorf("redisbus: taking the hook lease of job %s: unexpected reply %v", req.JobID, res)
-	}
+	return hookLease(res[0], res[1]), nil
+}
+
+// hookLease reads the begin function's answer.
+func hookLease(token, runs int64) eventbus.HookLease {
 	switch {
-	case res[0] < 0:
-		return eventbus.HookLease{State: eventbus.LeaseDone}, nil
-	case res[0] == 0:
-		return eventbus.HookLease{State: eventbus.LeaseHeld}, nil
+	case token < 0:
+		return eventbus.HookLease{State: eventbus.LeaseDone}
+	case token == 0:
+		return eventbus.HookLease{State: eventbus.LeaseHeld}
 	}
-	return eventbus.HookLease{State: eventbus.LeaseGranted, Token: res[0], Runs: int(res[1])}, nil
+	return eventbus.HookLease{State: eventbus.LeaseGranted, Token: token, Runs: int(runs)}
+}
+
+// StoreBegin stores ev and, if this call stored a terminal event, takes
+// its job's hook lease, in one script; see [eventbus.Ledger]. It is the
+// reason every key of the bus shares one Redis Cluster slot. A
+// non-terminal event is only stored, as Store does.
+func (b protocol) StoreBegin(ctx context.Context, ev eventbus.Event, req eventbus.BeginRequest) (bool, eventbus.HookLease, error) {
+	if !sharpapi.JobStatus(ev.Status).Terminal() {
+		stored, err := b.Store(ctx, ev)
+		return stored, eventbus.HookLease{}, err
+	}
+	if req.JobID != ev.ID {
+		return false, eventbus.HookLease{}, fmt.Errorf("redisbus: not storing the event of job %s: its hook lease is asked for job %s", ev.ID, quote(req.JobID))
+	}
+	keys, args, err := b.storeArgs(ev)
+	if err != nil {
+		return false, eventbus.HookLease{}, err
+	}
+	keys = append(keys, b.dueKey(), b.jobKey(ev.ID))
+	args = append(args, ms(req.Now), ms(req.Until), ms(req.Expires.Add(time.Hour)))
+	res, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]int64, error) {
+		return storeBeginScript.Run(ctx, b.rdb, keys, args...).Int64Slice()
+	}, func(res []int64) {
+		if len(res) == 3 && res[0] == 1 {
+			b.logLateStore(ev)
+		}
+	})
+	if err == nil && len(res) != 3 {
+		err = fmt.Errorf("unexpected reply %v", res)
+	}
+	if err != nil {
+		return false, eventbus.HookLease{}, fmt.Errorf("redisbus: storing the event of job %s: %w", ev.ID, err)
+	}
+	if res[0] != 1 {
+		return false, eventbus.HookLease{}, nil
+	}
+	return true, hookLease(res[1], res[2]), nil
 }
 
 // Renew extends a hook lease; see [eventbus.Ledger].
@@ -262,7 +315,7 @@ type LedgerStats struct {
 	Overdue       int64
 	OldestOverdue time.Duration
 	// Dead counts the given-up job ids kept in the dead set (at most
-	// 10 000; sharpapi:{ledger}:dead, scored by the time given up).
+	// 10 000; sharpapi:{bus}:dead, scored by the time given up).
 	Dead int64
 }
 

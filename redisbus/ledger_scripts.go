@@ -2,25 +2,29 @@ package redisbus
 
 import "github.com/redis/go-redis/v9"
 
-// The ledger's scripts. Every key they touch carries the hash tag {ledger}
-// (a Redis Cluster slot of its own); none touches a job's seen/ev keys,
-// whose slot is the job's: Store's SET NX stays the "once" fence, and the
-// ledger's writes are idempotent and token-fenced.
+// The ledger's scripts. Every key they touch carries the bus's hash tag
+// (busTag), as a job's dedup and event keys do: storeBeginScript stores an
+// event and takes its job's hook lease in one script, which a Redis
+// Cluster allows only for keys of one slot. The job keys that the claim
+// script builds itself are in that slot too.
 //
-// A job's record, P{ledger}:j:ID, is a hash: u the status URL, t the type,
+// A job's record, P{bus}:j:ID, is a hash: u the status URL, t the type,
 // d the dispatch time (ms), k the fingerprint of the API key that
-// dispatched it (when known), tok the fencing counter, n the claims, h the
-// hook leases granted, run the token of the live hook lease; or, once the
-// job is acked, the tombstone x=TOKEN for the retention. The ZSET P{ledger}:due
+// dispatched it (when known), tr the job's trace (when known and at most
+// 128 bytes), tok the fencing counter, n the claims, h the hook leases
+// granted, run the token of the live hook lease; or, once the job is
+// acked, the tombstone x=TOKEN for the retention. The ZSET P{bus}:due
 // scores each pending id with the time (ms) of its next action: its due
 // time, its claim's or its hook lease's end, its next try.
 
 // recordScript: KEYS due, job; ARGV id, u, t, d, due, expire-at (ms), the
-// dispatching key's fingerprint ("" for none).
+// dispatching key's fingerprint ("" for none), the job's trace ("" for
+// none).
 var recordScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'u', ARGV[2], 't', ARGV[3], 'd', ARGV[4])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'k', ARGV[7]) end
+if ARGV[8] and ARGV[8] ~= '' then redis.call('HSET', KEYS[2], 'tr', ARGV[8]) end
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 redis.call('ZADD', KEYS[1], 'NX', ARGV[5], ARGV[1])
 return 1
@@ -39,10 +43,12 @@ return 1
 //     its record deleted, its id (cut to 128 bytes) moved to the dead set,
 //     and reported with the reason, so that it fails no claim;
 //   - any other entry loses its expired hook lease, draws a token and is
-//     leased until until.
+//     leased until until. Its trace, optional, is returned only when it is
+//     at most 128 bytes long (else empty): a longer one is dropped, not a
+//     reason to quarantine the entry.
 //
 // Every field returned is bounded, so Go never reads a value of any size.
-// Returns {claimed, quarantined, looked}: {id, d, u, t, tok, n, k} per
+// Returns {claimed, quarantined, looked}: {id, d, u, t, tok, n, k, tr} per
 // claimed entry, {id, reason} per quarantined one, and the number of due
 // ids looked at (it equals the limit when there may be more due).
 var claimScript = redis.NewScript(`
@@ -88,7 +94,9 @@ while #out < want and looked < budget do
           local tok = redis.call('HINCRBY', k, 'tok', 1)
           local n = redis.call('HINCRBY', k, 'n', 1)
           redis.call('ZADD', KEYS[1], ARGV[2], id)
-          out[#out + 1] = {id, f[1], f[2] or '', f[3] or '', tok, n, f[6] or ''}
+          local tr = ''
+          if redis.call('HSTRLEN', k, 'tr') <= 128 then tr = redis.call('HGET', k, 'tr') or '' end
+          out[#out + 1] = {id, f[1], f[2] or '', f[3] or '', tok, n, f[6] or '', tr}
         end
       end
     end
@@ -97,25 +105,48 @@ end
 return {out, bad, looked}
 `)
 
-// beginScript: KEYS due, job; ARGV id, now, until, stored (1/0),
-// expire-at. Returns {-1, 0} (done), {0, 0} (a live lease elsewhere) or
-// {token, runs} (granted).
-var beginScript = redis.NewScript(`
-local f = redis.call('HMGET', KEYS[2], 'd', 'x', 'run')
-if f[2] then return {-1, 0} end
-if not f[1] then
-  if ARGV[4] ~= '1' then return {-1, 0} end
-  redis.call('HSET', KEYS[2], 'd', ARGV[2])
-  redis.call('PEXPIREAT', KEYS[2], ARGV[5])
-elseif f[3] then
-  local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
-  if s and tonumber(s) > tonumber(ARGV[2]) then return {0, 0} end
+// beginLua defines begin(due, job, id, now, till, stored, expireAt), the
+// hook lease: stored is '1' when the caller's Store stored the event,
+// expireAt when an entry begin creates expires (ms). It returns {-1, 0}
+// (done), {0, 0} (a live lease elsewhere) or {token, runs} (granted).
+const beginLua = `
+local function begin(due, job, id, now, till, stored, expireAt)
+  local f = redis.call('HMGET', job, 'd', 'x', 'run')
+  if f[2] then return {-1, 0} end
+  if not f[1] then
+    if stored ~= '1' then return {-1, 0} end
+    redis.call('HSET', job, 'd', now)
+    redis.call('PEXPIREAT', job, expireAt)
+  elseif f[3] then
+    local s = redis.call('ZSCORE', due, id)
+    if s and tonumber(s) > tonumber(now) then return {0, 0} end
+  end
+  local tok = redis.call('HINCRBY', job, 'tok', 1)
+  local h = redis.call('HINCRBY', job, 'h', 1)
+  redis.call('HSET', job, 'run', tok)
+  redis.call('ZADD', due, till, id)
+  return {tok, h}
 end
-local tok = redis.call('HINCRBY', KEYS[2], 'tok', 1)
-local h = redis.call('HINCRBY', KEYS[2], 'h', 1)
-redis.call('HSET', KEYS[2], 'run', tok)
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return {tok, h}
+`
+
+// beginScript runs begin: KEYS due, job; ARGV id, now, until, stored
+// (1/0), expire-at.
+var beginScript = redis.NewScript(beginLua + `
+return begin(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+`)
+
+// storeBeginScript stores a terminal event (storeLua's store) and, only
+// if this call stored it, takes its job's hook lease as the storer
+// (begin with stored '1'): KEYS seen, ev, due, job; ARGV dedup age, the
+// event's JSON, retention, channel, job id, max event size, now, until,
+// expire-at. Returns {0, 0, 0} when not stored, else {1, token, runs}
+// with begin's answer.
+var storeBeginScript = redis.NewScript(storeLua + beginLua + `
+if store(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) == 0 then
+  return {0, 0, 0}
+end
+local l = begin(KEYS[3], KEYS[4], ARGV[5], ARGV[7], ARGV[8], '1', ARGV[9])
+return {1, l[1], l[2]}
 `)
 
 // renewScript: KEYS due, job; ARGV id, token, until.

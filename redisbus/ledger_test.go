@@ -257,19 +257,26 @@ func TestLedgerClaimDropsOrphans(t *testing.T) {
 	}
 }
 
-// TestLedgerKeysShareOneSlot: every ledger key has the hash tag "ledger",
-// so that each script's keys live in one Redis Cluster slot.
-func TestLedgerKeysShareOneSlot(t *testing.T) {
-	b, err := New(newClient(t, testAddr))
+// TestKeysShareOneSlot: every key of the bus, a job's dedup and event
+// keys and the ledger's alike, has the hash tag "bus", so that one script
+// may store an event and take its job's hook lease on a Redis Cluster,
+// and a prefix cannot change the tag (New refuses braces in it).
+func TestKeysShareOneSlot(t *testing.T) {
+	b, err := New(newClient(t, testAddr), WithKeyPrefix("svc:"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{b.dueKey(), b.deadKey(), b.jobKey("5de4887a-0dfd-49b6-8edb-9280e468c210"), b.jobKeyPrefix() + "x"} {
+	const id = "5de4887a-0dfd-49b6-8edb-9280e468c210"
+	for _, k := range []string{b.seenKey(id), b.seenKey(id) + ":pending", b.eventKey(id),
+		b.dueKey(), b.deadKey(), b.jobKey(id), b.jobKeyPrefix() + "x"} {
 		open := strings.IndexByte(k, '{')
 		end := strings.IndexByte(k[open+1:], '}')
-		if open < 0 || end < 0 || k[open+1:open+1+end] != "ledger" {
-			t.Errorf("key %q: hash tag is not {ledger}", k)
+		if !strings.HasPrefix(k, "svc:") || open < 0 || end < 0 || k[open+1:open+1+end] != "bus" {
+			t.Errorf("key %q: not under the prefix, or its hash tag is not {bus}", k)
 		}
+	}
+	if _, err := New(newClient(t, testAddr), WithKeyPrefix("a{b}:")); err == nil {
+		t.Error("New accepted a prefix with braces")
 	}
 }
 
@@ -379,5 +386,36 @@ func TestLedgerLateAckOntoATombstoneIsStale(t *testing.T) {
 		if stale, err := (protocol{b}).Ack(ctx, "job-1", ack.token); stale != ack.stale || err != nil {
 			t.Errorf("Ack by %s: stale %v, %v; want %v", ack.who, stale, err, ack.stale)
 		}
+	}
+}
+
+// TestLedgerKeepsTheJobsTrace: Record keeps a job's trace and Claim
+// returns it, so that a sweeper completing the job elsewhere can link to
+// it. The trace is optional: Record drops one longer than 128 bytes, and
+// a claim of an entry whose trace field is 1 KiB (written by someone
+// else) returns the entry without it rather than quarantine it.
+func TestLedgerKeepsTheJobsTrace(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	traced, long, foreign := pending("traced", 0), pending("long", 0), pending("foreign", 0)
+	traced.Trace = tp
+	long.Trace = strings.Repeat("x", 129)
+	mustRecord(t, b, traced, long, foreign)
+	if err := b.rdb.HSet(t.Context(), b.jobKey("foreign"), "tr", strings.Repeat("y", 1024)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cs := claimIDs(t, b, 0, 10)
+	got := map[string]string{}
+	for _, c := range cs {
+		if c.Quarantine != "" {
+			t.Errorf("entry %s quarantined (%s); want it claimed", c.ID, c.Quarantine)
+		}
+		got[c.ID] = c.Trace
+	}
+	if diff := cmp.Diff(map[string]string{"traced": tp, "long": "", "foreign": ""}, got); diff != "" {
+		t.Errorf("claimed entries' traces (-want +got):\n%s", diff)
+	}
+	if n, err := b.rdb.HExists(t.Context(), b.jobKey("long"), "tr").Result(); err != nil || n {
+		t.Errorf("a 129-byte trace was kept (%v)", err)
 	}
 }

@@ -122,7 +122,7 @@ func WithMaxEventSize(n int) Option {
 // webhook, with no lease and no ack; a job whose webhook is lost reaches
 // only its own await's poll (on the replica that dispatched it, if that
 // replica lives), never OnEvent, and no sweeper runs. It saves the
-// ledger's Redis round trips per job (record, lease, ack) and its keys.
+// ledger's Redis round trips per job (record and ack) and its keys.
 func WithoutLedger() Option {
 	return func(c *config) error {
 		c.noLedger = true
