@@ -48,6 +48,9 @@ func (l *recordingLedger) Claim(context.Context, time.Time, time.Time, int) ([]e
 func (l *recordingLedger) Begin(context.Context, eventbus.BeginRequest) (eventbus.HookLease, error) {
 	return eventbus.HookLease{State: eventbus.LeaseDone}, nil
 }
+func (l *recordingLedger) StoreBegin(context.Context, eventbus.Event, eventbus.BeginRequest) (bool, eventbus.HookLease, error) {
+	return true, eventbus.HookLease{State: eventbus.LeaseDone}, nil
+}
 func (l *recordingLedger) Renew(context.Context, string, int64, time.Time) (bool, error) {
 	return true, nil
 }
