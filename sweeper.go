@@ -196,10 +196,17 @@ func (s *sweeper) sweep() {
 	}
 }
 
+// heartbeatReach is how many sweep intervals ahead a heartbeat pushes
+// the jobs awaited here.
+const heartbeatReach = 3
+
 // heartbeat keeps the jobs awaited here from coming due on other
-// replicas for two sweep intervals, when the ledger supports it: this
+// replicas for three sweep intervals, when the ledger supports it: this
 // replica's await polls them after their grace period, and one poll is
-// enough. If this replica dies, its jobs come due soon after.
+// enough. The next heartbeat comes with the next sweep, which starts up
+// to 1.5 intervals after this one ends: the rest is the sweep's own time
+// (its polls, a loaded machine). If this replica dies, its jobs come due
+// within three intervals.
 func (s *sweeper) heartbeat() {
 	hb, ok := s.ls.l.(eventbus.Heartbeat)
 	if !ok {
@@ -214,7 +221,7 @@ func (s *sweeper) heartbeat() {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, h.cfg.publishTimeout)
 	defer cancel()
-	if err := hb.Extend(ctx, ids, h.cfg.clock.Now().Add(2*s.ls.cfg.SweepInterval)); err != nil {
+	if err := hb.Extend(ctx, ids, h.cfg.clock.Now().Add(heartbeatReach*s.ls.cfg.SweepInterval)); err != nil {
 		s.ls.counts.errors.Add(1) // the sweepers of other replicas may poll them too
 	}
 }

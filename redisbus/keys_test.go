@@ -276,7 +276,9 @@ func TestLedgerLiveDispatcherCostsOnePoll(t *testing.T) {
 	const n = 20
 	f := newFleet(t, testAddr, n, sharpapitest.WithDropRate(1))
 	cfg := fastLedger()
-	cfg.SweepInterval = 50 * time.Millisecond // its heartbeat reaches 100 ms ahead
+	// Its heartbeat reaches 300 ms ahead, and comes every 50-150 ms plus
+	// the sweep's time: a loaded machine has 150 ms of slack.
+	cfg.SweepInterval = 100 * time.Millisecond
 	a := f.start(member{name: "a", grace: 300 * time.Millisecond, ledger: cfg})
 	b := f.start(member{name: "b", ledger: fastLedger()})
 	done := make(chan error, n)
