@@ -168,3 +168,29 @@ func TestClaimSpanLinksOnlyAValidToken(t *testing.T) {
 		}
 	}
 }
+
+// TestOnEventSpanLinksToTheJob: an OnEvent run whose hook lease read the
+// job's token from the ledger (observe.HookStart.JobTrace) links to the
+// job's span, marked sharpapi.link=job, whether it is the child of a
+// sweeper's span (and links to its delivery) or of its delivery; a token
+// that is not a well-formed traceparent is dropped.
+func TestOnEventSpanLinksToTheJob(t *testing.T) {
+	tel := newTelemetry(t)
+	hooks := tel.obs.Observer().(observe.HookObserver)
+	const delivery = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	sweep, span := tel.obs.tracer.Start(context.Background(), "sharpapi.ledger.complete")
+	defer span.End()
+	for _, parent := range []context.Context{sweep, context.Background()} {
+		tel.sr.Reset()
+		for _, token := range jobTokens {
+			_, run := hooks.StartHook(parent, observe.HookStart{JobID: "j1", JobType: "content_translate", JobStatus: "success",
+				Leased: true, Runs: 1, Delivery: delivery, JobTrace: token})
+			run.End(observe.HookEnd{Outcome: observe.HookAcked})
+		}
+		otherLinks := 0
+		if parent == sweep {
+			otherLinks = 1 // to the delivery
+		}
+		checkJobLinks(t, spans(tel.sr, "sharpapi.on_event"), otherLinks)
+	}
+}
