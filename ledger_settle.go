@@ -106,7 +106,7 @@ func (h *WebhookHandler) settleLeased(ctx context.Context, ls *ledgerState, ev W
 		h.ledgerLog(slog.LevelDebug, "sharpapi: offering an event to OnEvent again",
 			slog.String("job_id", ev.ID), slog.Int("run", lease.Runs))
 	}
-	hctx, obs := h.startHook(ctx, ev, lease.Runs)
+	hctx, obs := h.startHook(ctx, ev, lease.Runs, lease.Trace)
 	stop := h.keepLease(ls, ev.ID, lease.Token)
 	err := h.runOnEvent(hctx, ev)
 	stop()

@@ -283,7 +283,8 @@ func deliveryToken(r *http.Request) string {
 }
 
 // endDelivery ends r's delivery observation with the handler's answer.
-func endDelivery(r *http.Request, code int, outcome string, ev *WebhookEvent, err error) {
+// jobTrace is the job's token from the ledger, when the handler has it.
+func endDelivery(r *http.Request, code int, outcome string, ev *WebhookEvent, jobTrace string, err error) {
 	obs, ok := r.Context().Value(deliveryKey{}).(observe.DeliveryObservation)
 	if !ok {
 		return
@@ -294,6 +295,7 @@ func endDelivery(r *http.Request, code int, outcome string, ev *WebhookEvent, er
 	}
 	if ev != nil {
 		d.JobID, d.JobType, d.JobStatus = ev.ID, observedType("", ev.Type), observedStatus(ev.Status)
+		d.JobTrace = jobTrace
 	}
 	obs.End(d)
 }

@@ -24,16 +24,18 @@ func (c hookContext) Value(key any) any { return c.values.Value(key) }
 // startHook begins the observation of an OnEvent run of ev, told to the
 // observe.HookObserver if there is one. parent carries what the run
 // belongs to; runs is the run's number under the job's hook lease, 0
-// without a ledger. It returns OnEvent's context (the handler's life
-// without an observer) and the observation (nil without one).
-func (h *WebhookHandler) startHook(parent context.Context, ev WebhookEvent, runs int) (context.Context, observe.HookObservation) {
+// without a ledger, and jobTrace the job's token the lease read from the
+// ledger (eventbus.HookLease.Trace). It returns OnEvent's context (the
+// handler's life without an observer) and the observation (nil without
+// one).
+func (h *WebhookHandler) startHook(parent context.Context, ev WebhookEvent, runs int, jobTrace string) (context.Context, observe.HookObservation) {
 	o := h.cfg.observe.hook
 	if o == nil {
 		return h.life, nil
 	}
 	ctx, obs := o.StartHook(hookContext{h.life, parent}, observe.HookStart{
 		JobID: ev.ID, JobType: observedType("", ev.Type), JobStatus: observedStatus(ev.Status),
-		Leased: runs > 0, Runs: runs, Delivery: ev.Trace,
+		Leased: runs > 0, Runs: runs, Delivery: ev.Trace, JobTrace: jobTrace,
 	})
 	if obs == nil {
 		return h.life, nil
@@ -45,7 +47,7 @@ func (h *WebhookHandler) startHook(parent context.Context, ev WebhookEvent, runs
 // error is logged and counted, and a panic goes on to the caller (h.call
 // recovers and logs it).
 func (h *WebhookHandler) runHook(fn func(context.Context, WebhookEvent) error, ev WebhookEvent) {
-	ctx, obs := h.startHook(context.Background(), ev, 0)
+	ctx, obs := h.startHook(context.Background(), ev, 0, "")
 	if obs == nil {
 		if err := fn(ctx, ev); err != nil {
 			h.hookFailed(ev, err)

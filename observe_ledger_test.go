@@ -186,3 +186,98 @@ func TestOutboxOverflowIsNoted(t *testing.T) {
 		t.Errorf("LedgerCounts.OutboxOverflow = %d, want 1", got)
 	}
 }
+
+// leaseLedger is a recordingLedger whose StoreBegin answers stored and
+// storeLease, and whose Begin answers beginLease.
+type leaseLedger struct {
+	*recordingLedger
+	stored                 bool
+	storeLease, beginLease eventbus.HookLease
+}
+
+func (l *leaseLedger) EventBus() eventbus.Bus { return l }
+func (l *leaseLedger) StoreBegin(context.Context, eventbus.Event, eventbus.BeginRequest) (bool, eventbus.HookLease, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stored, l.storeLease, nil
+}
+func (l *leaseLedger) Begin(context.Context, eventbus.BeginRequest) (eventbus.HookLease, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.beginLease, nil
+}
+
+// jobTraceObserver tells each delivery's end and each OnEvent run's start.
+type jobTraceObserver struct {
+	ends   chan observe.DeliveryEnd
+	starts chan observe.HookStart
+}
+
+func (o jobTraceObserver) Observer() observe.Observer { return o }
+func (o jobTraceObserver) StartJob(ctx context.Context, _ observe.JobStart) (context.Context, observe.JobObservation) {
+	return ctx, nil
+}
+func (o jobTraceObserver) StartDelivery(ctx context.Context, _ *http.Request) (context.Context, observe.DeliveryObservation) {
+	return ctx, jobTraceDelivery(o)
+}
+func (o jobTraceObserver) StartHook(ctx context.Context, s observe.HookStart) (context.Context, observe.HookObservation) {
+	o.starts <- s
+	return ctx, nil
+}
+
+type jobTraceDelivery jobTraceObserver
+
+func (d jobTraceDelivery) Token() string             { return "" }
+func (d jobTraceDelivery) End(e observe.DeliveryEnd) { d.ends <- e }
+
+// TestDeliveryAndOnEventLearnTheJobTrace: the job's token that the hook
+// lease read from the ledger (eventbus.HookLease.Trace) reaches the
+// delivery's observation (observe.DeliveryEnd.JobTrace) and the OnEvent
+// run's (observe.HookStart.JobTrace), so that a tracer links both to the
+// job's span on the replica that dispatched it. The lease StoreBegin took
+// serves both; when StoreBegin stored the event without a lease, the
+// delivery has no job token and the run gets Begin's; a duplicate
+// delivery has none and runs nothing.
+func TestDeliveryAndOnEventLearnTheJobTrace(t *testing.T) {
+	const stored, begun = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	l := &leaseLedger{recordingLedger: &recordingLedger{log: new([]string)}}
+	o := jobTraceObserver{ends: make(chan observe.DeliveryEnd, 4), starts: make(chan observe.HookStart, 4)}
+	h, err := NewWebhookHandler(observedSecret, WithEventBus(l), WithObserver(o), WithLedgerConfig(LedgerConfig{NoSweeper: true}),
+		OnEvent(func(context.Context, WebhookEvent) error { return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	rig := &observedRig{h: h}
+	type got struct{ Delivery, Hook string }
+	var gots []got
+	for _, c := range []struct {
+		stored     bool
+		storeLease eventbus.HookLease
+		hook       bool
+	}{
+		{true, eventbus.HookLease{State: eventbus.LeaseGranted, Token: 1, Runs: 1, Trace: stored}, true},
+		{true, eventbus.HookLease{}, true},
+		{false, eventbus.HookLease{}, false},
+	} {
+		l.mu.Lock()
+		l.stored, l.storeLease = c.stored, c.storeLease
+		l.beginLease = eventbus.HookLease{State: eventbus.LeaseGranted, Token: 2, Runs: 1, Trace: begun}
+		l.mu.Unlock()
+		rig.deliver(t, "job-1")
+		g := got{Delivery: (<-o.ends).JobTrace}
+		if c.hook {
+			g.Hook = (<-o.starts).JobTrace
+		}
+		gots = append(gots, g)
+	}
+	want := []got{{Delivery: stored, Hook: stored}, {Hook: begun}, {}}
+	if diff := cmp.Diff(want, gots); diff != "" {
+		t.Errorf("job traces told (-want +got):\n%s", diff)
+	}
+	select {
+	case s := <-o.starts:
+		t.Errorf("OnEvent ran for a duplicate delivery: %+v", s)
+	default:
+	}
+}

@@ -242,7 +242,10 @@ func (h *WebhookHandler) serveWithBus(w http.ResponseWriter, r *http.Request, ev
 	if ls != nil && ev.Status.Terminal() {
 		h.settleStored(context.Background(), ls, ev, lease) // OnEvent under the ledger's lease, then the ack
 	}
-	h.answer(w, r, http.StatusOK, outcome, &ev, nil)
+	// The lease StoreBegin took read the job's token from its ledger
+	// entry: the delivery's observation links to the job, wherever it was
+	// dispatched.
+	h.answerJob(w, r, http.StatusOK, outcome, &ev, lease.Trace, nil)
 }
 
 // deliverAwaited hands a terminal event from the store to its waiters on

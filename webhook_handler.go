@@ -298,13 +298,19 @@ func (h *WebhookHandler) takeUnverified(n int64) bool {
 // answer writes a tiny response and logs the delivery. Error responses name
 // the kind of failure only; nothing that came in is echoed back.
 func (h *WebhookHandler) answer(w http.ResponseWriter, r *http.Request, code int, outcome string, ev *WebhookEvent, err error) {
+	h.answerJob(w, r, code, outcome, ev, "", err)
+}
+
+// answerJob is answer for a delivery whose job's token the ledger gave
+// (jobTrace: eventbus.HookLease.Trace), which its observation is told.
+func (h *WebhookHandler) answerJob(w http.ResponseWriter, r *http.Request, code int, outcome string, ev *WebhookEvent, jobTrace string, err error) {
 	if code == http.StatusOK {
 		w.WriteHeader(code)
 	} else {
 		http.Error(w, http.StatusText(code), code)
 	}
 	if h.cfg.observe.delivery != nil {
-		endDelivery(r, code, outcome, ev, err)
+		endDelivery(r, code, outcome, ev, jobTrace, err)
 	}
 	if h.log == nil {
 		return

@@ -152,6 +152,13 @@ type HookLease struct {
 	State LeaseState
 	Token int64
 	Runs  int
+	// Trace is the entry's PendingJob.Trace with a granted lease, when the
+	// ledger keeps one (empty otherwise), so that the delivery and the
+	// OnEvent run under the lease can link to the job's own trace on
+	// whichever replica dispatched it. Like PendingJob.Trace it is bounded
+	// by the ledger (at most 128 bytes) but comes from the bus: the
+	// reader validates it before use.
+	Trace string
 }
 
 // Heartbeat is an optional interface of a [Ledger]: a replica that still

@@ -39,6 +39,12 @@ type HookStart struct {
 	// the delivery that brought the event, on this replica or another
 	// (through the eventbus.Bus); empty when a poll found the outcome.
 	Delivery string
+	// JobTrace is the token the job's own observation recorded in the
+	// eventbus.Ledger with the job (see [JobToken]), possibly on another
+	// replica, as the run's hook lease read it: a tracer links the run to
+	// the job. It comes from the bus: validate it before use. Empty
+	// without a ledger, or when the ledger did not keep one.
+	JobTrace string
 }
 
 // HookOutcome is what became of an OnEvent run.

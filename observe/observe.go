@@ -323,6 +323,14 @@ type DeliveryEnd struct {
 	JobID     string
 	JobType   string
 	JobStatus string
+	// JobTrace is the token the job's own observation recorded in the
+	// eventbus.Ledger with the job (see [JobToken]), possibly on another
+	// replica, when the store had it: the ledger's entry of a job this
+	// delivery stored, read as the handler took the job's OnEvent lease.
+	// A tracer links the delivery to the job. It comes from the bus:
+	// validate it before use. Empty otherwise (no ledger, no OnEvent hook,
+	// a job not observed or not recorded, a duplicate delivery).
+	JobTrace string
 	// Err says why a delivery was rejected; it never holds the signature
 	// or the body.
 	Err error

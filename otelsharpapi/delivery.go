@@ -16,6 +16,11 @@ import (
 
 // StartDelivery starts a webhook delivery's CONSUMER span.
 //
+// The span ends linked to the span of the job the delivery completes
+// (sharpapi.link=job) when the handler's eventbus.Ledger kept the job's
+// token (observe.DeliveryEnd.JobTrace): the job may have been dispatched
+// on another replica, whose trace the delivery's is not.
+//
 // A webhook receiver is a public endpoint: anyone can POST to it, with any
 // trace header. So by default the delivery's span starts a trace of its
 // own, and a trace context the request brings (in its headers, or a
@@ -71,6 +76,12 @@ func (d *delivery) End(e observe.DeliveryEnd) {
 			attrJobStatus.String(string(e.JobStatus)))
 		if d.incoming.IsValid() {
 			d.span.AddLink(trace.Link{SpanContext: d.incoming, Attributes: incomingLinkAttrs})
+		}
+		// The job's span, on whichever replica dispatched it, named by the
+		// token its dispatcher recorded in the ledger: read from Redis, so
+		// anything that is not a well-formed traceparent is dropped.
+		if job, ok := parseTraceparent(e.JobTrace); ok {
+			d.span.AddLink(trace.Link{SpanContext: job, Attributes: jobLinkAttrs})
 		}
 	}
 	if e.StatusCode >= 400 {

@@ -25,7 +25,9 @@
 //	└── link → sharpapi.webhook (the delivery that brought the outcome)
 //	sharpapi.webhook         CONSUMER, a root (child of an otelhttp server span);
 //	├── sharpapi.on_event    INTERNAL, the OnEvent run for the delivered event
-//	└── link → the request's traceparent, once the signature verified
+//	│   └── link → sharpapi.job {type} (with a ledger, as the delivery's)
+//	├── link → the request's traceparent, once the signature verified
+//	└── link → sharpapi.job {type} (with a ledger: the job's span, on the replica that dispatched it)
 //	sharpapi.ledger.complete INTERNAL, a root: a sweeper's work for a claimed entry
 //	├── GET                  CLIENT, its status poll
 //	├── sharpapi.on_event    INTERNAL, the OnEvent run that follows
@@ -90,6 +92,19 @@
 // optional field that older replicas ignore), and the replica whose job the
 // event completes adds a link to it, with no extra round trip. Both spans
 // also carry sharpapi.job.id.
+//
+// The other way, the delivery span links to the job's span (link
+// attribute sharpapi.link=job) wherever the job was dispatched, when the
+// handler has an OnEvent hook and a bus with a ledger (redisbus): the
+// dispatching replica records its job span's traceparent with the job's
+// ledger entry, and the replica that stores the event reads it back as it
+// takes the job's OnEvent lease, in the same script, so it costs no round
+// trip. It is linked once it parsed as a well-formed traceparent (the
+// ledger is in Redis: anything may be there), else dropped. The OnEvent
+// run's span, the delivery's child, links to the job the same way. Without
+// an OnEvent hook the store reads no ledger entry, and a delivery on
+// another replica than the job's has no link to it (the job's link to the
+// delivery still joins them).
 //
 // # Metrics
 //

@@ -18,8 +18,13 @@ import (
 // StartHook starts an OnEvent run's span, sharpapi.on_event: a child of
 // the span in ctx (a sweeper's sharpapi.ledger.complete), else of the
 // delivery that brought the event (its token, a traceparent this package
-// wrote after the delivery verified), else a root. The run's ctx carries
-// the span, so that OnEvent's own spans nest under it.
+// wrote after the delivery verified), else a root. A run that is not the
+// child of a span in ctx links to the job's own span (sharpapi.link=job)
+// when its hook lease read the job's token from the ledger
+// (observe.HookStart.JobTrace), once validated: the span in ctx is the
+// job's own (its poll found the outcome) or a sweeper's, which links to
+// the job already. The run's ctx carries the span, so that OnEvent's own
+// spans nest under it.
 func (o protocol) StartHook(ctx context.Context, s observe.HookStart) (context.Context, observe.HookObservation) {
 	attrs := make([]attribute.KeyValue, 0, 5)
 	attrs = append(attrs, attrJobID.String(s.JobID), attrJobType.String(s.JobType), attrJobStatus.String(s.JobStatus))
@@ -27,8 +32,12 @@ func (o protocol) StartHook(ctx context.Context, s observe.HookStart) (context.C
 		attrs = append(attrs, attrHookRuns.Int(s.Runs))
 	}
 	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...)}
+	inSpan := trace.SpanContextFromContext(ctx).IsValid()
+	if job, ok := parseTraceparent(s.JobTrace); ok && !inSpan {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: job, Attributes: jobLinkAttrs}))
+	}
 	if delivery, ok := parseTraceparent(s.Delivery); ok {
-		if trace.SpanContextFromContext(ctx).IsValid() {
+		if inSpan {
 			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: delivery, Attributes: linkAttrs}))
 		} else {
 			ctx = trace.ContextWithRemoteSpanContext(ctx, delivery)
@@ -71,8 +80,9 @@ func (o protocol) StartClaim(ctx context.Context, c observe.ClaimStart) (context
 	return ctx, claim{span}
 }
 
-// jobLinkAttrs mark a sweeper's link to the job's own span (shared, never
-// modified).
+// jobLinkAttrs mark a link to the job's own span, named by the token its
+// dispatcher recorded in the ledger: a sweeper's, a delivery's, an OnEvent
+// run's (shared, never modified).
 var jobLinkAttrs = []attribute.KeyValue{attribute.String("sharpapi.link", "job")}
 
 // claim is the span of a sweeper's work for a claimed entry.

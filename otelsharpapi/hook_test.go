@@ -168,3 +168,33 @@ func TestClaimSpanLinksOnlyAValidToken(t *testing.T) {
 		}
 	}
 }
+
+// TestOnEventSpanLinksToTheJob: an OnEvent run, the child of its
+// delivery, whose hook lease read the job's token from the ledger
+// (observe.HookStart.JobTrace) links to the job's span, marked
+// sharpapi.link=job; a token that is not a well-formed traceparent is
+// dropped. A run that is the child of a span in its ctx (a sweeper's,
+// which links to the job, or the job's own) links only to its delivery.
+func TestOnEventSpanLinksToTheJob(t *testing.T) {
+	tel := newTelemetry(t)
+	hooks := tel.obs.Observer().(observe.HookObserver)
+	const delivery = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	start := func(parent context.Context, token string) {
+		_, run := hooks.StartHook(parent, observe.HookStart{JobID: "j1", JobType: "content_translate", JobStatus: "success",
+			Leased: true, Runs: 1, Delivery: delivery, JobTrace: token})
+		run.End(observe.HookEnd{Outcome: observe.HookAcked})
+	}
+	for _, token := range jobTokens {
+		start(context.Background(), token)
+	}
+	checkJobLinks(t, spans(tel.sr, "sharpapi.on_event"), 0)
+
+	tel.sr.Reset()
+	sweep, span := tel.obs.tracer.Start(context.Background(), "sharpapi.ledger.complete")
+	defer span.End()
+	start(sweep, jobTokens[0])
+	d, _ := parseTraceparent(delivery)
+	if runs := spans(tel.sr, "sharpapi.on_event"); len(runs) != 1 || len(runs[0].Links()) != 1 || !linksTo(runs[0], d) {
+		t.Errorf("a sweeper's OnEvent run spans %v; want one, linked to its delivery only", runs)
+	}
+}

@@ -158,27 +158,40 @@ func (b protocol) Begin(ctx context.Context, req eventbus.BeginRequest) (eventbu
 	}
 	keys := []string{b.dueKey(), b.jobKey(req.JobID)}
 	args := []any{req.JobID, ms(req.Now), ms(req.Until), stored, ms(req.Expires.Add(time.Hour))}
-	res, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]int64, error) {
-		return beginScript.Run(ctx, b.rdb, keys, args...).Int64Slice()
+	res, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]any, error) {
+		return beginScript.Run(ctx, b.rdb, keys, args...).Slice()
 	}, nil)
-	if err == nil && len(res) != 2 {
-		err = fmt.Errorf("unexpected reply %v", res)
+	var lease eventbus.HookLease
+	if err == nil {
+		lease, err = hookLease(res)
 	}
 	if err != nil {
 		return eventbus.HookLease{}, fmt.Errorf("redisbus: taking the hook lease of job %s: %w", req.JobID, err)
 	}
-	return hookLease(res[0], res[1]), nil
+	return lease, nil
 }
 
-// hookLease reads the begin function's answer.
-func hookLease(token, runs int64) eventbus.HookLease {
+// hookLease reads the begin function's answer, {token, runs, trace}.
+func hookLease(reply []any) (eventbus.HookLease, error) {
+	if len(reply) != 3 {
+		return eventbus.HookLease{}, fmt.Errorf("unexpected hook lease reply of %d elements", len(reply))
+	}
+	token, ok1 := reply[0].(int64)
+	runs, ok2 := reply[1].(int64)
+	trace, ok3 := reply[2].(string)
+	if !ok1 || !ok2 || !ok3 {
+		return eventbus.HookLease{}, fmt.Errorf("unexpected hook lease reply of types %T, %T, %T", reply[0], reply[1], reply[2])
+	}
 	switch {
 	case token < 0:
-		return eventbus.HookLease{State: eventbus.LeaseDone}
+		return eventbus.HookLease{State: eventbus.LeaseDone}, nil
 	case token == 0:
-		return eventbus.HookLease{State: eventbus.LeaseHeld}
+		return eventbus.HookLease{State: eventbus.LeaseHeld}, nil
 	}
-	return eventbus.HookLease{State: eventbus.LeaseGranted, Token: token, Runs: int(runs)}
+	if len(trace) > maxTrace { // the script bounds it; this says so to a reader
+		trace = ""
+	}
+	return eventbus.HookLease{State: eventbus.LeaseGranted, Token: token, Runs: int(runs), Trace: trace}, nil
 }
 
 // StoreBegin stores ev and, if this call stored a terminal event, takes
@@ -199,23 +212,30 @@ func (b protocol) StoreBegin(ctx context.Context, ev eventbus.Event, req eventbu
 	}
 	keys = append(keys, b.dueKey(), b.jobKey(ev.ID))
 	args = append(args, ms(req.Now), ms(req.Until), ms(req.Expires.Add(time.Hour)))
-	res, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]int64, error) {
-		return storeBeginScript.Run(ctx, b.rdb, keys, args...).Int64Slice()
-	}, func(res []int64) {
-		if len(res) == 3 && res[0] == 1 {
+	res, err := bounded(ctx, b.cfg.timeout, b.inline, func(ctx context.Context) ([]any, error) {
+		return storeBeginScript.Run(ctx, b.rdb, keys, args...).Slice()
+	}, func(res []any) {
+		if len(res) > 0 && res[0] == int64(1) {
 			b.logLateStore(ev)
 		}
 	})
-	if err == nil && len(res) != 3 {
-		err = fmt.Errorf("unexpected reply %v", res)
+	var lease eventbus.HookLease
+	if err == nil && len(res) != 4 {
+		err = fmt.Errorf("unexpected reply of %d elements", len(res))
+	}
+	if err == nil && res[0] != int64(0) && res[0] != int64(1) {
+		err = fmt.Errorf("unexpected stored flag %T", res[0])
+	}
+	if err == nil && res[0] == int64(1) {
+		lease, err = hookLease(res[1:])
 	}
 	if err != nil {
 		return false, eventbus.HookLease{}, fmt.Errorf("redisbus: storing the event of job %s: %w", ev.ID, err)
 	}
-	if res[0] != 1 {
+	if res[0] != int64(1) {
 		return false, eventbus.HookLease{}, nil
 	}
-	return true, hookLease(res[1], res[2]), nil
+	return true, lease, nil
 }
 
 // Renew extends a hook lease; see [eventbus.Ledger].

@@ -107,25 +107,30 @@ return {out, bad, looked}
 
 // beginLua defines begin(due, job, id, now, till, stored, expireAt), the
 // hook lease: stored is '1' when the caller's Store stored the event,
-// expireAt when an entry begin creates expires (ms). It returns {-1, 0}
-// (done), {0, 0} (a live lease elsewhere) or {token, runs} (granted).
+// expireAt when an entry begin creates expires (ms). It returns
+// {-1, 0, ""} (done), {0, 0, ""} (a live lease elsewhere) or
+// {token, runs, tr} (granted), tr the entry's trace when it has one of at
+// most 128 bytes, else "" (as the claim script returns it), so that the
+// run under the lease can link to the job's own span.
 const beginLua = `
 local function begin(due, job, id, now, till, stored, expireAt)
   local f = redis.call('HMGET', job, 'd', 'x', 'run')
-  if f[2] then return {-1, 0} end
+  if f[2] then return {-1, 0, ''} end
   if not f[1] then
-    if stored ~= '1' then return {-1, 0} end
+    if stored ~= '1' then return {-1, 0, ''} end
     redis.call('HSET', job, 'd', now)
     redis.call('PEXPIREAT', job, expireAt)
   elseif f[3] then
     local s = redis.call('ZSCORE', due, id)
-    if s and tonumber(s) > tonumber(now) then return {0, 0} end
+    if s and tonumber(s) > tonumber(now) then return {0, 0, ''} end
   end
   local tok = redis.call('HINCRBY', job, 'tok', 1)
   local h = redis.call('HINCRBY', job, 'h', 1)
   redis.call('HSET', job, 'run', tok)
   redis.call('ZADD', due, till, id)
-  return {tok, h}
+  local tr = ''
+  if redis.call('HSTRLEN', job, 'tr') <= 128 then tr = redis.call('HGET', job, 'tr') or '' end
+  return {tok, h, tr}
 end
 `
 
@@ -139,14 +144,14 @@ return begin(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 // if this call stored it, takes its job's hook lease as the storer
 // (begin with stored '1'): KEYS seen, ev, due, job; ARGV dedup age, the
 // event's JSON, retention, channel, job id, max event size, now, until,
-// expire-at. Returns {0, 0, 0} when not stored, else {1, token, runs}
-// with begin's answer.
+// expire-at. Returns {0, 0, 0, ""} when not stored, else {1, token,
+// runs, tr} with begin's answer.
 var storeBeginScript = redis.NewScript(storeLua + beginLua + `
 if store(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) == 0 then
-  return {0, 0, 0}
+  return {0, 0, 0, ''}
 end
 local l = begin(KEYS[3], KEYS[4], ARGV[5], ARGV[7], ARGV[8], '1', ARGV[9])
-return {1, l[1], l[2]}
+return {1, l[1], l[2], l[3]}
 `)
 
 // renewScript: KEYS due, job; ARGV id, token, until.

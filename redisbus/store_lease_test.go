@@ -211,3 +211,80 @@ func TestStoreBeginTakesTheLeaseOnce(t *testing.T) {
 		t.Error("StoreBegin with a request for another job: no error")
 	}
 }
+
+// TestHookLeaseCarriesTheJobsTrace: a granted hook lease carries the
+// trace its job's dispatcher recorded (eventbus.PendingJob.Trace), from
+// StoreBegin and from Begin alike, so that the replica running OnEvent
+// can link to the job's span. A trace field of 1 KiB (written by someone
+// else) comes back empty, as from Claim; a job not in the ledger, or an
+// entry recorded without a trace, gives none; a lease that is not granted
+// carries none.
+func TestHookLeaseCarriesTheJobsTrace(t *testing.T) {
+	b := newBus(t, newClient(t, testAddr))
+	p := protocol{b}
+	ctx := t.Context()
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	req := func(id string, now time.Duration) eventbus.BeginRequest {
+		return eventbus.BeginRequest{JobID: id, Stored: true, Now: at(now), Until: at(now + time.Minute), Expires: at(24 * time.Hour)}
+	}
+	traced, foreign, plain := pending("tr-traced", time.Hour), pending("tr-foreign", time.Hour), pending("tr-plain", time.Hour)
+	traced.Trace = tp
+	mustRecord(t, b, traced, foreign, plain)
+	if err := b.rdb.HSet(ctx, b.jobKey("tr-foreign"), "tr", strings.Repeat("y", 1024)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		State        eventbus.LeaseState
+		Runs         int
+		Trace        string
+		Stored, Fail bool
+	}
+	var gots []got
+	for _, id := range []string{"tr-traced", "tr-foreign", "tr-plain", "tr-unrecorded"} {
+		ev := eventbus.Event{ID: id, Status: "success", Type: "content_translate", Result: []byte(`{}`)}
+		stored, l, err := p.StoreBegin(ctx, ev, req(id, 0))
+		gots = append(gots, got{State: l.State, Runs: l.Runs, Trace: l.Trace, Stored: stored, Fail: err != nil})
+	}
+	// Within the lease another replica's Begin is told it is held; after
+	// it (the storer died), Begin grants it again, with the trace.
+	for _, now := range []time.Duration{time.Second, 2 * time.Minute} {
+		l := begin(t, b, "tr-traced", false, now)
+		gots = append(gots, got{State: l.State, Runs: l.Runs, Trace: l.Trace})
+	}
+	l := begin(t, b, "tr-foreign", false, 2*time.Minute)
+	gots = append(gots, got{State: l.State, Runs: l.Runs, Trace: l.Trace})
+	want := []got{
+		{State: eventbus.LeaseGranted, Runs: 1, Trace: tp, Stored: true},
+		{State: eventbus.LeaseGranted, Runs: 1, Stored: true},
+		{State: eventbus.LeaseGranted, Runs: 1, Stored: true},
+		{State: eventbus.LeaseGranted, Runs: 1, Stored: true},
+		{State: eventbus.LeaseHeld},
+		{State: eventbus.LeaseGranted, Runs: 2, Trace: tp},
+		{State: eventbus.LeaseGranted, Runs: 2},
+	}
+	if diff := cmp.Diff(want, gots); diff != "" {
+		t.Errorf("leases (-want +got):\n%s", diff)
+	}
+}
+
+// TestHookLeaseReplyMalformed: a begin reply of the wrong shape or types
+// is an error, never a panic or a lease.
+func TestHookLeaseReplyMalformed(t *testing.T) {
+	for _, reply := range [][]any{
+		nil,
+		{int64(1), int64(1)},
+		{int64(1), int64(1), "tr", "more"},
+		{"1", int64(1), ""},
+		{int64(1), "1", ""},
+		{int64(1), int64(1), int64(0)},
+		{int64(1), int64(1), nil},
+	} {
+		if l, err := hookLease(reply); err == nil || l != (eventbus.HookLease{}) {
+			t.Errorf("hookLease(%#v) = %+v, %v; want an error and no lease", reply, l, err)
+		}
+	}
+	l, err := hookLease([]any{int64(7), int64(2), strings.Repeat("x", maxTrace+1)})
+	if want := (eventbus.HookLease{State: eventbus.LeaseGranted, Token: 7, Runs: 2}); err != nil || l != want {
+		t.Errorf("hookLease with an oversized trace = %+v, %v; want %+v", l, err, want)
+	}
+}

@@ -342,3 +342,90 @@ func TestOnEventOfAPolledJobIsTheJobsChild(t *testing.T) {
 		t.Errorf("OnEvent run: parent %v, attributes %v; want the job span's child, run 1, acked", run.Parent().SpanID(), at)
 	}
 }
+
+// TestDeliveryOnAnotherReplicaLinksToTheJob: replica a dispatches a job
+// (its webhook lost by the emulator) and awaits it; the webhook reaches
+// replica b, which stores it and takes the job's OnEvent lease in one
+// step, reading the token a recorded with the job's ledger entry. b's
+// sharpapi.webhook span and its sharpapi.on_event span each link to a's
+// job span (sharpapi.link=job), though they are in other traces; a's job
+// span, completed via the store, links back to b's delivery.
+func TestDeliveryOnAnotherReplicaLinksToTheJob(t *testing.T) {
+	addr := startRedis(t)
+	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
+		sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
+	t.Cleanup(emu.Close)
+	const prefix = "otel-deliver-b:"
+	cfg := fastSweeps()
+	cfg.NoSweeper = true
+	a := newLedgerReplica(t, addr, prefix, emu.URL, time.Hour, cfg)
+	b := newLedgerReplica(t, addr, prefix, emu.URL, time.Hour, cfg)
+	delivered := oteltest.Ended(b.tel.TP, "sharpapi.webhook")
+	hooked := oteltest.Ended(b.tel.TP, "sharpapi.on_event")
+	recvB := httptest.NewServer(b.hooks)
+	t.Cleanup(recvB.Close)
+
+	ctx, caller := a.tel.TP.Tracer("app").Start(t.Context(), "POST /translations")
+	defer caller.End()
+	job, err := a.client.Translate(ctx, italian, sharpapi.WithWebhook(recvB.URL+"/hooks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The dispatch has returned: the job's ledger entry holds its token.
+	// SharpAPI's webhook (the emulator dropped its own) lands on b.
+	body := `{"id":"` + job.ID() + `","status":"success","type":"content_translate",` +
+		`"result":{"content":"ciao","from_language":"English","to_language":"Italian"}}`
+	if code := deliver(t, recvB.URL+"/hooks", body); code != 200 {
+		t.Fatalf("b answered %d, want 200", code)
+	}
+	if _, err := job.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	aJob := oteltest.JobSpan(t, a.tel.SR, job.ID())
+	d := oteltest.AwaitEnded(t, delivered, 1)[0]
+	run := oteltest.AwaitEnded(t, hooked, 1)[0]
+
+	type link struct{ To, Kind string }
+	links := func(s sdktrace.ReadOnlySpan) []link {
+		var out []link
+		for _, l := range s.Links() {
+			to := l.SpanContext.SpanID().String()
+			same := func(sc trace.SpanContext) bool {
+				return l.SpanContext.TraceID() == sc.TraceID() && l.SpanContext.SpanID() == sc.SpanID()
+			}
+			switch {
+			case same(aJob.SpanContext()):
+				to = "a's job"
+			case same(d.SpanContext()):
+				to = "b's delivery"
+			}
+			kind := ""
+			for _, kv := range l.Attributes {
+				if kv.Key == "sharpapi.link" {
+					kind = kv.Value.AsString()
+				}
+			}
+			out = append(out, link{to, kind})
+		}
+		return out
+	}
+	type view struct {
+		Outcome, Parent string
+		SameTraceAsJob  bool
+		Links           []link
+	}
+	got := map[string]view{
+		"b's delivery": {Outcome: oteltest.Attrs(d)["sharpapi.webhook.outcome"], SameTraceAsJob: d.SpanContext().TraceID() == aJob.SpanContext().TraceID(), Links: links(d)},
+		"b's on_event": {Outcome: oteltest.Attrs(run)["sharpapi.hook.outcome"], SameTraceAsJob: run.SpanContext().TraceID() == aJob.SpanContext().TraceID(),
+			Parent: map[bool]string{true: "b's delivery", false: "?"}[run.Parent().SpanID() == d.SpanContext().SpanID()], Links: links(run)},
+		"a's job": {Outcome: oteltest.Attrs(aJob)["sharpapi.job.completed_via"], Links: links(aJob), SameTraceAsJob: true},
+	}
+	want := map[string]view{
+		"b's delivery": {Outcome: "stored", Links: []link{{"a's job", "job"}}},
+		"b's on_event": {Outcome: "acked", Parent: "b's delivery", Links: []link{{"a's job", "job"}}},
+		"a's job":      {Outcome: "store", Links: []link{{"b's delivery", "webhook_delivery"}}, SameTraceAsJob: true},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("spans across the replicas (-want +got):\n%s", diff)
+	}
+}
