@@ -98,9 +98,7 @@ func fastSweeps() sharpapi.LedgerConfig {
 func TestLedgerMetricsOfALostWebhookAndADeadDispatcher(t *testing.T) {
 	const n = 5
 	addr := startRedis(t)
-	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-		sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
-	t.Cleanup(emu.Close)
+	emu := newEmulator(t, sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
 	prefix := "otel-ledger:"
 	noSweeper := fastSweeps()
 	noSweeper.NoSweeper = true
@@ -203,9 +201,7 @@ func TestLedgerRecordFailureIsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-		sharpapitest.WithDropRate(1))
-	t.Cleanup(emu.Close)
+	emu := newEmulator(t, sharpapitest.WithDropRate(1))
 	client, err := sharpapi.NewClient(testKey, sharpapi.WithObserver(tel.obs), sharpapi.WithBaseURL(emu.URL),
 		sharpapi.WithWebhookHandler(h), sharpapi.WithWebhookGrace(time.Hour))
 	if err != nil {

@@ -123,9 +123,7 @@ func TestCrossReplicaCompletion(t *testing.T) {
 			prefix := fmt.Sprintf("otel-test:%v:", bTraced)
 			a := newReplica(t, addr, prefix, true)
 			b := newReplica(t, addr, prefix, bTraced)
-			emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-				sharpapitest.WithJobDuration(time.Millisecond), sharpapitest.WithWebhookRetryDelay(time.Millisecond))
-			t.Cleanup(emu.Close)
+			emu := newEmulator(t, sharpapitest.WithJobDuration(time.Millisecond), sharpapitest.WithWebhookRetryDelay(time.Millisecond))
 			client, err := sharpapi.NewClient(testKey, sharpapi.WithObserver(a.tel.obs), sharpapi.WithBaseURL(emu.URL),
 				sharpapi.WithWebhookHandler(a.hooks), sharpapi.WithWebhookGrace(time.Hour))
 			if err != nil {

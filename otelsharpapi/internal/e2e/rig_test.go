@@ -6,6 +6,7 @@ import (
 	"github.com/sharpapi-go/sharpapi"
 	"github.com/sharpapi-go/sharpapi/otelsharpapi"
 	"github.com/sharpapi-go/sharpapi/otelsharpapi/internal/oteltest"
+	"github.com/sharpapi-go/sharpapi/sharpapitest"
 )
 
 const (
@@ -14,6 +15,16 @@ const (
 )
 
 // telemetry is an observer on a real OpenTelemetry SDK whose spans and
+// newEmulator starts the emulator with the tests' API key and webhook
+// secret and opts, closed when t ends.
+func newEmulator(t testing.TB, opts ...sharpapitest.Option) *sharpapitest.Server {
+	t.Helper()
+	emu := sharpapitest.NewServer(append([]sharpapitest.Option{sharpapitest.WithAPIKey(testKey),
+		sharpapitest.WithWebhookSecret(testSecret)}, opts...)...)
+	t.Cleanup(emu.Close)
+	return emu
+}
+
 // metrics the test reads.
 type telemetry struct {
 	*oteltest.SDK

@@ -28,9 +28,7 @@ import (
 // the dispatch's POST, with its result.
 func TestLedgerRecordIsASpanOfTheJob(t *testing.T) {
 	addr := startRedis(t)
-	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-		sharpapitest.WithDropRate(1))
-	t.Cleanup(emu.Close)
+	emu := newEmulator(t, sharpapitest.WithDropRate(1))
 	cfg := fastSweeps()
 	cfg.NoSweeper = true
 	a := newLedgerReplica(t, addr, "otel-record:", emu.URL, time.Hour, cfg)
@@ -92,9 +90,7 @@ func TestOnEventSpansShowRedelivery(t *testing.T) {
 		}
 		return nil
 	}
-	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-		sharpapitest.WithJobDuration(0))
-	t.Cleanup(emu.Close)
+	emu := newEmulator(t, sharpapitest.WithJobDuration(0))
 	a := newHookedReplica(t, addr, "otel-hook:", emu.URL, time.Hour, fastSweeps(), onEvent)
 	ended := oteltest.Ended(a.tel.TP, "sharpapi.on_event")
 	recv := httptest.NewServer(a.hooks)
@@ -160,9 +156,7 @@ func TestOnEventSpansShowRedelivery(t *testing.T) {
 // SHARPAPI_PRINT_TRACE=1 it prints both replicas' traces (the README's).
 func TestSweeperJoinsTheJobTrace(t *testing.T) {
 	addr := startRedis(t)
-	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-		sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
-	t.Cleanup(emu.Close)
+	emu := newEmulator(t, sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
 	const prefix = "otel-join:"
 	noSweeper := fastSweeps()
 	noSweeper.NoSweeper = true
@@ -317,9 +311,7 @@ func shownAttrs(kvs []attribute.KeyValue) string {
 // run that follows is a child of the job's span (run 1, acked).
 func TestOnEventOfAPolledJobIsTheJobsChild(t *testing.T) {
 	addr := startRedis(t)
-	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-		sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
-	t.Cleanup(emu.Close)
+	emu := newEmulator(t, sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
 	cfg := fastSweeps()
 	cfg.NoSweeper = true
 	a := newHookedReplica(t, addr, "otel-polled:", emu.URL, time.Millisecond, cfg,
@@ -352,9 +344,7 @@ func TestOnEventOfAPolledJobIsTheJobsChild(t *testing.T) {
 // span, completed via the store, links back to b's delivery.
 func TestDeliveryOnAnotherReplicaLinksToTheJob(t *testing.T) {
 	addr := startRedis(t)
-	emu := sharpapitest.NewServer(sharpapitest.WithAPIKey(testKey), sharpapitest.WithWebhookSecret(testSecret),
-		sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
-	t.Cleanup(emu.Close)
+	emu := newEmulator(t, sharpapitest.WithJobDuration(0), sharpapitest.WithDropRate(1))
 	const prefix = "otel-deliver-b:"
 	cfg := fastSweeps()
 	cfg.NoSweeper = true

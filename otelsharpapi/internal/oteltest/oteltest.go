@@ -225,16 +225,23 @@ func (w *statusWriter) WriteHeader(code int) {
 // Await waits for n answers and returns their statuses.
 func (a Answers) Await(t testing.TB, n int) []int {
 	t.Helper()
-	var codes []int
+	return receive(t, a, n, "deliveries answered")
+}
+
+// receive receives n values from ch; a minute bounds a hang (it is not a
+// wait for something), and what names the values in the failure.
+func receive[T any](t testing.TB, ch <-chan T, n int, what string) []T {
+	t.Helper()
+	var got []T
 	for range n {
 		select {
-		case c := <-a:
-			codes = append(codes, c)
-		case <-time.After(time.Minute): // a bound on a hang, not a wait for something
-			t.Fatalf("%d of %d deliveries answered within a minute", len(codes), n)
+		case v := <-ch:
+			got = append(got, v)
+		case <-time.After(time.Minute):
+			t.Fatalf("%d of %d %s within a minute", len(got), n, what)
 		}
 	}
-	return codes
+	return got
 }
 
 // PostSigned POSTs body with signature sig to url, as SharpAPI delivers a
@@ -266,16 +273,7 @@ func Ended(tp *sdktrace.TracerProvider, name string) <-chan sdktrace.ReadOnlySpa
 // AwaitEnded waits for n spans from ch (see Ended) and returns them.
 func AwaitEnded(t testing.TB, ch <-chan sdktrace.ReadOnlySpan, n int) []sdktrace.ReadOnlySpan {
 	t.Helper()
-	var got []sdktrace.ReadOnlySpan
-	for range n {
-		select {
-		case s := <-ch:
-			got = append(got, s)
-		case <-time.After(time.Minute): // a bound on a hang, not a wait for something
-			t.Fatalf("%d of %d spans ended within a minute", len(got), n)
-		}
-	}
-	return got
+	return receive(t, ch, n, "spans ended")
 }
 
 type endSignal struct {
