@@ -30,6 +30,9 @@ type Client struct {
 	apiKey *string
 	cfg    *clientConfig
 	log    *slog.Logger // never nil: a discarding logger when silent
+	// keyID is the key's fingerprint for a ledger (ledgerKeyID), worked
+	// out once rather than at every dispatch.
+	keyID string
 
 	// reads sends status polls and synchronous calls, which change nothing
 	// and so retry any transient failure; dispatches sends job POSTs, which
@@ -90,7 +93,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if u := cfg.defaults.webhook; u != "" {
 		cfg.webhookURL, cfg.defaults.webhook = &u, ""
 	}
-	c := &Client{apiKey: &apiKey, cfg: &cfg, log: cfg.logger}
+	c := &Client{apiKey: &apiKey, keyID: ledgerKeyID(apiKey), cfg: &cfg, log: cfg.logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

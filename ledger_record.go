@@ -23,7 +23,7 @@ func (c *Client) recordPending(ctx context.Context, jo *jobObs, id string, typ J
 	}
 	now := h.cfg.clock.Now()
 	job := eventbus.PendingJob{ID: id, Type: string(typ), StatusURL: statusURL,
-		Dispatched: now, Due: now.Add(c.cfg.webhookGrace), Expires: now.Add(ls.cfg.MaxAge), KeyID: ledgerKeyID(*c.apiKey)}
+		Dispatched: now, Due: now.Add(c.cfg.webhookGrace), Expires: now.Add(ls.cfg.MaxAge), KeyID: c.keyID}
 	if jo != nil {
 		job.Trace = jobToken(jo.o)
 	}

@@ -77,8 +77,8 @@ func (h *WebhookHandler) adoptClient(c *Client) {
 	if ls.clients == nil {
 		ls.clients = make(map[string]*Client)
 	}
-	if id := ledgerKeyID(*c.apiKey); ls.clients[id] == nil {
-		ls.clients[id] = c
+	if ls.clients[c.keyID] == nil {
+		ls.clients[c.keyID] = c
 	}
 	if ls.closed || ls.sweeper != nil || ls.cfg.NoSweeper {
 		return
