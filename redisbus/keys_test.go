@@ -142,15 +142,7 @@ func TestLedgerJobsDispatchedDuringAnOutageReachOnEvent(t *testing.T) {
 	a := f.start(member{name: "a", clientName: name, grace: time.Millisecond, ledger: cfg, log: slog.New(&logs)})
 	a.gate.set(true) // new connections refused, the open ones cut
 	killClients(t, testAddr, name)
-	ids := make([]string, n)
-	for i := range n {
-		job, err := a.client.Translate(t.Context(), sharpapi.TranslateParams{Content: "job " + strconv.Itoa(i), Language: "Italian"},
-			sharpapi.WithWebhook("http://127.0.0.1:1/hooks/sharpapi"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = job.ID()
-	}
+	ids := f.dispatchAll(a, nil, n)
 	if st := a.hooks.Stats().Ledger; st.RecordErrors != n || len(logs.messages(slog.LevelWarn, "recording dispatched jobs")) != 1 {
 		t.Fatalf("record errors %d, Warns %q; want %d and one", st.RecordErrors, logs.messages(slog.LevelWarn, "recording"), n)
 	}
